@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using Azure.Data.Tables;
+
+namespace Qhaigc.Functions.Tests.Infrastructure;
+
+/// <summary>
+/// A real Azurite table service, started once per test run from the repository's pinned npm package on a free
+/// loopback port, in memory. Tests isolate themselves with their own table names, not their own server.
+/// </summary>
+public sealed class AzuriteServer : IAsyncDisposable
+{
+    /// <summary>Azurite's well-known development account (public, documented, not a secret).</summary>
+    public const string AccountName = "devstoreaccount1";
+    public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    private static readonly Lazy<Task<AzuriteServer>> SharedServer = new(() => StartAsync());
+
+    private readonly Process _process;
+
+    private AzuriteServer(Process process, int port)
+    {
+        _process = process;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public string ConnectionString =>
+        $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};TableEndpoint=http://127.0.0.1:{Port}/{AccountName};";
+
+    public static Task<AzuriteServer> SharedAsync() => SharedServer.Value;
+
+    /// <summary>A fresh server of its own, for tests that stop and start storage.</summary>
+    public static async Task<AzuriteServer> StartAsync(int? port = null)
+    {
+        var entry = RepositoryPaths.Combine("node_modules", "azurite", "dist", "src", "table", "main.js");
+        if (!File.Exists(entry))
+        {
+            throw new InvalidOperationException("Azurite is not installed: run `npm ci` in the repository root (the test build does this).");
+        }
+
+        var chosen = port ?? FreePort.Next();
+        var start = new ProcessStartInfo("node")
+        {
+            ArgumentList = { entry, "--tableHost", "127.0.0.1", "--tablePort", chosen.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "--inMemoryPersistence", "--silent", "--skipApiVersionCheck", "--disableProductStyleUrl" },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = RepositoryPaths.Root,
+        };
+        var process = Process.Start(start) ?? throw new InvalidOperationException("Azurite did not start.");
+        process.OutputDataReceived += static (_, _) => { };
+        process.ErrorDataReceived += static (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Kill(process);
+        await FreePort.WaitUntilListeningAsync(chosen, TimeSpan.FromSeconds(30));
+        return new AzuriteServer(process, chosen);
+    }
+
+    public TableServiceClient CreateServiceClient() => new(ConnectionString);
+
+    /// <summary>Stops the process (storage "goes down"); <see cref="StartAsync"/> with the same port brings one back.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        Kill(_process);
+        await _process.WaitForExitAsync();
+        _process.Dispose();
+    }
+
+    private static void Kill(Process process)
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+        }
+    }
+}

@@ -1,0 +1,133 @@
+using Azure.Data.Tables;
+using Microsoft.Extensions.Options;
+using Qhaigc.Functions.Hosting;
+using Qhaigc.Functions.Keys;
+using Qhaigc.Functions.Storage;
+using Qhaigc.Functions.Usage;
+
+namespace Qhaigc.Functions.Tests.Infrastructure;
+
+/// <summary>
+/// One test's storage: a shared Azurite, tables of its own (random names), an admin key, and helpers to create
+/// client keys and read the usage ledger exactly as the gateway wrote it.
+/// </summary>
+public sealed class GatewayTestEnvironment
+{
+    public const string AdminKey = "test-admin-key";
+
+    private GatewayTestEnvironment(AzuriteServer azurite)
+    {
+        Azurite = azurite;
+        var suffix = Guid.NewGuid().ToString("N")[..12];
+        KeysTable = "keys" + suffix;
+        UsageTable = "usage" + suffix;
+        var options = Options.Create(new GatewayOptions
+        {
+            Storage = new StorageOptions { ConnectionString = azurite.ConnectionString, KeysTable = KeysTable, UsageTable = UsageTable },
+        });
+        Tables = new GatewayTables(options, new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
+        Keys = new TableApiKeyStore(Tables);
+        Usage = new TableUsageStore(Tables);
+    }
+
+    public AzuriteServer Azurite { get; }
+
+    public string KeysTable { get; }
+
+    public string UsageTable { get; }
+
+    public GatewayTables Tables { get; }
+
+    public IApiKeyStore Keys { get; }
+
+    public IUsageStore Usage { get; }
+
+    public static async Task<GatewayTestEnvironment> CreateAsync() => new(await AzuriteServer.SharedAsync());
+
+    /// <summary>Settings for a gateway on these tables; add upstreams and more with <paramref name="extra"/>.</summary>
+    public Dictionary<string, string?> Settings(IEnumerable<KeyValuePair<string, string?>>? extra = null)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Gateway:Storage:ConnectionString"] = Azurite.ConnectionString,
+            ["Gateway:Storage:KeysTable"] = KeysTable,
+            ["Gateway:Storage:UsageTable"] = UsageTable,
+            ["Gateway:AdminKey"] = AdminKey,
+            ["Gateway:Usage:FirstRetryDelay"] = "00:00:00.200",
+        };
+        foreach (var (key, value) in extra ?? [])
+        {
+            settings[key] = value;
+        }
+
+        return settings;
+    }
+
+    /// <summary>Creates a client key straight in the key table; returns the secret and the stored key.</summary>
+    public async Task<(string Secret, ApiKey Key)> CreateKeyAsync(
+        string name = "test", IReadOnlyList<string>? models = null, DateTimeOffset? expiresAt = null, bool disabled = false)
+    {
+        var secret = ApiKeyHasher.NewSecret();
+        var hash = ApiKeyHasher.Hash(secret);
+        var key = new ApiKey
+        {
+            Id = ApiKeyHasher.IdFromHash(hash),
+            Name = name,
+            Hash = hash,
+            Hint = ApiKeyHasher.Hint(secret),
+            CreatedAt = DateTimeOffset.UtcNow,
+            ExpiresAt = expiresAt,
+            Disabled = disabled,
+            Models = models ?? [],
+        };
+        Assert.True(await Keys.CreateAsync(key, CancellationToken.None));
+        return (secret, key);
+    }
+
+    /// <summary>Polls the usage table until the record of a request exists (written after the response, asynchronously).</summary>
+    public async Task<UsageRecord> WaitForUsageAsync(string keyId, string requestId, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
+        while (true)
+        {
+            var record = await FindUsageAsync(keyId, requestId);
+            if (record is not null)
+            {
+                return record;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"No usage record for {requestId} within the timeout.");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    public async Task<UsageRecord?> FindUsageAsync(string keyId, string requestId)
+    {
+        await foreach (var record in Usage.QueryAsync(keyId, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1), CancellationToken.None))
+        {
+            if (record.RequestId == requestId)
+            {
+                return record;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Every usage row of a key, read straight from the table.</summary>
+    public async Task<List<UsageRecord>> AllUsageAsync(string keyId)
+    {
+        var records = new List<UsageRecord>();
+        var table = new TableClient(Azurite.ConnectionString, UsageTable);
+        await foreach (var entity in table.QueryAsync<UsageEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {keyId}")))
+        {
+            records.Add(entity.ToRecord());
+        }
+
+        return records;
+    }
+}

@@ -1,0 +1,52 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using Qhaigc.Functions.Hosting;
+
+namespace Qhaigc.Functions.Tests.Infrastructure;
+
+/// <summary>The gateway in standalone mode on a real Kestrel socket (127.0.0.1, free port), in this process.</summary>
+public sealed class StandaloneGatewayHost : IGatewayHost
+{
+    private readonly WebApplication _app;
+    private readonly CapturingLoggerProvider _logs;
+
+    private StandaloneGatewayHost(WebApplication app, Uri baseAddress, CapturingLoggerProvider logs)
+    {
+        _app = app;
+        BaseAddress = baseAddress;
+        _logs = logs;
+    }
+
+    public string Mode => GatewayHosts.Standalone;
+
+    public Uri BaseAddress { get; }
+
+    public string CapturedLogs => _logs.Text;
+
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<StandaloneGatewayHost> StartAsync(
+        IReadOnlyDictionary<string, string?> settings, Action<WebApplicationBuilder>? configure = null)
+    {
+        var port = FreePort.Next();
+        var url = $"http://127.0.0.1:{port}";
+        var logs = new CapturingLoggerProvider();
+        var app = StandaloneHost.Build(["--urls", url], builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+            builder.Logging.ClearProviders();
+            builder.Logging.SetMinimumLevel(LogLevel.Trace);
+            builder.Logging.AddProvider(logs);
+            configure?.Invoke(builder);
+        });
+        await app.StartAsync();
+        return new StandaloneGatewayHost(app, new Uri(url + "/"), logs);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

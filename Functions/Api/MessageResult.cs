@@ -1,0 +1,34 @@
+using Microsoft.AspNetCore.Http;
+using Qhaigc.Functions.Protocol;
+using Qhaigc.Functions.Usage;
+
+namespace Qhaigc.Functions.Api;
+
+/// <summary>A whole (non-streaming) Claude message from the upstream, relayed as it came; usage recorded afterwards.</summary>
+public sealed class MessageResult(byte[] body, string? modelToRestore, GatewayContext gateway, CallRecorder call) : IResult
+{
+    public async Task ExecuteAsync(HttpContext httpContext)
+    {
+        var meter = new UsageMeter();
+        meter.ObserveMessage(body);
+        var payload = modelToRestore is null ? body : JsonRewriter.WithMessageModel(body, modelToRestore);
+
+        var response = httpContext.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "application/json";
+        response.ContentLength = payload.Length;
+        gateway.WriteOverheadHeader(response);
+        try
+        {
+            await response.Body.WriteAsync(payload, httpContext.RequestAborted);
+            await response.CompleteAsync();
+            call.MarkFirstByte();
+            call.Finish(200, UsageStates.Complete, usage: meter.Usage);
+        }
+        catch (Exception exception) when (exception is OperationCanceledException or IOException)
+        {
+            // The client left while the answer was being written; the upstream's usage still counts.
+            call.Finish(200, UsageStates.Cancelled, usage: meter.Usage);
+        }
+    }
+}

@@ -1,0 +1,277 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.ServerSentEvents;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Qhaigc.Functions.Hosting;
+using Qhaigc.Functions.Keys;
+using Qhaigc.Functions.Protocol;
+using Qhaigc.Functions.Protocol.Sse;
+using Qhaigc.Functions.Upstreams;
+using Qhaigc.Functions.Usage;
+
+namespace Qhaigc.Functions.Api;
+
+/// <summary>
+/// <c>POST /v1/messages</c> (spec §1–4, §8): authenticate, validate, route, forward, answer, record. The checks run in
+/// Anthropic's order (spec §2.4): size, key, version, JSON, schema, model permission, routing.
+/// </summary>
+public sealed partial class MessagesHandler(
+    ApiKeyAuthenticator authenticator,
+    UpstreamRouter router,
+    IUsageSink usage,
+    TimeProvider time,
+    IOptions<GatewayOptions> options,
+    ILogger<MessagesHandler> logger)
+{
+    public const string Endpoint = "messages";
+
+    private readonly GatewayOptions _options = options.Value;
+
+    public async Task<IResult> HandleAsync(HttpContext context)
+    {
+        var gateway = GatewayContext.Begin(context, time);
+        var request = context.Request;
+        var aborted = context.RequestAborted;
+
+        if (request.ContentLength > _options.MaxRequestBodyBytes)
+        {
+            return TooLarge();
+        }
+
+        var (key, refusal) = await AuthenticateAsync(request, aborted);
+        if (key is null)
+        {
+            return refusal!;
+        }
+
+        var call = new CallRecorder(usage, gateway.RequestId, key.Id, Endpoint, gateway.StartedAt, gateway.StartTimestamp)
+        {
+            ClientRetryCount = int.TryParse(request.Headers[HeaderNames.StainlessRetryCount], NumberStyles.None, CultureInfo.InvariantCulture, out var retry) ? retry : null,
+            ClientSessionId = Truncate(request.Headers[HeaderNames.ClaudeCodeSessionId].ToString(), 128),
+        };
+
+        var version = request.Headers[HeaderNames.AnthropicVersion].ToString();
+        if (version.Length == 0)
+        {
+            return Refuse(call, ApiError.InvalidRequest("anthropic-version: header is required"));
+        }
+
+        if (!AnthropicVersions.IsKnown(version))
+        {
+            return Refuse(call, ApiError.InvalidRequest($"anthropic-version: \"{Truncate(version, 64)}\" is not a valid version"));
+        }
+
+        byte[]? body;
+        try
+        {
+            body = await RequestBody.ReadAsync(request, _options.MaxRequestBodyBytes, aborted);
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            call.Finish(499, UsageStates.Cancelled);
+            return Results.Empty;
+        }
+        catch (BadHttpRequestException exception)
+        {
+            return Refuse(call, new ApiError(exception.StatusCode == 413 ? 413 : 400,
+                exception.StatusCode == 413 ? ErrorTypes.RequestTooLarge : ErrorTypes.InvalidRequest,
+                "The request body could not be read."));
+        }
+
+        if (body is null)
+        {
+            call.Finish(413, UsageStates.Failed, ErrorTypes.RequestTooLarge);
+            return TooLarge();
+        }
+
+        var messages = MessagesRequestValidator.Parse(body, out var invalid);
+        if (messages is null)
+        {
+            return Refuse(call, invalid!);
+        }
+
+        context.Response.RegisterForDispose(messages);
+        messages.AnthropicVersion = version;
+        messages.AnthropicBeta = HeaderPolicy.JoinBetas(request.Headers);
+        messages.ExtraAnthropicHeaders = HeaderPolicy.ExtraAnthropicHeaders(request.Headers);
+        call.Model = messages.Model;
+        call.Stream = messages.Stream;
+
+        if (!key.AllowsModel(messages.Model))
+        {
+            return Refuse(call, ApiError.From(ApiErrorKind.Permission,
+                $"This API key does not have permission to use the model '{Truncate(messages.Model, 256)}'."));
+        }
+
+        if (router.Route(messages.Model) is not { } route)
+        {
+            return Refuse(call, ApiError.From(ApiErrorKind.NotFound, "model: " + Truncate(messages.Model, 256)));
+        }
+
+        call.Upstream = route.Upstream.Name;
+        call.UpstreamModel = route.UpstreamModel;
+        return await ForwardAsync(context, gateway, call, messages, route, aborted);
+    }
+
+    private async Task<IResult> ForwardAsync(
+        HttpContext context, GatewayContext gateway, CallRecorder call, MessagesRequest messages, UpstreamRoute route, CancellationToken aborted)
+    {
+        var modelToRestore = route.UpstreamModel == messages.Model ? null : messages.Model;
+        UpstreamResponse upstream;
+        var waitStart = Stopwatch.GetTimestamp();
+        try
+        {
+            upstream = await route.Upstream.SendMessagesAsync(messages, route.UpstreamModel, aborted);
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            call.Finish(499, UsageStates.Cancelled);
+            return Results.Empty;
+        }
+        finally
+        {
+            gateway.AddWait(waitStart);
+        }
+
+        call.UpstreamRequestId = upstream.UpstreamRequestId;
+        if (upstream.Error is { } upstreamError)
+        {
+            await upstream.DisposeAsync();
+            return Refuse(call, upstreamError);
+        }
+
+        if (upstream.Body is { } body)
+        {
+            return new MessageResult(body, modelToRestore, gateway, call);
+        }
+
+        return await StartStreamAsync(context, gateway, call, upstream, modelToRestore, aborted);
+    }
+
+    /// <summary>
+    /// Waits for the upstream's first event before anything is committed, so a failure before it is still a plain HTTP
+    /// error that SDKs retry (spec §4.10). An <c>error</c> as the very first event becomes such an HTTP error too.
+    /// </summary>
+    private async Task<IResult> StartStreamAsync(
+        HttpContext context, GatewayContext gateway, CallRecorder call, UpstreamResponse upstream, string? modelToRestore, CancellationToken aborted)
+    {
+        var events = upstream.Events!;
+        var waitStart = Stopwatch.GetTimestamp();
+        Task<bool>? pending = null;
+        bool hasFirst;
+        try
+        {
+            var move = events.MoveNextAsync();
+            if (move.IsCompleted)
+            {
+                hasFirst = move.Result;
+            }
+            else
+            {
+                var task = move.AsTask();
+                var first = await Task.WhenAny(task, Task.Delay(_options.Streaming.FirstEventTimeout, time, aborted));
+                if (first == task)
+                {
+                    hasFirst = await task;
+                }
+                else
+                {
+                    aborted.ThrowIfCancellationRequested();
+                    // Silent for too long: commit the 200 and keep the connection alive with pings (spec §4.10-4.11).
+                    pending = task;
+                    hasFirst = false;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            await upstream.DisposeAsync();
+            call.Finish(499, UsageStates.Cancelled);
+            return Results.Empty;
+        }
+        catch (Exception exception) when (exception is IOException or HttpRequestException or OperationCanceledException)
+        {
+            Log.UpstreamFailedBeforeFirstEvent(logger, call.RequestId, call.Upstream, exception);
+            await upstream.DisposeAsync();
+            return Refuse(call, ApiError.From(ApiErrorKind.UpstreamUnavailable, "The upstream connection failed before the answer started."));
+        }
+        finally
+        {
+            gateway.AddWait(waitStart);
+        }
+
+        if (pending is null && !hasFirst)
+        {
+            await upstream.DisposeAsync();
+            return Refuse(call, ApiError.From(ApiErrorKind.UpstreamUnavailable, "The upstream closed the stream without an answer."));
+        }
+
+        if (pending is null && events.Current.EventType == EventNames.Error)
+        {
+            var meter = new UsageMeter();
+            meter.ObserveEvent(EventNames.Error, events.Current.Data);
+            await upstream.DisposeAsync();
+            var type = meter.ErrorType ?? ErrorTypes.Api;
+            return Refuse(call, new ApiError(ApiError.StatusForType(type), type, meter.ErrorMessage ?? "The upstream failed."));
+        }
+
+        SseItem<byte[]>? firstEvent = pending is null ? events.Current : null;
+        return new StreamResult(upstream, firstEvent, pending, modelToRestore, gateway, call, _options.Streaming, time, logger);
+    }
+
+    private async Task<(ApiKey? Key, IResult? Refusal)> AuthenticateAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        var credentials = ClientCredentials.Read(request);
+        if (credentials.IsEmpty)
+        {
+            return (null, new ErrorResult(ApiError.From(ApiErrorKind.Authentication, "x-api-key header is required")));
+        }
+
+        var unavailable = false;
+        foreach (var secret in new[] { credentials.ApiKey, credentials.BearerToken })
+        {
+            if (secret is null)
+            {
+                continue;
+            }
+
+            var check = await authenticator.CheckAsync(secret, cancellationToken);
+            switch (check.Outcome)
+            {
+                case KeyCheckOutcome.Valid:
+                    return (check.Key, null);
+                case KeyCheckOutcome.Unavailable:
+                    unavailable = true;
+                    break;
+            }
+        }
+
+        return unavailable
+            ? (null, new ErrorResult(ApiError.From(ApiErrorKind.StorageUnavailable, "The key store is temporarily unavailable; please retry.")))
+            : (null, new ErrorResult(ApiError.From(ApiErrorKind.Authentication, "invalid x-api-key")));
+    }
+
+    private ErrorResult Refuse(CallRecorder call, ApiError error)
+    {
+        Log.Refused(logger, call.RequestId, error.Status, error.Type);
+        call.Finish(error.Status, UsageStates.Failed, error.Type);
+        return new ErrorResult(error);
+    }
+
+    private ErrorResult TooLarge() => new(ApiError.From(ApiErrorKind.RequestTooLarge,
+        $"Request exceeds the maximum allowed number of bytes ({_options.MaxRequestBodyBytes})."));
+
+    private static string? Truncate(string? value, int length) =>
+        string.IsNullOrEmpty(value) ? null : value.Length <= length ? value : value[..length];
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Call {RequestId} refused: {Status} {ErrorType}")]
+        public static partial void Refused(ILogger logger, string requestId, int status, string errorType);
+
+        [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Call {RequestId}: upstream {Upstream} failed before its first event")]
+        public static partial void UpstreamFailedBeforeFirstEvent(ILogger logger, string requestId, string? upstream, Exception exception);
+    }
+}

@@ -1,0 +1,221 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Net.ServerSentEvents;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using Qhaigc.Functions.Hosting;
+using Qhaigc.Functions.Protocol;
+using Qhaigc.Functions.Protocol.Sse;
+using Qhaigc.Functions.Upstreams;
+using Qhaigc.Functions.Usage;
+
+namespace Qhaigc.Functions.Api;
+
+/// <summary>
+/// Relays a Claude event stream: each upstream event is written and flushed as it arrives, usage is counted on the
+/// way, <c>ping</c> keeps a silent stream alive, an upstream failure becomes one SSE <c>error</c> event (no
+/// <c>message_stop</c>), and a client that leaves cancels the upstream call. The usage record is written last.
+/// </summary>
+public sealed partial class StreamResult(
+    UpstreamResponse upstream,
+    SseItem<byte[]>? firstEvent,
+    Task<bool>? pendingFirst,
+    string? modelToRestore,
+    GatewayContext gateway,
+    CallRecorder call,
+    StreamingOptions streaming,
+    TimeProvider time,
+    ILogger logger) : IResult
+{
+    public async Task ExecuteAsync(HttpContext httpContext)
+    {
+        var response = httpContext.Response;
+        var aborted = httpContext.RequestAborted;
+        var writer = response.BodyWriter;
+        var meter = new UsageMeter();
+        var events = upstream.Events!;
+        var state = UsageStates.Complete;
+        string? errorType = null;
+
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "text/event-stream; charset=utf-8";
+        response.Headers.CacheControl = "no-cache";
+        gateway.WriteOverheadHeader(response);
+        httpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+
+        try
+        {
+            if (firstEvent is { } first)
+            {
+                await RelayAsync(first);
+            }
+            else
+            {
+                // Committed before the first event (the upstream was silent too long): headers now, pings meanwhile.
+                await writer.FlushAsync(aborted);
+                call.MarkFirstByte();
+            }
+
+            while (await NextAsync())
+            {
+                var item = events.Current;
+                await RelayAsync(item);
+                if (item.EventType == EventNames.Error)
+                {
+                    state = UsageStates.Truncated;
+                    errorType = meter.ErrorType;
+                    break;
+                }
+
+                if (item.EventType == EventNames.MessageStop)
+                {
+                    break;
+                }
+            }
+
+            if (state == UsageStates.Complete && !meter.SawMessageStop)
+            {
+                state = UsageStates.Truncated;
+                errorType = ErrorTypes.Api;
+                await WriteErrorAsync(ApiError.From(ApiErrorKind.Internal, "The upstream ended the stream before the message was complete."));
+            }
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            state = UsageStates.Cancelled;
+        }
+        catch (Exception exception) when (exception is IOException or HttpRequestException or OperationCanceledException)
+        {
+            if (aborted.IsCancellationRequested)
+            {
+                state = UsageStates.Cancelled;
+            }
+            else
+            {
+                // The upstream reset, stalled past the idle timeout, or sent something unreadable.
+                Log.UpstreamFailedMidStream(logger, call.RequestId, call.Upstream, exception);
+                state = UsageStates.Truncated;
+                var timedOut = exception is OperationCanceledException;
+                var error = timedOut
+                    ? new ApiError(504, ErrorTypes.Timeout, "The upstream stopped sending before the message was complete.")
+                    : ApiError.From(ApiErrorKind.Overloaded, "The upstream connection was lost before the message was complete.");
+                errorType = error.Type;
+                await TryWriteErrorAsync(error);
+            }
+        }
+        finally
+        {
+            // Disposing the upstream response closes its connection, which cancels the upstream call if still running.
+            await upstream.DisposeAsync();
+            if (state != UsageStates.Complete)
+            {
+                meter.EstimateIfIncomplete();
+            }
+
+            if (state != UsageStates.Cancelled)
+            {
+                try
+                {
+                    await response.CompleteAsync();
+                }
+                catch (Exception exception) when (exception is IOException or OperationCanceledException)
+                {
+                    state = UsageStates.Cancelled;
+                }
+            }
+
+            call.Finish(200, state, errorType, meter.Usage);
+        }
+
+        async ValueTask RelayAsync(SseItem<byte[]> item)
+        {
+            meter.ObserveEvent(item.EventType, item.Data);
+            var data = item.Data;
+            if (modelToRestore is not null && item.EventType == EventNames.MessageStart)
+            {
+                data = JsonRewriter.WithMessageModel(data, modelToRestore);
+            }
+
+            if (item.EventType == EventNames.Error)
+            {
+                data = ErrorEnvelope.Claude(new ApiError(ApiError.StatusForType(meter.ErrorType), meter.ErrorType ?? ErrorTypes.Api,
+                    meter.ErrorMessage ?? "The upstream failed."), call.RequestId);
+            }
+
+            SseWriter.Write(writer, item.EventType, data);
+            var flushed = await writer.FlushAsync(aborted);
+            call.MarkFirstByte();
+            if (flushed.IsCanceled || flushed.IsCompleted)
+            {
+                throw new OperationCanceledException(aborted);
+            }
+        }
+
+        // The next upstream event; while the upstream is silent, a ping every interval (spec §4.11).
+        async ValueTask<bool> NextAsync()
+        {
+            Task<bool> task;
+            if (pendingFirst is not null)
+            {
+                task = pendingFirst;
+                pendingFirst = null;
+            }
+            else
+            {
+                var move = events.MoveNextAsync();
+                if (move.IsCompleted)
+                {
+                    return move.Result;
+                }
+
+                task = move.AsTask();
+            }
+
+            var waitStart = Stopwatch.GetTimestamp();
+            try
+            {
+                while (true)
+                {
+                    var done = await Task.WhenAny(task, Task.Delay(streaming.PingInterval, time, aborted));
+                    if (done == task)
+                    {
+                        return await task;
+                    }
+
+                    aborted.ThrowIfCancellationRequested();
+                    writer.Write(SseWriter.PingEvent);
+                    await writer.FlushAsync(aborted);
+                }
+            }
+            finally
+            {
+                gateway.AddWait(waitStart);
+            }
+        }
+
+        async ValueTask WriteErrorAsync(ApiError error)
+        {
+            SseWriter.Write(writer, EventNames.Error, ErrorEnvelope.Claude(error, call.RequestId));
+            await writer.FlushAsync(aborted);
+        }
+
+        async ValueTask TryWriteErrorAsync(ApiError error)
+        {
+            try
+            {
+                await WriteErrorAsync(error);
+            }
+            catch (Exception exception) when (exception is IOException or OperationCanceledException)
+            {
+                state = UsageStates.Cancelled;
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4003, Level = LogLevel.Warning, Message = "Call {RequestId}: upstream {Upstream} failed mid-stream")]
+        public static partial void UpstreamFailedMidStream(ILogger logger, string requestId, string? upstream, Exception exception);
+    }
+}

@@ -1,0 +1,111 @@
+namespace Qhaigc.Functions.Hosting;
+
+/// <summary>The <c>Gateway</c> configuration section (DESIGN.md, "Project settings").</summary>
+public sealed class GatewayOptions
+{
+    public const string SectionName = "Gateway";
+
+    /// <summary>Secret for the administration API; unset means the API answers 404.</summary>
+    public string? AdminKey { get; set; }
+
+    /// <summary>
+    /// A fixed development key that the gateway makes sure exists at start-up. Refused unless storage is the local
+    /// emulator, so a well-known key can never reach a real deployment.
+    /// </summary>
+    public string? DevKey { get; set; }
+
+    /// <summary>Largest accepted request body; Anthropic's limit for the Messages API is 32 MB.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 32L * 1024 * 1024;
+
+    public StorageOptions Storage { get; set; } = new();
+
+    public KeyCacheOptions Keys { get; set; } = new();
+
+    public StreamingOptions Streaming { get; set; } = new();
+
+    public UsageOptions Usage { get; set; } = new();
+
+    public Dictionary<string, UpstreamOptions> Upstreams { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+}
+
+public sealed class StorageOptions
+{
+    /// <summary>Table Storage connection string; defaults to <c>AzureWebJobsStorage</c>, then Azurite.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>Table endpoint used with <c>DefaultAzureCredential</c> (managed identity in Azure).</summary>
+    public Uri? TableServiceUri { get; set; }
+
+    public string KeysTable { get; set; } = "QhaigcKeys";
+
+    public string UsageTable { get; set; } = "QhaigcUsage";
+}
+
+public sealed class KeyCacheOptions
+{
+    /// <summary>How long a found key is trusted without a table read; a revocation takes effect within this time.</summary>
+    public TimeSpan CacheDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long an unknown key is remembered as unknown.</summary>
+    public TimeSpan NegativeCacheDuration { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>While storage is unreachable, a cached key that expired less than this long ago is still honoured.</summary>
+    public TimeSpan StaleGracePeriod { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Upper bound on remembered keys, so random keys cannot grow memory without limit.</summary>
+    public int MaxEntries { get; set; } = 100_000;
+}
+
+public sealed class StreamingOptions
+{
+    /// <summary>A <c>ping</c> event is sent after this long without output (spec §4.11).</summary>
+    public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long the gateway waits for the upstream's first event before it commits the 200 and keeps the response
+    /// alive with pings (spec §4.10); Azure cuts a silent response at 230 s.
+    /// </summary>
+    public TimeSpan FirstEventTimeout { get; set; } = TimeSpan.FromSeconds(200);
+}
+
+public sealed class UsageOptions
+{
+    /// <summary>Attempts per usage record before it is logged as lost.</summary>
+    public int MaxAttempts { get; set; } = 8;
+
+    /// <summary>Delay before the first retry; doubled per attempt, capped at <see cref="MaxRetryDelay"/>.</summary>
+    public TimeSpan FirstRetryDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Records waiting to be written at most; beyond it new records are logged as lost, never dropped silently.</summary>
+    public int QueueCapacity { get; set; } = 100_000;
+
+    /// <summary>Concurrent table writes.</summary>
+    public int Writers { get; set; } = 4;
+}
+
+public sealed class UpstreamOptions
+{
+    /// <summary><c>anthropic</c>, <c>openai</c> or <c>local</c>.</summary>
+    public string? Kind { get; set; }
+
+    public Uri? BaseUrl { get; set; }
+
+    public string? ApiKey { get; set; }
+
+    /// <summary>Comma-separated glob patterns of the client model names this upstream serves.</summary>
+    public string Models { get; set; } = "*";
+
+    /// <summary>Client model name to upstream model name; a model not listed keeps its name.</summary>
+    public Dictionary<string, string> ModelMap { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Time to establish a connection to the upstream.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Longest silence from the upstream (before headers, or between chunks) before the call is abandoned.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Optional: only these <c>anthropic-beta</c> values are forwarded (for hosts that reject unknown betas).</summary>
+    public string? BetaAllowList { get; set; }
+}

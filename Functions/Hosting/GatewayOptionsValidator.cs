@@ -1,0 +1,66 @@
+using Microsoft.Extensions.Options;
+using Qhaigc.Functions.Upstreams;
+
+namespace Qhaigc.Functions.Hosting;
+
+/// <summary>Checks the settings at start-up (ValidateOnStart), so a broken upstream stops the host instead of a call.</summary>
+public sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
+{
+    public ValidateOptionsResult Validate(string? name, GatewayOptions options)
+    {
+        var failures = new List<string>();
+        foreach (var (upstreamName, upstream) in options.Upstreams)
+        {
+            var prefix = $"Gateway:Upstreams:{upstreamName}";
+            if (string.IsNullOrWhiteSpace(upstream.Kind))
+            {
+                failures.Add($"{prefix}:Kind is required ({UpstreamKinds.Anthropic}, {UpstreamKinds.OpenAi} or {UpstreamKinds.Local}).");
+                continue;
+            }
+
+            if (!UpstreamKinds.IsSupported(upstream.Kind))
+            {
+                failures.Add($"{prefix}:Kind '{upstream.Kind}' is not supported by this version.");
+                continue;
+            }
+
+            if (UpstreamKinds.NeedsBaseUrl(upstream.Kind) &&
+                (upstream.BaseUrl is null || !upstream.BaseUrl.IsAbsoluteUri || upstream.BaseUrl.Scheme is not ("http" or "https")))
+            {
+                failures.Add($"{prefix}:BaseUrl must be an absolute http(s) URL.");
+            }
+
+            if (ModelPattern.Parse(upstream.Models).Length == 0)
+            {
+                failures.Add($"{prefix}:Models must name at least one pattern.");
+            }
+
+            if (upstream.IdleTimeout <= TimeSpan.Zero || upstream.ConnectTimeout <= TimeSpan.Zero)
+            {
+                failures.Add($"{prefix}: timeouts must be positive.");
+            }
+        }
+
+        if (options.MaxRequestBodyBytes <= 0)
+        {
+            failures.Add("Gateway:MaxRequestBodyBytes must be positive.");
+        }
+
+        if (options.Streaming.PingInterval <= TimeSpan.Zero || options.Streaming.FirstEventTimeout <= TimeSpan.Zero)
+        {
+            failures.Add("Gateway:Streaming intervals must be positive.");
+        }
+
+        if (options.Usage.MaxAttempts < 1 || options.Usage.QueueCapacity < 1 || options.Usage.Writers < 1)
+        {
+            failures.Add("Gateway:Usage MaxAttempts, QueueCapacity and Writers must be at least 1.");
+        }
+
+        if (options.Storage.TableServiceUri is { IsAbsoluteUri: false })
+        {
+            failures.Add("Gateway:Storage:TableServiceUri must be an absolute URL.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

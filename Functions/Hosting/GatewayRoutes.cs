@@ -1,0 +1,21 @@
+namespace Qhaigc.Functions.Hosting;
+
+/// <summary>
+/// Every HTTP route the gateway serves, shared by the function attributes and the standalone endpoints.
+/// <c>host.json</c> sets the route prefix to empty, so these are the full paths.
+/// </summary>
+/// <remarks>
+/// The Functions host reserves every route that starts with <c>admin</c> or <c>runtime</c> for its own APIs
+/// ("The specified route conflicts with one or more built in routes"), so the gateway's administration API lives
+/// under <c>/manage</c> instead.
+/// </remarks>
+public static class GatewayRoutes
+{
+    public const string Messages = "v1/messages";
+    public const string Keys = "manage/keys";
+    public const string Key = "manage/keys/{id}";
+    public const string Usage = "manage/usage";
+
+    /// <summary>Everything else: <c>GET /</c> and <c>HEAD /</c> answer 200, anything else a Claude-shaped 404.</summary>
+    public const string Fallback = "{*path}";
+}

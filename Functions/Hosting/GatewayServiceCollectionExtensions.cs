@@ -1,0 +1,79 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Qhaigc.Functions.Admin;
+using Qhaigc.Functions.Api;
+using Qhaigc.Functions.Keys;
+using Qhaigc.Functions.Protocol;
+using Qhaigc.Functions.Storage;
+using Qhaigc.Functions.Upstreams;
+using Qhaigc.Functions.Usage;
+
+namespace Qhaigc.Functions.Hosting;
+
+/// <summary>Composes the gateway: the one place that knows configuration names and how services fit together.</summary>
+public static class GatewayServiceCollectionExtensions
+{
+    public static IServiceCollection AddGateway(this IServiceCollection services, IConfiguration configuration)
+    {
+        var section = configuration.GetSection(GatewayOptions.SectionName);
+        services.AddOptions<GatewayOptions>().Bind(section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.ConfigureHttpJsonOptions(static json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, GatewayJsonContext.Default));
+
+        // Storage
+        services.AddSingleton<GatewayTables>();
+        services.AddSingleton<IApiKeyStore, TableApiKeyStore>();
+        services.AddSingleton<IUsageStore, TableUsageStore>();
+        services.AddSingleton<ApiKeyAuthenticator>();
+
+        // Usage: one writer is both the sink the handlers use and the hosted service that drains it.
+        services.AddSingleton<UsageWriter>();
+        services.AddSingleton<IUsageSink>(static sp => sp.GetRequiredService<UsageWriter>());
+        services.AddHostedService(static sp => sp.GetRequiredService<UsageWriter>());
+        services.AddHostedService<DevKeySeeder>();
+
+        // Upstreams: one pooled HttpClient per upstream, configured like a proxy.
+        var upstreams = section.GetSection(nameof(GatewayOptions.Upstreams)).GetChildren();
+        foreach (var upstream in upstreams)
+        {
+            var connectTimeout = upstream.GetValue(nameof(UpstreamOptions.ConnectTimeout), TimeSpan.FromSeconds(10));
+            services.AddHttpClient(UpstreamRouter.HttpClientName(upstream.Key), static client =>
+                {
+                    // Long streams must not be cut: the idle timeout is enforced per read by the upstream itself.
+                    client.Timeout = Timeout.InfiniteTimeSpan;
+                })
+                .ConfigurePrimaryHttpMessageHandler(() => CreateProxyHandler(connectTimeout))
+                .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
+        }
+
+        services.AddHttpClient();
+        services.AddSingleton<UpstreamRouter>();
+
+        // Handlers shared by both hosting modes.
+        services.AddSingleton<MessagesHandler>();
+        services.AddSingleton<AdminHandler>();
+        services.AddSingleton<FallbackHandler>();
+        return services;
+    }
+
+    /// <summary>
+    /// A handler for talking to upstreams the way a reverse proxy does (YARP's settings): no cookies, redirects or
+    /// automatic decompression, a connect timeout, pooled connections recycled for DNS changes.
+    /// </summary>
+    public static SocketsHttpHandler CreateProxyHandler(TimeSpan connectTimeout) => new()
+    {
+        UseProxy = false,
+        AllowAutoRedirect = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        UseCookies = false,
+        ConnectTimeout = connectTimeout,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+        EnableMultipleHttp2Connections = true,
+    };
+}

@@ -1,0 +1,61 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Qhaigc.Functions.Admin;
+using Qhaigc.Functions.Api;
+
+namespace Qhaigc.Functions.Hosting;
+
+/// <summary>The standalone mode: the same services and handlers on Kestrel, without the Functions host.</summary>
+public static class StandaloneHost
+{
+    /// <summary>The port <c>func start</c> uses, so URLs are the same in both modes.</summary>
+    public const string DefaultUrl = "http://localhost:7071";
+
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args);
+        builder.Configuration.AddLocalSettingsJson(builder.Environment.ContentRootPath);
+
+        if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        builder.WebHost.ConfigureKestrel(static kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            // The gateway enforces its own limit (413 request_too_large in Claude's shape) per endpoint.
+            kestrel.Limits.MaxRequestBodySize = null;
+            kestrel.Limits.MinRequestBodyDataRate = null;
+            kestrel.Limits.MinResponseDataRate = null;
+            kestrel.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(30);
+        });
+        // Before AddGateway, so settings and services a caller adds (tests, benchmarks) are the ones composed.
+        configure?.Invoke(builder);
+        builder.Services.AddGateway(builder.Configuration);
+
+        var app = builder.Build();
+        app.MapGateway();
+        return app;
+    }
+
+    /// <summary>Maps the same handlers the function classes call, on the same routes and methods.</summary>
+    public static IEndpointRouteBuilder MapGateway(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapPost("/" + GatewayRoutes.Messages,
+            static (HttpContext context, MessagesHandler handler) => handler.HandleAsync(context));
+
+        endpoints.MapMethods("/" + GatewayRoutes.Keys, ["GET", "POST"],
+            static (HttpContext context, AdminHandler handler) => handler.HandleKeysAsync(context));
+        endpoints.MapMethods("/" + GatewayRoutes.Key, ["GET", "PATCH", "DELETE"],
+            static (HttpContext context, string id, AdminHandler handler) => handler.HandleKeyAsync(context, id));
+        endpoints.MapGet("/" + GatewayRoutes.Usage,
+            static (HttpContext context, AdminHandler handler) => handler.HandleUsageAsync(context));
+
+        endpoints.MapMethods("/" + GatewayRoutes.Fallback, ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            static (HttpContext context, FallbackHandler handler) => handler.Handle(context));
+        return endpoints;
+    }
+}

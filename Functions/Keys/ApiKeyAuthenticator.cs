@@ -1,0 +1,98 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Qhaigc.Functions.Hosting;
+using Qhaigc.Functions.Storage;
+
+namespace Qhaigc.Functions.Keys;
+
+public enum KeyCheckOutcome
+{
+    Valid,
+
+    /// <summary>Unknown, disabled or expired.</summary>
+    Invalid,
+
+    /// <summary>The key was not cached and storage could not be asked.</summary>
+    Unavailable,
+}
+
+public readonly record struct KeyCheck(KeyCheckOutcome Outcome, ApiKey? Key);
+
+/// <summary>
+/// Checks a secret against the key store through a short in-memory cache: a cached key costs no table read, an
+/// unknown key is remembered briefly too, and while storage is down a recently cached key keeps working.
+/// </summary>
+public sealed partial class ApiKeyAuthenticator(
+    IApiKeyStore store, TimeProvider time, IOptions<GatewayOptions> options, ILogger<ApiKeyAuthenticator> logger)
+{
+    private readonly ConcurrentDictionary<string, Entry> _cache = new(StringComparer.Ordinal);
+    private readonly KeyCacheOptions _options = options.Value.Keys;
+
+    public async ValueTask<KeyCheck> CheckAsync(string secret, CancellationToken cancellationToken)
+    {
+        var hash = ApiKeyHasher.Hash(secret);
+        var now = time.GetUtcNow();
+        Entry? stale = null;
+        if (_cache.TryGetValue(hash, out var entry))
+        {
+            if (entry.FreshUntil > now)
+            {
+                return Judge(entry.Key, now);
+            }
+
+            stale = entry;
+        }
+
+        ApiKey? key;
+        try
+        {
+            key = await store.FindByHashAsync(hash, cancellationToken);
+        }
+        catch (StorageUnavailableException exception)
+        {
+            if (stale?.Key is not null && stale.FreshUntil + _options.StaleGracePeriod > now)
+            {
+                Log.ServingStaleKey(logger, stale.Key.Id, exception);
+                return Judge(stale.Key, now);
+            }
+
+            Log.KeyLookupUnavailable(logger, ApiKeyHasher.IdFromHash(hash), exception);
+            return new KeyCheck(KeyCheckOutcome.Unavailable, null);
+        }
+
+        Remember(hash, key, now);
+        return Judge(key, now);
+    }
+
+    /// <summary>Forgets a key, so a change made through this instance takes effect here at once.</summary>
+    public void Invalidate(string hash) => _cache.TryRemove(hash, out _);
+
+    private static KeyCheck Judge(ApiKey? key, DateTimeOffset now) =>
+        key is not null && key.IsActiveAt(now) ? new(KeyCheckOutcome.Valid, key) : new(KeyCheckOutcome.Invalid, key);
+
+    private void Remember(string hash, ApiKey? key, DateTimeOffset now)
+    {
+        if (_cache.Count >= _options.MaxEntries)
+        {
+            // A flood of random keys must not grow memory; dropping the cache only costs table reads.
+            _cache.Clear();
+        }
+
+        var duration = key is null ? _options.NegativeCacheDuration : _options.CacheDuration;
+        _cache[hash] = new Entry(key, now + duration);
+    }
+
+    private sealed record Entry(ApiKey? Key, DateTimeOffset FreshUntil);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1001, Level = LogLevel.Warning,
+            Message = "Key store unreachable; serving cached key {KeyId} past its cache time")]
+        public static partial void ServingStaleKey(ILogger logger, string keyId, Exception exception);
+
+        [LoggerMessage(EventId = 1002, Level = LogLevel.Error,
+            Message = "Key store unreachable; cannot check key {KeyId}")]
+        public static partial void KeyLookupUnavailable(ILogger logger, string keyId, Exception exception);
+    }
+}

@@ -1,0 +1,24 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Qhaigc.Functions.Admin;
+using Qhaigc.Functions.Usage;
+
+namespace Qhaigc.Functions.Protocol;
+
+/// <summary>The project's one source-generated JSON context (reflection-based JSON is switched off).</summary>
+[JsonSourceGenerationOptions(
+    JsonSerializerDefaults.Web,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    UseStringEnumConverter = true)]
+[JsonSerializable(typeof(CreateKeyRequest))]
+[JsonSerializable(typeof(KeyView))]
+[JsonSerializable(typeof(KeyList))]
+[JsonSerializable(typeof(UsageReport))]
+[JsonSerializable(typeof(UsageRecord))]
+[JsonSerializable(typeof(JsonNode))]
+[JsonSerializable(typeof(ServiceStatus))]
+public sealed partial class GatewayJsonContext : JsonSerializerContext;
+
+/// <summary>What <c>GET /</c> answers.</summary>
+public sealed record ServiceStatus(string Name, string Status);

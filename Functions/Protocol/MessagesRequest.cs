@@ -1,0 +1,51 @@
+using System.Text.Json;
+
+namespace Qhaigc.Functions.Protocol;
+
+/// <summary>
+/// A validated <c>/v1/messages</c> request. Only the fields the gateway reads are modelled; the original bytes are
+/// what an Anthropic upstream receives, so fields the gateway does not know pass through untouched (spec §2.7).
+/// </summary>
+public sealed class MessagesRequest : IDisposable
+{
+    public MessagesRequest(byte[] body, JsonDocument document, string model, int maxTokens, bool stream)
+    {
+        Body = body;
+        Document = document;
+        Model = model;
+        MaxTokens = maxTokens;
+        Stream = stream;
+    }
+
+    /// <summary>The request body exactly as the client sent it.</summary>
+    public byte[] Body { get; }
+
+    public JsonDocument Document { get; }
+
+    public JsonElement Root => Document.RootElement;
+
+    public string Model { get; }
+
+    public int MaxTokens { get; }
+
+    public bool Stream { get; }
+
+    /// <summary>The client's <c>anthropic-version</c>.</summary>
+    public string AnthropicVersion { get; set; } = AnthropicVersions.Default;
+
+    /// <summary>The client's <c>anthropic-beta</c> values, repeats joined with commas (spec §1.9).</summary>
+    public string? AnthropicBeta { get; set; }
+
+    /// <summary>Other <c>anthropic-*</c> headers, forwarded to Anthropic-format upstreams (spec §1.11).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> ExtraAnthropicHeaders { get; set; } = [];
+
+    public void Dispose() => Document.Dispose();
+}
+
+/// <summary>The <c>anthropic-version</c> values Anthropic accepts (spec §1.6).</summary>
+public static class AnthropicVersions
+{
+    public const string Default = "2023-06-01";
+
+    public static bool IsKnown(string version) => version is "2023-06-01" or "2023-01-01" or "2026-10-21";
+}

@@ -1,0 +1,155 @@
+using Azure;
+using Azure.Core;
+using Azure.Data.Tables;
+using Azure.Identity;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+using Qhaigc.Functions.Hosting;
+
+namespace Qhaigc.Functions.Storage;
+
+/// <summary>
+/// The gateway's two tables. They are created on first use. Key lookups use a client that gives up fast (an auth
+/// miss must not hang while storage is down); usage writes have their own retry loop in the writer.
+/// </summary>
+public sealed class GatewayTables
+{
+    private readonly TableClient _keys;
+    private readonly TableClient _usage;
+    private readonly TableEnsurer _keysReady;
+    private readonly TableEnsurer _usageReady;
+
+    public GatewayTables(IOptions<GatewayOptions> options, IConfiguration configuration)
+    {
+        var storage = options.Value.Storage;
+        var fast = CreateService(storage, configuration, fastFail: true);
+        var patient = CreateService(storage, configuration, fastFail: false);
+        _keys = fast.GetTableClient(storage.KeysTable);
+        _usage = patient.GetTableClient(storage.UsageTable);
+        _keysReady = new TableEnsurer(_keys);
+        _usageReady = new TableEnsurer(_usage);
+        UsesDevelopmentStorage = IsDevelopmentStorage(storage, configuration);
+    }
+
+    /// <summary>True when the tables are Azurite's (or another loopback emulator's).</summary>
+    public bool UsesDevelopmentStorage { get; }
+
+    public async ValueTask<TableClient> KeysAsync(CancellationToken cancellationToken)
+    {
+        await _keysReady.EnsureAsync(cancellationToken);
+        return _keys;
+    }
+
+    public async ValueTask<TableClient> UsageAsync(CancellationToken cancellationToken)
+    {
+        await _usageReady.EnsureAsync(cancellationToken);
+        return _usage;
+    }
+
+    /// <summary>The connection string in force: the gateway's own, else <c>AzureWebJobsStorage</c>, else Azurite.</summary>
+    public static string? ResolveConnectionString(StorageOptions storage, IConfiguration configuration)
+    {
+        if (storage.TableServiceUri is not null)
+        {
+            return null;
+        }
+
+        if (!string.IsNullOrWhiteSpace(storage.ConnectionString))
+        {
+            return storage.ConnectionString;
+        }
+
+        var webJobs = configuration["AzureWebJobsStorage"];
+        return string.IsNullOrWhiteSpace(webJobs) ? "UseDevelopmentStorage=true" : webJobs;
+    }
+
+    public static bool IsDevelopmentStorage(StorageOptions storage, IConfiguration configuration)
+    {
+        var endpoint = storage.TableServiceUri;
+        if (endpoint is null)
+        {
+            var connectionString = ResolveConnectionString(storage, configuration)!;
+            if (connectionString.Contains("UseDevelopmentStorage=true", StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+
+            endpoint = new TableServiceClient(connectionString).Uri;
+        }
+
+        return endpoint.IsLoopback;
+    }
+
+    private static TableServiceClient CreateService(StorageOptions storage, IConfiguration configuration, bool fastFail)
+    {
+        var clientOptions = new TableClientOptions();
+        if (fastFail)
+        {
+            clientOptions.Retry.MaxRetries = 1;
+            clientOptions.Retry.Delay = TimeSpan.FromMilliseconds(100);
+            clientOptions.Retry.Mode = RetryMode.Fixed;
+            clientOptions.Retry.NetworkTimeout = TimeSpan.FromSeconds(5);
+        }
+        else
+        {
+            clientOptions.Retry.MaxRetries = 2;
+            clientOptions.Retry.NetworkTimeout = TimeSpan.FromSeconds(15);
+        }
+
+        if (storage.TableServiceUri is { } uri)
+        {
+            return new TableServiceClient(uri, new DefaultAzureCredential(), clientOptions);
+        }
+
+        return new TableServiceClient(ResolveConnectionString(storage, configuration), clientOptions);
+    }
+
+    /// <summary>Creates a table once; a failed attempt is forgotten so the next call tries again.</summary>
+    private sealed class TableEnsurer(TableClient table)
+    {
+        private Task? _ready;
+
+        public Task EnsureAsync(CancellationToken cancellationToken)
+        {
+            var ready = _ready;
+            if (ready is { IsCompletedSuccessfully: true })
+            {
+                return Task.CompletedTask;
+            }
+
+            if (ready is null || ready.IsFaulted || ready.IsCanceled)
+            {
+                var attempt = CreateAsync();
+                ready = Interlocked.CompareExchange(ref _ready, attempt, ready) == ready ? attempt : _ready!;
+            }
+
+            return ready.WaitAsync(cancellationToken);
+        }
+
+        private async Task CreateAsync()
+        {
+            try
+            {
+                await table.CreateIfNotExistsAsync(CancellationToken.None);
+            }
+            catch (Exception exception) when (StorageErrors.IsUnavailable(exception, CancellationToken.None))
+            {
+                throw new StorageUnavailableException($"Table '{table.Name}' could not be reached.", exception);
+            }
+        }
+    }
+}
+
+/// <summary>Which storage failures mean "storage is down" rather than a bug or a client cancellation.</summary>
+public static class StorageErrors
+{
+    public static bool IsUnavailable(Exception exception, CancellationToken cancellationToken) => exception switch
+    {
+        StorageUnavailableException => true,
+        RequestFailedException failed => failed.Status is 0 or 408 or 429 or >= 500,
+        AggregateException aggregate => aggregate.InnerExceptions.All(e => IsUnavailable(e, cancellationToken)),
+        HttpRequestException or IOException or TimeoutException => true,
+        OperationCanceledException => !cancellationToken.IsCancellationRequested,
+        _ => false,
+    };
+}

@@ -1,0 +1,13 @@
+using Qhaigc.Functions.Protocol;
+
+namespace Qhaigc.Functions.Upstreams;
+
+/// <summary>A model provider the gateway forwards Claude-format calls to.</summary>
+public interface IUpstream
+{
+    /// <summary>The configured name (<c>Gateway:Upstreams:{name}</c>).</summary>
+    string Name { get; }
+
+    /// <summary>Sends a validated Messages request under the upstream's own model name and credentials.</summary>
+    Task<UpstreamResponse> SendMessagesAsync(MessagesRequest request, string upstreamModel, CancellationToken cancellationToken);
+}

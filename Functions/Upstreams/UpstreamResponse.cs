@@ -1,0 +1,57 @@
+using System.Net.ServerSentEvents;
+using Qhaigc.Functions.Protocol;
+
+namespace Qhaigc.Functions.Upstreams;
+
+/// <summary>
+/// What an upstream answered, in Claude's format: an error (before any byte went to the client), a whole message,
+/// or a stream of Claude SSE events. Disposing it releases the upstream connection, which cancels the upstream
+/// call if it is still running.
+/// </summary>
+public sealed class UpstreamResponse : IAsyncDisposable
+{
+    private readonly IDisposable? _owner;
+
+    private UpstreamResponse(ApiError? error, byte[]? body, IAsyncEnumerator<SseItem<byte[]>>? events, string? upstreamRequestId, IDisposable? owner)
+    {
+        Error = error;
+        Body = body;
+        Events = events;
+        UpstreamRequestId = upstreamRequestId;
+        _owner = owner;
+    }
+
+    public ApiError? Error { get; }
+
+    /// <summary>A non-streaming message, as JSON bytes.</summary>
+    public byte[]? Body { get; }
+
+    /// <summary>The events of a streaming answer, each with its name and data bytes.</summary>
+    public IAsyncEnumerator<SseItem<byte[]>>? Events { get; }
+
+    public string? UpstreamRequestId { get; }
+
+    public static UpstreamResponse Failed(ApiError error, string? upstreamRequestId = null) => new(error, null, null, upstreamRequestId, null);
+
+    public static UpstreamResponse Message(byte[] body, string? upstreamRequestId = null) => new(null, body, null, upstreamRequestId, null);
+
+    public static UpstreamResponse Stream(IAsyncEnumerator<SseItem<byte[]>> events, string? upstreamRequestId = null, IDisposable? owner = null) =>
+        new(null, null, events, upstreamRequestId, owner);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Events is not null)
+        {
+            try
+            {
+                await Events.DisposeAsync();
+            }
+            catch (Exception exception) when (exception is IOException or OperationCanceledException or HttpRequestException)
+            {
+                // The connection is going away either way.
+            }
+        }
+
+        _owner?.Dispose();
+    }
+}

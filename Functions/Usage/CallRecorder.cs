@@ -1,0 +1,71 @@
+using System.Diagnostics;
+
+namespace Qhaigc.Functions.Usage;
+
+/// <summary>
+/// Collects what one call's usage record needs while the call runs and submits the record once, when the call is
+/// over (after the response is complete: never on the way to the client's first byte).
+/// </summary>
+public sealed class CallRecorder(IUsageSink sink, string requestId, string keyId, string endpoint, DateTimeOffset startedAt, long startTimestamp)
+{
+    private int _finished;
+
+    public string RequestId { get; } = requestId;
+
+    public string? Model { get; set; }
+
+    public string? Upstream { get; set; }
+
+    public string? UpstreamModel { get; set; }
+
+    public string? UpstreamRequestId { get; set; }
+
+    public bool Stream { get; set; }
+
+    public int? ClientRetryCount { get; set; }
+
+    public string? ClientSessionId { get; set; }
+
+    public double? TimeToFirstByteMs { get; private set; }
+
+    public bool IsFinished => Volatile.Read(ref _finished) != 0;
+
+    public void MarkFirstByte() => TimeToFirstByteMs ??= Stopwatch.GetElapsedTime(startTimestamp).TotalMilliseconds;
+
+    /// <summary>Submits the record; later calls do nothing, so every path can call it safely.</summary>
+    public void Finish(int status, string state, string? errorType = null, TokenUsage? usage = null)
+    {
+        if (Interlocked.Exchange(ref _finished, 1) != 0)
+        {
+            return;
+        }
+
+        sink.Submit(new UsageRecord
+        {
+            RequestId = RequestId,
+            KeyId = keyId,
+            Endpoint = endpoint,
+            StartedAt = startedAt,
+            UpstreamRequestId = UpstreamRequestId,
+            Model = Model,
+            Upstream = Upstream,
+            UpstreamModel = UpstreamModel,
+            Stream = Stream,
+            Status = status,
+            ErrorType = errorType,
+            State = state,
+            InputTokens = usage?.InputTokens ?? 0,
+            OutputTokens = usage?.OutputTokens ?? 0,
+            CacheCreationInputTokens = usage?.CacheCreationInputTokens ?? 0,
+            CacheCreation5mInputTokens = usage?.CacheCreation5mInputTokens,
+            CacheCreation1hInputTokens = usage?.CacheCreation1hInputTokens,
+            CacheReadInputTokens = usage?.CacheReadInputTokens ?? 0,
+            RawUsage = usage?.Raw,
+            Estimated = usage?.Estimated ?? false,
+            DurationMs = Stopwatch.GetElapsedTime(startTimestamp).TotalMilliseconds,
+            TimeToFirstByteMs = TimeToFirstByteMs,
+            ClientRetryCount = ClientRetryCount,
+            ClientSessionId = ClientSessionId,
+        });
+    }
+}

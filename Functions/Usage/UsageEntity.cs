@@ -1,0 +1,136 @@
+using System.Globalization;
+using Azure;
+using Azure.Data.Tables;
+
+namespace Qhaigc.Functions.Usage;
+
+/// <summary>
+/// A usage record's table row. PartitionKey is the key id and RowKey the start time in ticks followed by the request
+/// id: a key's records for a time range are one range query (no table scan), and rewriting the same call's record
+/// lands on the same row (idempotent).
+/// </summary>
+public sealed class UsageEntity : ITableEntity
+{
+    /// <summary>Table Storage caps a string property at 64 KiB (32 K UTF-16 characters).</summary>
+    private const int MaxStringLength = 32_000;
+
+    public string PartitionKey { get; set; } = "";
+
+    public string RowKey { get; set; } = "";
+
+    public DateTimeOffset? Timestamp { get; set; }
+
+    public ETag ETag { get; set; }
+
+    public string RequestId { get; set; } = "";
+
+    public string Endpoint { get; set; } = "";
+
+    public DateTimeOffset StartedAt { get; set; }
+
+    public string? UpstreamRequestId { get; set; }
+
+    public string? Model { get; set; }
+
+    public string? Upstream { get; set; }
+
+    public string? UpstreamModel { get; set; }
+
+    public bool Stream { get; set; }
+
+    public int Status { get; set; }
+
+    public string? ErrorType { get; set; }
+
+    public string State { get; set; } = "";
+
+    public long InputTokens { get; set; }
+
+    public long OutputTokens { get; set; }
+
+    public long CacheCreationInputTokens { get; set; }
+
+    public long? CacheCreation5mInputTokens { get; set; }
+
+    public long? CacheCreation1hInputTokens { get; set; }
+
+    public long CacheReadInputTokens { get; set; }
+
+    public string? RawUsage { get; set; }
+
+    public bool Estimated { get; set; }
+
+    public double DurationMs { get; set; }
+
+    public double? TimeToFirstByteMs { get; set; }
+
+    public int? ClientRetryCount { get; set; }
+
+    public string? ClientSessionId { get; set; }
+
+    public static string RowKeyFor(DateTimeOffset startedAt, string requestId) =>
+        RowKeyPrefix(startedAt) + "_" + requestId;
+
+    /// <summary>The sortable part of a row key: UTC ticks, zero-padded to 19 digits.</summary>
+    public static string RowKeyPrefix(DateTimeOffset time) =>
+        time.UtcTicks.ToString("D19", CultureInfo.InvariantCulture);
+
+    public static UsageEntity From(UsageRecord record) => new()
+    {
+        PartitionKey = record.KeyId,
+        RowKey = RowKeyFor(record.StartedAt, record.RequestId),
+        RequestId = record.RequestId,
+        Endpoint = record.Endpoint,
+        StartedAt = record.StartedAt,
+        UpstreamRequestId = Clip(record.UpstreamRequestId),
+        Model = Clip(record.Model),
+        Upstream = record.Upstream,
+        UpstreamModel = Clip(record.UpstreamModel),
+        Stream = record.Stream,
+        Status = record.Status,
+        ErrorType = Clip(record.ErrorType),
+        State = record.State,
+        InputTokens = record.InputTokens,
+        OutputTokens = record.OutputTokens,
+        CacheCreationInputTokens = record.CacheCreationInputTokens,
+        CacheCreation5mInputTokens = record.CacheCreation5mInputTokens,
+        CacheCreation1hInputTokens = record.CacheCreation1hInputTokens,
+        CacheReadInputTokens = record.CacheReadInputTokens,
+        RawUsage = Clip(record.RawUsage),
+        Estimated = record.Estimated,
+        DurationMs = record.DurationMs,
+        TimeToFirstByteMs = record.TimeToFirstByteMs,
+        ClientRetryCount = record.ClientRetryCount,
+        ClientSessionId = Clip(record.ClientSessionId),
+    };
+
+    public UsageRecord ToRecord() => new()
+    {
+        RequestId = RequestId,
+        KeyId = PartitionKey,
+        Endpoint = Endpoint,
+        StartedAt = StartedAt,
+        UpstreamRequestId = UpstreamRequestId,
+        Model = Model,
+        Upstream = Upstream,
+        UpstreamModel = UpstreamModel,
+        Stream = Stream,
+        Status = Status,
+        ErrorType = ErrorType,
+        State = State,
+        InputTokens = InputTokens,
+        OutputTokens = OutputTokens,
+        CacheCreationInputTokens = CacheCreationInputTokens,
+        CacheCreation5mInputTokens = CacheCreation5mInputTokens,
+        CacheCreation1hInputTokens = CacheCreation1hInputTokens,
+        CacheReadInputTokens = CacheReadInputTokens,
+        RawUsage = RawUsage,
+        Estimated = Estimated,
+        DurationMs = DurationMs,
+        TimeToFirstByteMs = TimeToFirstByteMs,
+        ClientRetryCount = ClientRetryCount,
+        ClientSessionId = ClientSessionId,
+    };
+
+    private static string? Clip(string? value) => value is { Length: > MaxStringLength } ? value[..MaxStringLength] : value;
+}

@@ -1,0 +1,71 @@
+namespace Qhaigc.Functions.Usage;
+
+/// <summary>How a call ended (DESIGN.md, "Usage records").</summary>
+public static class UsageStates
+{
+    public const string Complete = "complete";
+
+    /// <summary>The upstream failed after the answer had started.</summary>
+    public const string Truncated = "truncated";
+
+    /// <summary>The client went away before the answer was complete.</summary>
+    public const string Cancelled = "cancelled";
+
+    /// <summary>No answer: refused by the gateway or failed upstream before the first byte.</summary>
+    public const string Failed = "failed";
+}
+
+/// <summary>One billing-grade ledger entry per call. Never holds prompt or completion text, nor any key.</summary>
+public sealed record UsageRecord
+{
+    public required string RequestId { get; init; }
+
+    public required string KeyId { get; init; }
+
+    /// <summary>The API operation, e.g. <c>messages</c>.</summary>
+    public required string Endpoint { get; init; }
+
+    public required DateTimeOffset StartedAt { get; init; }
+
+    public string? UpstreamRequestId { get; init; }
+
+    public string? Model { get; init; }
+
+    public string? Upstream { get; init; }
+
+    public string? UpstreamModel { get; init; }
+
+    public bool Stream { get; init; }
+
+    public int Status { get; init; }
+
+    public string? ErrorType { get; init; }
+
+    public required string State { get; init; }
+
+    public long InputTokens { get; init; }
+
+    public long OutputTokens { get; init; }
+
+    public long CacheCreationInputTokens { get; init; }
+
+    public long? CacheCreation5mInputTokens { get; init; }
+
+    public long? CacheCreation1hInputTokens { get; init; }
+
+    public long CacheReadInputTokens { get; init; }
+
+    public string? RawUsage { get; init; }
+
+    public bool Estimated { get; init; }
+
+    public double DurationMs { get; init; }
+
+    public double? TimeToFirstByteMs { get; init; }
+
+    /// <summary>The SDK's <c>x-stainless-retry-count</c>: each retry is a new billable call (spec §8.6).</summary>
+    public int? ClientRetryCount { get; init; }
+
+    /// <summary>Claude Code's <c>X-Claude-Code-Session-Id</c>, when sent.</summary>
+    public string? ClientSessionId { get; init; }
+}

@@ -1,0 +1,213 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Qhaigc.Functions.Hosting;
+using Qhaigc.Functions.Protocol;
+
+namespace Qhaigc.Functions.Usage;
+
+/// <summary>
+/// Writes usage records after the response is complete, off the request path: a bounded in-memory queue, a few
+/// concurrent writers, retries with exponential backoff, a final flush on shutdown. A record that still cannot be
+/// written is logged as a structured <c>UsageRecordLost</c> event holding the whole record, so nothing is dropped
+/// silently and the ledger can be repaired from the logs.
+/// </summary>
+public sealed partial class UsageWriter : BackgroundService, IHostedLifecycleService, IUsageSink
+{
+    private readonly IUsageStore _store;
+    private readonly TimeProvider _time;
+    private readonly ILogger<UsageWriter> _logger;
+    private readonly UsageOptions _options;
+    private readonly Channel<Pending> _queue;
+    private readonly ConcurrentQueue<Pending> _retries = new();
+    private long _outstanding;
+
+    public UsageWriter(IUsageStore store, TimeProvider time, IOptions<GatewayOptions> options, ILogger<UsageWriter> logger)
+    {
+        _store = store;
+        _time = time;
+        _logger = logger;
+        _options = options.Value.Usage;
+        _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(_options.QueueCapacity)
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleReader = false,
+            SingleWriter = false,
+        });
+    }
+
+    /// <summary>Records accepted but not yet written or given up on.</summary>
+    public long Outstanding => Interlocked.Read(ref _outstanding);
+
+    public void Submit(UsageRecord record)
+    {
+        Interlocked.Increment(ref _outstanding);
+        if (!_queue.Writer.TryWrite(new Pending(record, 0, default)))
+        {
+            Lost(record, "queue full or writer stopped", null);
+        }
+    }
+
+    /// <summary>Waits until every record submitted so far is written or given up on.</summary>
+    public async Task WaitForIdleAsync(CancellationToken cancellationToken)
+    {
+        while (Outstanding > 0)
+        {
+            await Task.Delay(20, cancellationToken);
+        }
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var workers = new Task[Math.Max(1, _options.Writers) + 1];
+        for (var i = 0; i < workers.Length - 1; i++)
+        {
+            workers[i] = WriteLoopAsync(stoppingToken);
+        }
+
+        workers[^1] = RetryLoopAsync(stoppingToken);
+        return Task.WhenAll(workers);
+    }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// Runs after every hosted service has stopped, the web server included, so calls that were still being answered
+    /// during shutdown have submitted their records: everything queued or waiting for a retry gets one last try.
+    /// </summary>
+    public async Task StoppedAsync(CancellationToken cancellationToken)
+    {
+        _queue.Writer.TryComplete();
+        var remaining = new List<Pending>();
+        while (_queue.Reader.TryRead(out var pending))
+        {
+            remaining.Add(pending);
+        }
+
+        while (_retries.TryDequeue(out var pending))
+        {
+            remaining.Add(pending);
+        }
+
+        if (remaining.Count == 0)
+        {
+            return;
+        }
+
+        Log.Flushing(_logger, remaining.Count);
+        await Parallel.ForEachAsync(remaining, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.Writers) },
+            async (pending, _) =>
+            {
+                try
+                {
+                    await _store.WriteAsync(pending.Record, cancellationToken);
+                    Interlocked.Decrement(ref _outstanding);
+                }
+                catch (Exception exception)
+                {
+                    Lost(pending.Record, "shutdown", exception);
+                }
+            });
+    }
+
+    private async Task WriteLoopAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            while (await _queue.Reader.WaitToReadAsync(stoppingToken))
+            {
+                while (!stoppingToken.IsCancellationRequested && _queue.Reader.TryRead(out var pending))
+                {
+                    await WriteOnceAsync(pending, stoppingToken);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task WriteOnceAsync(Pending pending, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await _store.WriteAsync(pending.Record, stoppingToken);
+            Interlocked.Decrement(ref _outstanding);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down: StopAsync gives it its last try.
+            _retries.Enqueue(pending);
+        }
+        catch (Exception exception)
+        {
+            var attempt = pending.Attempt + 1;
+            if (attempt >= _options.MaxAttempts)
+            {
+                Lost(pending.Record, "retries exhausted", exception);
+                return;
+            }
+
+            var delay = TimeSpan.FromTicks(Math.Min(
+                _options.MaxRetryDelay.Ticks, _options.FirstRetryDelay.Ticks * (1L << Math.Min(attempt - 1, 20))));
+            Log.WriteFailed(_logger, pending.Record.RequestId, attempt, delay.TotalSeconds, exception);
+            _retries.Enqueue(new Pending(pending.Record, attempt, _time.GetUtcNow() + delay));
+        }
+    }
+
+    private async Task RetryLoopAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100), _time, stoppingToken);
+                var now = _time.GetUtcNow();
+                for (var count = _retries.Count; count > 0 && _retries.TryDequeue(out var pending); count--)
+                {
+                    if (pending.DueAt <= now)
+                    {
+                        await _queue.Writer.WriteAsync(pending, stoppingToken);
+                    }
+                    else
+                    {
+                        _retries.Enqueue(pending);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private void Lost(UsageRecord record, string reason, Exception? exception)
+    {
+        Interlocked.Decrement(ref _outstanding);
+        Log.RecordLost(_logger, record.RequestId, record.KeyId, reason,
+            JsonSerializer.Serialize(record, GatewayJsonContext.Default.UsageRecord), exception);
+    }
+
+    private readonly record struct Pending(UsageRecord Record, int Attempt, DateTimeOffset DueAt);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 3001, Level = LogLevel.Warning,
+            Message = "Usage record {RequestId} not written (attempt {Attempt}); retrying in {DelaySeconds} s")]
+        public static partial void WriteFailed(ILogger logger, string requestId, int attempt, double delaySeconds, Exception exception);
+
+        [LoggerMessage(EventId = 3002, EventName = "UsageRecordLost", Level = LogLevel.Critical,
+            Message = "Usage record {RequestId} for key {KeyId} could not be written ({Reason}); record: {UsageRecord}")]
+        public static partial void RecordLost(ILogger logger, string requestId, string keyId, string reason, string usageRecord, Exception? exception);
+
+        [LoggerMessage(EventId = 3003, Level = LogLevel.Information, Message = "Flushing {Count} usage records before shutdown")]
+        public static partial void Flushing(ILogger logger, int count);
+    }
+}
