@@ -108,6 +108,7 @@ public sealed partial class StreamResult(
         {
             // Disposing the upstream response closes its connection, which cancels the upstream call if still running.
             await upstream.DisposeAsync();
+            meter.Usage.Estimated |= upstream.UsageEstimated;
             if (state != UsageStates.Complete)
             {
                 meter.EstimateIfIncomplete();
