@@ -156,6 +156,8 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
 
                 if (model == Models.Cut && i == 3)
                 {
+                    // Let the events already written reach the gateway before the reset, as on a real network.
+                    await Task.Delay(300, context.RequestAborted);
                     context.Abort();
                     return;
                 }
