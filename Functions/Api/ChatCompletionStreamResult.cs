@@ -107,26 +107,30 @@ public sealed partial class ChatCompletionStreamResult(
         }
         finally
         {
-            await upstream.DisposeAsync();
-            meter.Usage.Estimated |= upstream.UsageEstimated;
-            if (state != UsageStates.Complete)
+            try
             {
-                meter.EstimateIfIncomplete();
-            }
-
-            if (state != UsageStates.Cancelled)
-            {
-                try
+                // Disposing the upstream response closes its connection, which cancels the upstream call if still running.
+                await upstream.DisposeAsync();
+                ObserveAbandoned(pending);
+                if (state != UsageStates.Cancelled)
                 {
                     await response.CompleteAsync();
                 }
-                catch (Exception exception) when (exception is IOException or OperationCanceledException)
-                {
-                    state = UsageStates.Cancelled;
-                }
             }
+            catch (Exception exception) when (exception is IOException or OperationCanceledException)
+            {
+                state = UsageStates.Cancelled;
+            }
+            finally
+            {
+                meter.Usage.Estimated |= upstream.UsageEstimated;
+                if (state != UsageStates.Complete)
+                {
+                    meter.EstimateIfIncomplete();
+                }
 
-            call.Finish(200, state, errorType, meter.Usage);
+                call.Finish(200, state, errorType, meter.Usage);
+            }
         }
 
         async ValueTask RelayAsync(SseItem<byte[]> item)
@@ -206,6 +210,10 @@ public sealed partial class ChatCompletionStreamResult(
         writer.Write(payload);
         writer.Write("\n\n"u8);
     }
+
+    /// <summary>A first read still pending when the stream ends must not surface as an unobserved task exception.</summary>
+    private static void ObserveAbandoned(Task<bool>? task) =>
+        task?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
 
     private static partial class Log
     {
