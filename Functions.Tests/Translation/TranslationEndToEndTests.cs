@@ -313,8 +313,13 @@ public sealed class TranslationEndToEndTests
                     case "message_delta":
                         stopReason = root.GetProperty("delta").GetProperty("stop_reason").GetString();
                         var usage = root.GetProperty("usage");
-                        (input, cacheCreation, cacheRead, output) = (usage.GetProperty("input_tokens").GetInt64(), usage.GetProperty("cache_creation_input_tokens").GetInt64(),
-                            usage.GetProperty("cache_read_input_tokens").GetInt64(), usage.GetProperty("output_tokens").GetInt64());
+                        (input, cacheCreation, cacheRead, output) = (Number(usage, "input_tokens") ?? input, Number(usage, "cache_creation_input_tokens") ?? cacheCreation,
+                            Number(usage, "cache_read_input_tokens") ?? cacheRead, Number(usage, "output_tokens") ?? output);
+                        break;
+                    case "message_start":
+                        var startUsage = root.GetProperty("message").GetProperty("usage");
+                        (input, cacheCreation, cacheRead) = (startUsage.GetProperty("input_tokens").GetInt64(),
+                            startUsage.GetProperty("cache_creation_input_tokens").GetInt64(), startUsage.GetProperty("cache_read_input_tokens").GetInt64());
                         break;
                 }
             }
@@ -334,6 +339,8 @@ public sealed class TranslationEndToEndTests
         var record = Assert.Single(await arrangement.WaitForRecordsAsync(1));
         AssertRecord(record, "chat.completions+claude", kind, stream, expected);
     }
+
+    private static long? Number(JsonElement element, string name) => element.TryGetProperty(name, out var value) ? value.GetInt64() : null;
 
     private static Tool WeatherTool() => new()
     {

@@ -153,7 +153,8 @@ public sealed partial class ChatCompletionsHandler(
         CancellationToken aborted)
     {
         var format = claudeStyle ? ErrorFormat.Claude : ErrorFormat.OpenAi;
-        var modelToRestore = route.UpstreamModel == messages.Model ? null : messages.Model;
+        // The answer names the model the client asked for (spec §7.6), whatever name the upstream used.
+        var modelToRestore = claudeStyle ? messages.Model : null;
         UpstreamResponse upstream;
         var waitStart = Stopwatch.GetTimestamp();
         try
