@@ -100,7 +100,8 @@ public sealed class ModelsHandler(ApiKeyAuthenticator authenticator, ModelCatalo
             return new ErrorResult(authError!);
         }
 
-        id = id.TrimEnd('/');
+        // SDKs escape a "/" in the id (org/model → org%2Fmodel), and the server leaves %2F in the path as it is.
+        id = Uri.UnescapeDataString(id.TrimEnd('/'));
         if (id.Length == 0 || !key.AllowsModel(id) || router.Route(id) is null)
         {
             return new ErrorResult(ApiError.From(ApiErrorKind.NotFound, "model: " + CallRecorders.Truncate(id, 256)));
