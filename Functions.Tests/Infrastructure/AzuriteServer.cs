@@ -74,11 +74,28 @@ public sealed class AzuriteServer : IAsyncDisposable
 
     public TableServiceClient CreateServiceClient() => new(ConnectionString);
 
-    /// <summary>Stops the process (storage "goes down"); <see cref="StartAsync"/> with the same port brings one back.</summary>
+    /// <summary>
+    /// Stops the service as an outage would (storage "goes down"), letting it save what it acknowledged;
+    /// <see cref="StartAsync"/> with the same port and location brings it back.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
-        Kill(_process);
-        await _process.WaitForExitAsync();
+        if (!_process.HasExited)
+        {
+            using var term = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) } });
+            term?.WaitForExit();
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                await _process.WaitForExitAsync(grace.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                Kill(_process);
+                await _process.WaitForExitAsync();
+            }
+        }
+
         _process.Dispose();
     }
 
