@@ -577,6 +577,7 @@ public sealed class MessagesEndToEndTests
         var requestId = RawClient.Header(response, "request-id");
         Assert.StartsWith("req_", requestId, StringComparison.Ordinal);
         Assert.Equal(requestId, RawClient.Header(response, "x-request-id"));
+        Assert.NotNull(RawClient.Header(response, "x-qhaigc-overhead-ms"));
         using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.Equal("error", body.RootElement.GetProperty("type").GetString());
         Assert.Equal(type, body.RootElement.GetProperty("error").GetProperty("type").GetString());
