@@ -273,4 +273,7 @@ output STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output ADMIN_KEY_SECRET_NAME string = adminKeySecretName
 
 @description('Key Vault secrets that must hold the upstream API keys.')
-output UPSTREAM_KEY_SECRET_NAMES string[] = map(filter(upstreams, u => u.?apiKeySecretName != null), u => u.apiKeySecretName!)
+output UPSTREAM_KEY_SECRET_NAMES string[] = map(
+  filter(upstreams, u => u.?apiKeySecretName != null),
+  u => u.apiKeySecretName!
+)

@@ -66,7 +66,10 @@ resource appSecretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(vault.id, appIdentityId, roleDefinitions.keyVaultSecretsUser)
   scope: vault
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleDefinitions.keyVaultSecretsUser)
+    roleDefinitionId: subscriptionResourceId(
+      'Microsoft.Authorization/roleDefinitions',
+      roleDefinitions.keyVaultSecretsUser
+    )
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
   }
@@ -76,7 +79,10 @@ resource appMetricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01
   name: guid(applicationInsights.id, appIdentityId, roleDefinitions.monitoringMetricsPublisher)
   scope: applicationInsights
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleDefinitions.monitoringMetricsPublisher)
+    roleDefinitionId: subscriptionResourceId(
+      'Microsoft.Authorization/roleDefinitions',
+      roleDefinitions.monitoringMetricsPublisher
+    )
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
   }
@@ -88,7 +94,10 @@ resource officerSecretsOfficer 'Microsoft.Authorization/roleAssignments@2022-04-
   name: guid(vault.id, keyVaultOfficerPrincipalId, roleDefinitions.keyVaultSecretsOfficer)
   scope: vault
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleDefinitions.keyVaultSecretsOfficer)
+    roleDefinitionId: subscriptionResourceId(
+      'Microsoft.Authorization/roleDefinitions',
+      roleDefinitions.keyVaultSecretsOfficer
+    )
     principalId: keyVaultOfficerPrincipalId
   }
 }

@@ -108,17 +108,21 @@ resource app 'Microsoft.Web/sites@2024-11-01' = {
           }
         }
       }
-      scaleAndConcurrency: {
-        instanceMemoryMB: instanceMemoryMB
-        maximumInstanceCount: maximumInstanceCount
-        triggers: httpPerInstanceConcurrency == 0
-          ? null
+      scaleAndConcurrency: union(
+        {
+          instanceMemoryMB: instanceMemoryMB
+          maximumInstanceCount: maximumInstanceCount
+        },
+        httpPerInstanceConcurrency == 0
+          ? {}
           : {
-              http: {
-                perInstanceConcurrency: httpPerInstanceConcurrency
+              triggers: {
+                http: {
+                  perInstanceConcurrency: httpPerInstanceConcurrency
+                }
               }
             }
-      }
+      )
       runtime: {
         name: runtimeName
         version: runtimeVersion
