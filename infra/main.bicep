@@ -272,8 +272,8 @@ output STORAGE_ACCOUNT_NAME string = storage.outputs.name
 @description('Key Vault secret that must hold the admin key.')
 output ADMIN_KEY_SECRET_NAME string = adminKeySecretName
 
-@description('Key Vault secrets that must hold the upstream API keys.')
-output UPSTREAM_KEY_SECRET_NAMES string[] = map(
-  filter(upstreams, u => u.?apiKeySecretName != null),
-  u => u.apiKeySecretName!
+@description('Key Vault secrets that must hold the upstream API keys, separated by spaces (for shell loops).')
+output UPSTREAM_KEY_SECRET_NAMES string = join(
+  map(filter(upstreams, u => u.?apiKeySecretName != null), u => u.apiKeySecretName!),
+  ' '
 )

@@ -30,6 +30,17 @@ public sealed class BicepLintTests(InfraDeployment infra)
     }
 
     [Fact]
+    public void InfraTemplates_AreFormattedAsBicepFormatWritesThem()
+    {
+        // Assert: one canonical layout, so diffs show changes, not style.
+        Assert.True(infra.Format.IsClean, infra.Format.ToString());
+        Assert.NotEmpty(infra.Formatted);
+        Assert.All(infra.Formatted, file => Assert.True(
+            file.Value == File.ReadAllText(Path.Combine(InfraDeployment.InfraDirectory, file.Key)),
+            $"{file.Key} differs from `bicep format` output; run `bicep format --pattern 'infra/**/*.bicep*'`."));
+    }
+
+    [Fact]
     public void MainTemplate_SnapshotsWithoutDiagnostics()
     {
         // Assert

@@ -54,6 +54,8 @@ public sealed class InfraDeployment : IAsyncLifetime
 
     private readonly string _workDirectory = Path.Combine(Path.GetTempPath(), "qhaigc-infra-" + Guid.NewGuid().ToString("N"));
 
+    private readonly string _formatDirectory = Path.Combine(Path.GetTempPath(), "qhaigc-infra-format-" + Guid.NewGuid().ToString("N"));
+
     public static string InfraDirectory => RepositoryPaths.Combine("infra");
 
     /// <summary>The copy of <c>infra/</c> that the CLI works on.</summary>
@@ -67,6 +69,11 @@ public sealed class InfraDeployment : IAsyncLifetime
     public SarifLog LintLog { get; private set; } = null!;
 
     public BicepRun Build { get; private set; } = null!;
+
+    public BicepRun Format { get; private set; } = null!;
+
+    /// <summary>Each template or parameter file (path relative to <c>infra/</c>) as <c>bicep format</c> writes it.</summary>
+    public IReadOnlyDictionary<string, string> Formatted { get; private set; } = new Dictionary<string, string>();
 
     /// <summary>The ARM JSON compiled from <c>main.bicep</c>, as text and parsed.</summary>
     public string TemplateText { get; private set; } = "";
@@ -84,6 +91,7 @@ public sealed class InfraDeployment : IAsyncLifetime
     public async Task InitializeAsync()
     {
         CopyDirectory(InfraDirectory, _workDirectory);
+        CopyDirectory(InfraDirectory, _formatDirectory);
         await File.WriteAllTextAsync(Path.Combine(_workDirectory, "scenario.bicepparam"), ScenarioParameters);
         TemplateFiles = [.. Directory.EnumerateFiles(InfraDirectory, "*.bicep*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)];
 
@@ -91,7 +99,14 @@ public sealed class InfraDeployment : IAsyncLifetime
         var build = BicepCli.RunAsync(_workDirectory, "build", "main.bicep", "--outfile", "main.json");
         var example = SnapshotAsync("main");
         var scenario = SnapshotAsync("scenario");
-        await Task.WhenAll(lint, build, example, scenario);
+        var format = BicepCli.RunAsync(_formatDirectory, "format", "--pattern", Path.Combine(_formatDirectory, "**", "*.bicep*"));
+        await Task.WhenAll(lint, build, example, scenario, format);
+
+        Format = await format;
+        Formatted = TemplateFiles.ToDictionary(
+            static file => Path.GetRelativePath(InfraDirectory, file),
+            file => File.ReadAllText(Path.Combine(_formatDirectory, Path.GetRelativePath(InfraDirectory, file))),
+            StringComparer.Ordinal);
 
         Lint = await lint;
         LintLog = SarifLog.Parse(Lint.StandardOutput);
@@ -114,6 +129,7 @@ public sealed class InfraDeployment : IAsyncLifetime
     public Task DisposeAsync()
     {
         Directory.Delete(_workDirectory, recursive: true);
+        Directory.Delete(_formatDirectory, recursive: true);
         return Task.CompletedTask;
     }
 

@@ -89,7 +89,6 @@ resource app 'Microsoft.Web/sites@2024-11-01' = {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
       ftpsState: 'Disabled'
-      http20Enabled: true
       appSettings: [
         for setting in items(appSettings): {
           name: setting.key
