@@ -13,6 +13,9 @@ public static class BicepCli
 
     private static readonly Lazy<string> ExecutablePath = new(Locate);
 
+    /// <summary>One command per core at a time: the machine running the tests may be busy with other builds.</summary>
+    private static readonly SemaphoreSlim Slots = new(Math.Max(1, Environment.ProcessorCount));
+
     public static string Executable => ExecutablePath.Value;
 
     /// <summary>Runs one command and waits for it; environment variables the parameter files read are cleared.</summary>
@@ -34,6 +37,19 @@ public static class BicepCli
         start.Environment.Remove("AZURE_ENV_NAME");
         start.Environment.Remove("AZURE_LOCATION");
 
+        await Slots.WaitAsync();
+        try
+        {
+            return await RunAsync(start, arguments);
+        }
+        finally
+        {
+            Slots.Release();
+        }
+    }
+
+    private static async Task<BicepRun> RunAsync(ProcessStartInfo start, string[] arguments)
+    {
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {Executable}.");
         var standardOutput = process.StandardOutput.ReadToEndAsync();
         var standardError = process.StandardError.ReadToEndAsync();

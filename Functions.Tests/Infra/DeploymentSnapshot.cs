@@ -52,10 +52,13 @@ public sealed class DeploymentSnapshot
 
     public static JsonElement Properties(JsonElement resource) => resource.GetProperty("properties");
 
-    /// <summary>The ARM expression for a property of a resource that is known only at deployment.</summary>
+    /// <summary>The ARM function call that reads a property of a resource known only at deployment.</summary>
+    public static string Reference(JsonElement resource, string property) =>
+        $"reference('{Id(resource)}', '{resource.GetProperty("apiVersion").GetString()}').{property}";
+
+    /// <summary>True when a value is exactly <see cref="Reference"/> as a whole ARM expression.</summary>
     public static bool IsReferenceTo(string value, JsonElement resource, string property) =>
-        value.StartsWith("[reference('" + Id(resource) + "'", StringComparison.Ordinal) &&
-        value.EndsWith(")." + property + "]", StringComparison.Ordinal);
+        value == $"[{Reference(resource, property)}]";
 
     public override string ToString() => Name;
 }

@@ -72,7 +72,7 @@ public sealed class MainTemplateAppTests(InfraDeployment infra)
         // Assert
         Assert.Equal("blobContainer", deployment.GetProperty("type").GetString());
         Assert.Equal(
-            $"[format('{{0}}{{1}}', reference('{DeploymentSnapshot.Id(storage)}', '2025-01-01').primaryEndpoints.blob, '{container}')]",
+            $"[format('{{0}}{{1}}', {DeploymentSnapshot.Reference(storage, "primaryEndpoints.blob")}, '{container}')]",
             deployment.GetProperty("value").GetString());
     }
 
@@ -103,7 +103,7 @@ public sealed class MainTemplateAppTests(InfraDeployment infra)
         Assert.True(DeploymentSnapshot.Properties(insights).GetProperty("DisableLocalAuth").GetBoolean());
         Assert.True(DeploymentSnapshot.IsReferenceTo(settings["APPLICATIONINSIGHTS_CONNECTION_STRING"], insights, "ConnectionString"));
         Assert.Equal(
-            $"[format('ClientId={{0}};Authorization=AAD', reference('{DeploymentSnapshot.Id(identity)}', '2024-11-30').clientId)]",
+            $"[format('ClientId={{0}};Authorization=AAD', {DeploymentSnapshot.Reference(identity, "clientId")})]",
             settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"]);
         Assert.False(settings.ContainsKey("APPINSIGHTS_INSTRUMENTATIONKEY"));
     }
@@ -121,7 +121,7 @@ public sealed class MainTemplateAppTests(InfraDeployment infra)
         Assert.Equal(DeploymentSnapshot.ResourceName(snapshot.Resource("Microsoft.Storage/storageAccounts")), outputs.GetProperty("STORAGE_ACCOUNT_NAME").GetString());
         Assert.Equal(DeploymentSnapshot.ResourceName(site), outputs.GetProperty("FUNCTION_APP_NAME").GetString());
         Assert.Equal(
-            $"[format('https://{{0}}', reference('{DeploymentSnapshot.Id(site)}', '2024-11-01').defaultHostName)]",
+            $"[format('https://{{0}}', {DeploymentSnapshot.Reference(site, "defaultHostName")})]",
             outputs.GetProperty("FUNCTION_APP_URL").GetString());
     }
 }

@@ -22,7 +22,7 @@ param softDeleteRetentionInDays int
 @description('When true, deleted secrets and the vault cannot be purged before the retention ends. It cannot be turned off again.')
 param enablePurgeProtection bool
 
-resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
+resource vault 'Microsoft.KeyVault/vaults@2025-05-01' = {
   name: name
   location: location
   tags: tags
