@@ -34,7 +34,7 @@ type upstream = {
 @maxLength(64)
 param environmentName string
 
-@description('Location of every resource. The region must offer the Flex Consumption plan.')
+@description('Location of every resource; by default the resource group\'s. The region must offer the Flex Consumption plan.')
 param location string = resourceGroup().location
 
 @description('Upstream providers. Each API key lives in Key Vault under apiKeySecretName.')
@@ -103,7 +103,7 @@ param keyVaultOfficerPrincipalId string = deployer().objectId
 param functionAppName string = ''
 
 var abbrs = loadJsonContent('abbreviations.json')
-var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName, location))
+var resourceToken = toLower(uniqueString(resourceGroup().id, environmentName, location))
 var tags = {
   'azd-env-name': environmentName
 }

@@ -1,10 +1,9 @@
-// Example parameters. Works with `az deployment group create --parameters infra/main.bicepparam` and with azd
-// (which puts AZURE_ENV_NAME and AZURE_LOCATION in the environment). Holds no secret: only secret NAMES.
+// Example parameters, for `az deployment group create --parameters infra/main.bicepparam` and for azd (which puts
+// AZURE_ENV_NAME in the environment). Every resource goes to the resource group's region. Holds no secret, only the
+// NAMES of Key Vault secrets.
 using 'main.bicep'
 
 param environmentName = readEnvironmentVariable('AZURE_ENV_NAME', 'qhaigc')
-
-param location = readEnvironmentVariable('AZURE_LOCATION', 'swedencentral')
 
 // One upstream: Anthropic's API for every claude-* model. Add more objects for more providers; each API key is
 // stored in Key Vault under apiKeySecretName after deployment.

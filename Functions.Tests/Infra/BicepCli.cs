@@ -33,9 +33,8 @@ public static class BicepCli
             start.ArgumentList.Add(argument);
         }
 
-        // main.bicepparam reads these (azd sets them); a developer's shell must not change what the tests see.
+        // main.bicepparam reads it (azd sets it); a developer's shell must not change what the tests see.
         start.Environment.Remove("AZURE_ENV_NAME");
-        start.Environment.Remove("AZURE_LOCATION");
 
         await Slots.WaitAsync();
         try
