@@ -58,9 +58,6 @@ public sealed class InfraDeployment : IAsyncLifetime
 
     public static string InfraDirectory => RepositoryPaths.Combine("infra");
 
-    /// <summary>The copy of <c>infra/</c> that the CLI works on.</summary>
-    public string WorkDirectory => _workDirectory;
-
     /// <summary>Template and parameter files in <c>infra/</c> (every one of them is linted).</summary>
     public IReadOnlyList<string> TemplateFiles { get; private set; } = [];
 
@@ -128,8 +125,11 @@ public sealed class InfraDeployment : IAsyncLifetime
 
     public Task DisposeAsync()
     {
-        Directory.Delete(_workDirectory, recursive: true);
-        Directory.Delete(_formatDirectory, recursive: true);
+        foreach (var directory in new[] { _workDirectory, _formatDirectory }.Where(Directory.Exists))
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+
         return Task.CompletedTask;
     }
 
