@@ -197,7 +197,7 @@ var hostSettings = {
   AZURE_TOKEN_CREDENTIALS: 'ManagedIdentityCredential'
 }
 
-// The gateway's settings (DESIGN.md, "Project settings"). Gateway:DevKey is never set in Azure.
+// The gateway's settings (README, "App settings in Azure"). Gateway:DevKey is never set in Azure.
 var gatewaySettings = {
   Gateway__Storage__TableServiceUri: storage.outputs.tableEndpoint
   Gateway__Storage__KeysTable: keysTableName
