@@ -9,7 +9,7 @@ namespace Qhaigc.Functions.Api;
 /// A whole Claude message translated into an OpenAI <c>chat.completion</c> (spec §6.9); the usage record counts the
 /// Claude usage the upstream reported, exactly as <c>/v1/messages</c> does.
 /// </summary>
-public sealed class ChatCompletionResult(byte[] claudeMessage, string model, GatewayContext gateway, CallRecorder call, TimeProvider time) : IResult
+public sealed class ChatCompletionResult(byte[] claudeMessage, string model, CallRecorder call, TimeProvider time) : IResult
 {
     public bool UsageEstimated { get; init; }
 
@@ -31,7 +31,6 @@ public sealed class ChatCompletionResult(byte[] claudeMessage, string model, Gat
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "application/json";
         response.ContentLength = payload.Length;
-        gateway.WriteOverheadHeader(response);
         try
         {
             await response.Body.WriteAsync(payload, httpContext.RequestAborted);

@@ -45,7 +45,6 @@ public sealed partial class ChatCompletionStreamResult(
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "text/event-stream; charset=utf-8";
         response.Headers.CacheControl = "no-cache";
-        gateway.WriteOverheadHeader(response);
         httpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
 
         try

@@ -181,8 +181,8 @@ public sealed partial class ChatCompletionsHandler(
         if (upstream.Body is { } body)
         {
             return claudeStyle
-                ? new MessageResult(body, modelToRestore, gateway, call) { UsageEstimated = upstream.UsageEstimated }
-                : new ChatCompletionResult(body, messages.Model, gateway, call, time) { UsageEstimated = upstream.UsageEstimated };
+                ? new MessageResult(body, modelToRestore, call) { UsageEstimated = upstream.UsageEstimated }
+                : new ChatCompletionResult(body, messages.Model, call, time) { UsageEstimated = upstream.UsageEstimated };
         }
 
         var start = await UpstreamStreamStart.WaitAsync(upstream, gateway, _options.Streaming, time, aborted);

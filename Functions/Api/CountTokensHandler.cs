@@ -128,7 +128,7 @@ public sealed partial class CountTokensHandler(
                 return Refuse(call, error);
             }
 
-            return new JsonBodyResult(counted.Body!, gateway, call, new TokenUsage { Raw = Encoding.UTF8.GetString(counted.Body!) });
+            return new JsonBodyResult(counted.Body!, call, new TokenUsage { Raw = Encoding.UTF8.GetString(counted.Body!) });
         }
 
         var tokens = TokenEstimator.Shared.EstimateRequest(messages.Root);
@@ -138,7 +138,7 @@ public sealed partial class CountTokensHandler(
             writer.WriteNumber("input_tokens"u8, tokens);
             writer.WriteEndObject();
         }, 32);
-        return new JsonBodyResult(answer, gateway, call, new TokenUsage { Raw = Encoding.UTF8.GetString(answer), Estimated = true })
+        return new JsonBodyResult(answer, call, new TokenUsage { Raw = Encoding.UTF8.GetString(answer), Estimated = true })
         {
             Headers = [new(EstimatedHeader, "true")],
         };

@@ -4,7 +4,7 @@ using Qhaigc.Functions.Usage;
 namespace Qhaigc.Functions.Api;
 
 /// <summary>A 200 JSON answer the gateway composed or relayed whole, with optional headers; the usage record after it.</summary>
-public sealed class JsonBodyResult(byte[] body, GatewayContext gateway, CallRecorder? call = null, TokenUsage? usage = null) : IResult
+public sealed class JsonBodyResult(byte[] body, CallRecorder? call = null, TokenUsage? usage = null) : IResult
 {
     /// <summary>Extra response headers (for example <c>x-qhaigc-estimated</c>).</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; } = [];
@@ -20,7 +20,6 @@ public sealed class JsonBodyResult(byte[] body, GatewayContext gateway, CallReco
             response.Headers[name] = value;
         }
 
-        gateway.WriteOverheadHeader(response);
         try
         {
             if (!HttpMethods.IsHead(httpContext.Request.Method))

@@ -144,7 +144,7 @@ public sealed partial class MessagesHandler(
 
         if (upstream.Body is { } body)
         {
-            return new MessageResult(body, modelToRestore, gateway, call) { UsageEstimated = upstream.UsageEstimated };
+            return new MessageResult(body, modelToRestore, call) { UsageEstimated = upstream.UsageEstimated };
         }
 
         return await StartStreamAsync(context, gateway, call, upstream, modelToRestore, aborted);

@@ -22,7 +22,7 @@ public sealed class ModelsHandler(ApiKeyAuthenticator authenticator, ModelCatalo
 
     public async Task<IResult> HandleListAsync(HttpContext context)
     {
-        var gateway = GatewayContext.Begin(context, time);
+        GatewayContext.Begin(context, time);
         var request = context.Request;
         var (key, authError) = await ClientAuthentication.AuthenticateAsync(authenticator, request, context.RequestAborted);
         if (key is null)
@@ -82,7 +82,7 @@ public sealed class ModelsHandler(ApiKeyAuthenticator authenticator, ModelCatalo
             WriteId(writer, "last_id"u8, page.Count > 0 ? page[^1].Id : null);
             writer.WriteEndObject();
         }, 1024);
-        return new JsonBodyResult(body, gateway);
+        return new JsonBodyResult(body);
     }
 
     public async Task<IResult> HandleGetAsync(HttpContext context, string id)
@@ -93,7 +93,7 @@ public sealed class ModelsHandler(ApiKeyAuthenticator authenticator, ModelCatalo
             return await HandleListAsync(context);
         }
 
-        var gateway = GatewayContext.Begin(context, time);
+        GatewayContext.Begin(context, time);
         var (key, authError) = await ClientAuthentication.AuthenticateAsync(authenticator, context.Request, context.RequestAborted);
         if (key is null)
         {
@@ -110,7 +110,7 @@ public sealed class ModelsHandler(ApiKeyAuthenticator authenticator, ModelCatalo
         // A model the upstream routes but does not list (a wildcard the list did not cover) is still served.
         var model = (await catalog.ListAsync(context.RequestAborted)).FirstOrDefault(m => m.Id == id)
                     ?? new CatalogModel(id, id, DateTimeOffset.UnixEpoch, null, null);
-        return new JsonBodyResult(JsonValues.Write(writer => WriteModel(writer, model)), gateway);
+        return new JsonBodyResult(JsonValues.Write(writer => WriteModel(writer, model)));
     }
 
     /// <summary>One model in both shapes at once: Anthropic's fields and OpenAI's (spec §5.5).</summary>
