@@ -68,6 +68,8 @@ public sealed class UsageEntity : ITableEntity
 
     public string? ClientSessionId { get; set; }
 
+    public int? UpstreamAttempts { get; set; }
+
     public static string RowKeyFor(DateTimeOffset startedAt, string requestId) =>
         RowKeyPrefix(startedAt) + "_" + requestId;
 
@@ -102,6 +104,7 @@ public sealed class UsageEntity : ITableEntity
         TimeToFirstByteMs = record.TimeToFirstByteMs,
         ClientRetryCount = record.ClientRetryCount,
         ClientSessionId = Clip(record.ClientSessionId),
+        UpstreamAttempts = record.UpstreamAttempts,
     };
 
     public UsageRecord ToRecord() => new()
@@ -130,6 +133,7 @@ public sealed class UsageEntity : ITableEntity
         TimeToFirstByteMs = TimeToFirstByteMs,
         ClientRetryCount = ClientRetryCount,
         ClientSessionId = ClientSessionId,
+        UpstreamAttempts = UpstreamAttempts,
     };
 
     private static string? Clip(string? value) => value is { Length: > MaxStringLength } ? value[..MaxStringLength] : value;

@@ -68,4 +68,10 @@ public sealed record UsageRecord
 
     /// <summary>Claude Code's <c>X-Claude-Code-Session-Id</c>, when sent.</summary>
     public string? ClientSessionId { get; init; }
+
+    /// <summary>
+    /// Upstream attempts the gateway made for the call (retries and fallbacks before the first byte, issue 7); the
+    /// record's <see cref="Upstream"/> is the last one. Null when the call never reached an upstream.
+    /// </summary>
+    public int? UpstreamAttempts { get; init; }
 }
