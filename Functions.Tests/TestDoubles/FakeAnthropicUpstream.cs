@@ -116,6 +116,9 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
     /// <summary>When set, every <c>/v1/messages</c> call is answered with this status (an outage of this upstream).</summary>
     public int? OutageStatus { get; set; }
 
+    /// <summary>The <c>retry-after</c> sent with <see cref="OutageStatus"/> answers, if any.</summary>
+    public string? OutageRetryAfter { get; set; }
+
     /// <summary>How long <see cref="Models.SlowFirstByte"/> waits before answering.</summary>
     public TimeSpan SlowFirstByteDelay { get; set; } = TimeSpan.FromSeconds(1.5);
 
@@ -164,7 +167,7 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
 
         if (OutageStatus is { } outage)
         {
-            await ErrorAsync(context, outage, Encoding.UTF8.GetBytes("""{"type":"error","error":{"type":""" + "\"" + (outage == 429 ? "rate_limit_error" : "overloaded_error") + "\"" + ""","message":"Outage"}}"""));
+            await ErrorAsync(context, outage, Encoding.UTF8.GetBytes("""{"type":"error","error":{"type":""" + "\"" + (outage == 429 ? "rate_limit_error" : "overloaded_error") + "\"" + ""","message":"Outage"}}"""), OutageRetryAfter);
             return;
         }
 
