@@ -42,6 +42,9 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
         /// <summary>Streams three events, then drops the connection.</summary>
         public const string Cut = "fake-cut";
 
+        /// <summary>Streams message_start, the text block's start and two text deltas, then never another event.</summary>
+        public const string StallAfterText = "fake-stall-after-text";
+
         /// <summary>Resets the connection before any byte of the answer (no status line).</summary>
         public const string ResetBeforeFirstByte = "fake-reset-before-first-byte";
 
@@ -191,7 +194,16 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
                 await response.WriteAsync("<html><body>Service temporarily unavailable</body></html>", context.RequestAborted);
                 return;
             case Models.SlowFirstByte:
-                await Task.Delay(SlowFirstByteDelay, context.RequestAborted);
+                try
+                {
+                    await Task.Delay(SlowFirstByteDelay, context.RequestAborted);
+                }
+                catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+                {
+                    NoteAborted();
+                    return;
+                }
+
                 break;
             case Models.Overloaded:
                 await ErrorAsync(context, 529, Fixtures.Bytes("Anthropic/overloaded.json"), retryAfter: "3");
@@ -271,7 +283,7 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
                     await _pacedGate.Task.WaitAsync(context.RequestAborted);
                 }
 
-                if (model == Models.Stall && i == 1)
+                if ((model == Models.Stall && i == 1) || (model == Models.StallAfterText && i == 5))
                 {
                     await Task.Delay(Timeout.Infinite, context.RequestAborted);
                 }

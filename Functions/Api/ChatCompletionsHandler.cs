@@ -57,7 +57,7 @@ public sealed partial class ChatCompletionsHandler(
         {
             body = await RequestBody.ReadAsync(request, _options.MaxRequestBodyBytes, aborted);
         }
-        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        catch (OperationCanceledException exception) when (RequestBody.ClientLeft(exception, aborted))
         {
             CallRecorders.Create(usage, gateway, key.Id, Endpoint, request).Finish(499, UsageStates.Cancelled);
             return Results.Empty;
