@@ -71,6 +71,7 @@ public sealed class GatewayTestEnvironment
         string name = "test", IReadOnlyList<string>? models = null, DateTimeOffset? expiresAt = null, bool disabled = false)
     {
         var secret = ApiKeyHasher.NewSecret();
+        KnownSecrets.Register(secret);
         var hash = ApiKeyHasher.Hash(secret);
         var key = new ApiKey
         {
