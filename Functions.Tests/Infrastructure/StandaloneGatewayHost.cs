@@ -29,7 +29,7 @@ public sealed class StandaloneGatewayHost : IGatewayHost
     public IServiceProvider Services => _app.Services;
 
     public static async Task<StandaloneGatewayHost> StartAsync(
-        IReadOnlyDictionary<string, string?> settings, Action<WebApplicationBuilder>? configure = null)
+        IReadOnlyDictionary<string, string?> settings, Action<WebApplicationBuilder>? configure = null, LogLevel minimumLevel = LogLevel.Trace)
     {
         var port = FreePort.Next();
         var url = $"http://127.0.0.1:{port}";
@@ -40,7 +40,7 @@ public sealed class StandaloneGatewayHost : IGatewayHost
         {
             builder.Configuration.AddInMemoryCollection(settings);
             builder.Logging.ClearProviders();
-            builder.Logging.SetMinimumLevel(LogLevel.Trace);
+            builder.Logging.SetMinimumLevel(minimumLevel);
             builder.Logging.AddProvider(logs);
             builder.Logging.AddProvider(scanner);
             configure?.Invoke(builder);
