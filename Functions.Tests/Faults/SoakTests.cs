@@ -21,12 +21,21 @@ public sealed class SoakTests(ITestOutputHelper output)
     private const long HeapGrowthLimit = 64L * 1024 * 1024;
     private const int ThreadGrowthLimit = 16;
 
+    /// <summary>
+    /// Calls per second (0: as fast as the gateway answers). A fake upstream answers at once, so unpaced the gateway
+    /// serves a few thousand calls a second on two cores, more than the usage writer's 4 single-row writes to Azurite
+    /// drain: the backlog then grows in memory until <c>Gateway:Usage:QueueCapacity</c>. Paced at a rate the writer
+    /// sustains, memory must stay flat and every call must be recorded.
+    /// </summary>
+    private const int DefaultRate = 400;
+
     [Fact]
     public async Task SustainedMixedLoad_LeavesMemoryAndThreadsFlat_AndEveryCallRecorded()
     {
         // Arrange: logging at Warning, as in production (host.json), so the test's own log capture does not grow.
         var seconds = Setting("QHAIGC_SOAK_SECONDS", 20);
         var connections = Setting("QHAIGC_SOAK_CONNECTIONS", 8);
+        var rate = Setting("QHAIGC_SOAK_RATE", DefaultRate);
         var environment = await GatewayTestEnvironment.CreateAsync();
         var (warmSecret, _) = await environment.CreateKeyAsync("warm-up");
         var (secret, key) = await environment.CreateKeyAsync("soak");
@@ -35,12 +44,12 @@ public sealed class SoakTests(ITestOutputHelper output)
         var writer = gateway.Services.GetRequiredService<UsageWriter>();
 
         // A short warm-up with another key: JIT, pools and connections reach their working size before the baseline.
-        await RunLoadAsync(gateway.BaseAddress, warmSecret, seconds: 3, connections);
+        await RunLoadAsync(gateway.BaseAddress, warmSecret, seconds: 3, connections, rate);
         await writer.WaitForIdleAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
         var before = Measure();
 
         // Act
-        var load = await RunLoadAsync(gateway.BaseAddress, secret, seconds, connections);
+        var load = await RunLoadAsync(gateway.BaseAddress, secret, seconds, connections, rate);
         await writer.WaitForIdleAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(120));
         var after = await SettleAsync(before);
         var records = await environment.AllUsageAsync(key.Id);
@@ -69,7 +78,7 @@ public sealed class SoakTests(ITestOutputHelper output)
     }
 
     /// <summary>Runs <c>tools/load/soak.js</c> (autocannon) and returns its JSON summary.</summary>
-    private static async Task<JsonElement> RunLoadAsync(Uri gateway, string secret, int seconds, int connections)
+    private static async Task<JsonElement> RunLoadAsync(Uri gateway, string secret, int seconds, int connections, int rate)
     {
         var script = RepositoryPaths.Combine("tools", "load", "soak.js");
         var start = new ProcessStartInfo("node")
@@ -77,7 +86,7 @@ public sealed class SoakTests(ITestOutputHelper output)
             ArgumentList =
             {
                 script, gateway.ToString(), secret, FakeAnthropicUpstream.Models.Text,
-                seconds.ToString(CultureInfo.InvariantCulture), connections.ToString(CultureInfo.InvariantCulture),
+                seconds.ToString(CultureInfo.InvariantCulture), connections.ToString(CultureInfo.InvariantCulture), rate.ToString(CultureInfo.InvariantCulture),
             },
             RedirectStandardOutput = true,
             RedirectStandardError = true,

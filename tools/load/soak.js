@@ -1,13 +1,13 @@
 // Sustained mixed load on a gateway for the soak test (issue 7): every connection alternates a non-streaming and a
 // streaming /v1/messages call for the given duration, then prints one JSON summary line.
-// Usage: node soak.js <base url> <client key> <model> <seconds> <connections>
+// Usage: node soak.js <base url> <client key> <model> [seconds=20] [connections=8] [calls per second, 0 = as fast as possible]
 'use strict';
 
 const autocannon = require('autocannon');
 
-const [baseUrl, key, model, seconds, connections] = process.argv.slice(2);
+const [baseUrl, key, model, seconds, connections, rate] = process.argv.slice(2);
 if (!baseUrl || !key || !model) {
-  console.error('usage: node soak.js <base url> <client key> <model> [seconds=20] [connections=8]');
+  console.error('usage: node soak.js <base url> <client key> <model> [seconds=20] [connections=8] [calls per second]');
   process.exit(2);
 }
 
@@ -25,6 +25,7 @@ autocannon({
   requests: [{ body: body(false) }, { body: body(true) }],
   duration: Number(seconds || 20),
   connections: Number(connections || 8),
+  overallRate: Number(rate || 0) || undefined,
   timeout: 30,
 }, (error, result) => {
   if (error) {
