@@ -46,8 +46,7 @@ public sealed class CostFixtureTests
             await response.Content.ReadAsStringAsync();
         }
 
-        await cluster.WaitForIdleAsync();
-        var record = Assert.Single(await cluster.Environment.AllUsageAsync(key.Id));
+        var record = Assert.Single(await cluster.WaitForRecordsAsync(key.Id, 1));
 
         // Assert
         Assert.Equal(state, record.State);
@@ -71,8 +70,7 @@ public sealed class CostFixtureTests
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
 
-        await cluster.WaitForIdleAsync();
-        var record = Assert.Single(await cluster.Environment.AllUsageAsync(key.Id));
+        var record = Assert.Single(await cluster.WaitForRecordsAsync(key.Id, 1));
 
         // Assert: 75 + 225 + 225 + 240 + 600 = 1365 micro-units.
         Assert.Equal(0.001365m, record.Cost);

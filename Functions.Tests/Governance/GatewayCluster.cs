@@ -63,15 +63,39 @@ public sealed class GatewayCluster : IAsyncDisposable
 
     public GovernanceService Governance(int instance) => Hosts[instance].Services.GetRequiredService<GovernanceService>();
 
-    /// <summary>Waits until every instance has settled every call and written every usage record.</summary>
+    /// <summary>
+    /// Waits until every instance has settled every call and written every usage record. A client can see a response
+    /// end a moment before the gateway finishes the call, so this first waits for the calls' reservations to go.
+    /// </summary>
     public async Task WaitForIdleAsync()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         foreach (var host in Hosts)
         {
+            while (host.Services.GetRequiredService<GovernanceService>().ActiveReservations > 0)
+            {
+                await Task.Delay(20, timeout.Token);
+            }
+
             await host.Services.GetRequiredService<GovernanceService>().WaitForIdleAsync(timeout.Token);
             await host.Services.GetRequiredService<UsageWriter>().WaitForIdleAsync(timeout.Token);
             await host.Services.GetRequiredService<GovernanceService>().WaitForIdleAsync(timeout.Token);
+        }
+    }
+
+    /// <summary>Polls the usage table until a key has at least <paramref name="count"/> records (written after each response).</summary>
+    public async Task<List<UsageRecord>> WaitForRecordsAsync(string keyId, int count)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var records = await Environment.AllUsageAsync(keyId);
+            if (records.Count >= count || DateTime.UtcNow > deadline)
+            {
+                return records;
+            }
+
+            await Task.Delay(50);
         }
     }
 

@@ -51,8 +51,7 @@ public sealed class KeyRotationTests
         Assert.All(newAfter, static s => Assert.Equal(HttpStatusCode.OK, s));
         var one = await admin.GetStringAsync("manage/keys/" + id);
         Assert.DoesNotContain(newSecret, one, StringComparison.Ordinal);
-        await cluster.WaitForIdleAsync();
-        var records = await cluster.Environment.AllUsageAsync(id);
+        var records = await cluster.WaitForRecordsAsync(id, 8);
         Assert.Equal(8, records.Count(static r => r.Status == 200));
     }
 

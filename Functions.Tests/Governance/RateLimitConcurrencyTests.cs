@@ -93,6 +93,7 @@ public sealed class RateLimitConcurrencyTests
         }
 
         await cluster.WaitForIdleAsync();
+        var activeWhenDone = (await cluster.StreamsAsync(key.Id))!.Active;
         using var afterwards = await cluster.Http(1).SendAsync(RawClient.Messages(secret, RawClient.Body(FakeAnthropicUpstream.Models.Text, stream: true)));
 
         // Assert
@@ -102,7 +103,7 @@ public sealed class RateLimitConcurrencyTests
             Assert.Equal(HttpStatusCode.TooManyRequests, r.StatusCode);
             Assert.Equal("0", RawClient.Header(r, "x-qhaigc-streams-remaining"));
         });
-        Assert.Equal(0, (await cluster.StreamsAsync(key.Id))!.Active);
+        Assert.Equal(0, activeWhenDone);
         Assert.Equal(HttpStatusCode.OK, afterwards.StatusCode);
         foreach (var response in starts)
         {

@@ -44,7 +44,7 @@ public sealed class SpendCapConcurrencyTests
         var spend = await cluster.SpendAsync(key.Id, SpendPeriods.Key(SpendPeriod.Month, DateTimeOffset.UtcNow));
         Assert.Equal(5 * CallCostMicros, spend!.SpentMicros);
         Assert.Equal(0, spend.ReservedMicros);
-        var records = await cluster.Environment.AllUsageAsync(key.Id);
+        var records = await cluster.WaitForRecordsAsync(key.Id, Calls);
         Assert.Equal(Calls, records.Count);
         Assert.Equal(0.001m, records.Sum(static r => r.Cost ?? 0));
     }
@@ -98,7 +98,7 @@ public sealed class SpendCapConcurrencyTests
             Assert.Equal(HttpStatusCode.OK, (await SendAsync(cluster, 0, secret, body)).Status);
         }
 
-        await cluster.WaitForIdleAsync();
+        Assert.Equal(3, (await cluster.WaitForRecordsAsync(key.Id, 3)).Count);
         Assert.True(await cluster.Environment.Keys.UpdateAsync(key with { LimitsJson = """{"spendCap":0.0008,"spendPeriod":"lifetime"}""" }, default));
         await using var fresh = await StandaloneGatewayHost.StartAsync(cluster.Environment.Settings(cluster.Upstream.GatewaySettings().Concat(PriceSettings())));
         using var http = RawClient.Create(fresh.BaseAddress);

@@ -37,7 +37,7 @@ public sealed class StatementTests
         }
 
         await cluster.WaitForIdleAsync();
-        var records = await cluster.Environment.AllUsageAsync(key.Id);
+        var records = await cluster.WaitForRecordsAsync(key.Id, calls.Length);
         using var admin = cluster.Http(0);
         admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", GatewayTestEnvironment.AdminKey);
 
@@ -98,7 +98,7 @@ public sealed class StatementTests
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
 
-        await cluster.WaitForIdleAsync();
+        await cluster.WaitForRecordsAsync(key.Id, 1);
         using var admin = cluster.Http(0);
         admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", GatewayTestEnvironment.AdminKey);
 
