@@ -77,6 +77,47 @@ public sealed class AdminLimitsTests
         Assert.Equal("0", RawClient.Header(third, "anthropic-ratelimit-requests-remaining"));
     }
 
+    [Fact]
+    public async Task PatchLimits_CapRemovedThenSetAgain_CountsTheCallsMadeWithoutIt()
+    {
+        // Arrange: a cap of five calls; two calls with it, two without it.
+        await using var cluster = await GatewayCluster.StartAsync(1, SpendCapConcurrencyTests.Prices);
+        var (secret, key) = await cluster.Environment.CreateKeyAsync(limits: """{"spendCap":0.001}""");
+        using var admin = Admin(cluster);
+        using var http = cluster.Http(0);
+        var body = Prompts.Body(FakeAnthropicUpstream.Models.Text, Prompts.TextEstimatedAt(25), maxTokens: 15, stream: true);
+        async Task<HttpStatusCode> CallAsync()
+        {
+            using var response = await http.SendAsync(RawClient.Messages(secret, body));
+            await response.Content.ReadAsStringAsync();
+            return response.StatusCode;
+        }
+
+        Assert.Equal(HttpStatusCode.OK, await CallAsync());
+        Assert.Equal(HttpStatusCode.OK, await CallAsync());
+        using (var removed = await admin.PatchAsync("manage/keys/" + key.Id, Json("""{"limits":null}""")))
+        {
+            Assert.Equal(HttpStatusCode.OK, removed.StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, await CallAsync());
+        Assert.Equal(HttpStatusCode.OK, await CallAsync());
+        await cluster.WaitForRecordsAsync(key.Id, 4);
+
+        // Act: the cap comes back; its counter restarts from the month's records (4 calls), not from its own 2.
+        using (var again = await admin.PatchAsync("manage/keys/" + key.Id, Json("""{"limits":{"spendCap":0.001}}""")))
+        {
+            Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        }
+
+        var fifth = await CallAsync();
+        var sixth = await CallAsync();
+
+        // Assert
+        Assert.Equal(HttpStatusCode.OK, fifth);
+        Assert.Equal(HttpStatusCode.PaymentRequired, sixth);
+    }
+
     private static HttpClient Admin(GatewayCluster cluster)
     {
         var http = cluster.Http(0);

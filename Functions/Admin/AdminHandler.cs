@@ -389,6 +389,8 @@ public sealed partial class AdminHandler(
                 return KeyNotFound(id);
             }
 
+            var before = key;
+
             // A PATCH tells "absent" (keep) from null (clear), so it is read field by field.
             foreach (var property in document.RootElement.EnumerateObject())
             {
@@ -434,6 +436,14 @@ public sealed partial class AdminHandler(
             if (!await store.UpdateAsync(key, context.RequestAborted))
             {
                 return KeyNotFound(id);
+            }
+
+            // A cap that starts (or changes period) counts what the period's records already hold: calls made while
+            // the key had no cap never moved its counter.
+            if (governance.LimitsOf(key) is { SpendCapMicros: not null } capped &&
+                (governance.LimitsOf(before) is not { SpendCapMicros: not null } previous || previous.SpendPeriod != capped.SpendPeriod))
+            {
+                await ledger.ResetSpendAsync(key.Id, capped, time.GetUtcNow(), key.CreatedAt, context.RequestAborted);
             }
 
             Forget(key);

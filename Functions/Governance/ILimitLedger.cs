@@ -16,6 +16,12 @@ public interface ILimitLedger
     /// <summary>Pushes a running call's hold expiry out; false when the hold is gone (settled or swept).</summary>
     Task<bool> RenewAsync(Reserved reserved, DateTimeOffset expiresAt, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Restarts the current period's spend counter from the costs in the usage table (keeping the reservations of
+    /// running calls): for a key that gets a spend cap, or a new cap period, after running without one.
+    /// </summary>
+    Task ResetSpendAsync(string keyId, KeyLimits limits, DateTimeOffset now, DateTimeOffset keyCreatedAt, CancellationToken cancellationToken);
+
     /// <summary>The counters as they stand, for the admin API.</summary>
     Task<LimitUsage> ReadAsync(string keyId, KeyLimits limits, DateTimeOffset now, CancellationToken cancellationToken);
 }

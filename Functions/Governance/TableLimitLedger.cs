@@ -211,6 +211,24 @@ public sealed partial class TableLimitLedger(
             }
         }, cancellationToken);
 
+    public Task ResetSpendAsync(string keyId, KeyLimits limits, DateTimeOffset now, DateTimeOffset keyCreatedAt, CancellationToken cancellationToken) =>
+        RunAsync(patient: true, async table =>
+        {
+            var row = SpendEntity.RowFor(SpendPeriods.Key(limits.SpendPeriod, now));
+            for (var attempt = 1; ; attempt++)
+            {
+                var spend = await ReadAsync<SpendEntity>(table, keyId, row, cancellationToken);
+                var recorded = await RecordedSpendAsync(keyId, SpendPeriods.Start(limits.SpendPeriod, now, keyCreatedAt), now, cancellationToken);
+                var reset = new SpendEntity { PartitionKey = keyId, RowKey = row, SpentMicros = recorded, ReservedMicros = spend?.ReservedMicros ?? 0 };
+                if (await TrySubmitAsync(table, [Write(reset, spend?.ETag)], cancellationToken))
+                {
+                    return true;
+                }
+
+                await BackoffAsync(keyId, attempt, cancellationToken);
+            }
+        }, cancellationToken);
+
     public Task<LimitUsage> ReadAsync(string keyId, KeyLimits limits, DateTimeOffset now, CancellationToken cancellationToken) =>
         RunAsync(patient: true, async table =>
         {
