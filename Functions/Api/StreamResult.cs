@@ -106,26 +106,29 @@ public sealed partial class StreamResult(
         }
         finally
         {
-            // Disposing the upstream response closes its connection, which cancels the upstream call if still running.
-            await upstream.DisposeAsync();
-            if (state != UsageStates.Complete)
+            try
             {
-                meter.EstimateIfIncomplete();
-            }
-
-            if (state != UsageStates.Cancelled)
-            {
-                try
+                // Disposing the upstream response closes its connection, which cancels the upstream call if still running.
+                await upstream.DisposeAsync();
+                ObserveAbandoned(pendingFirst);
+                if (state != UsageStates.Cancelled)
                 {
                     await response.CompleteAsync();
                 }
-                catch (Exception exception) when (exception is IOException or OperationCanceledException)
-                {
-                    state = UsageStates.Cancelled;
-                }
             }
+            catch (Exception exception) when (exception is IOException or OperationCanceledException)
+            {
+                state = UsageStates.Cancelled;
+            }
+            finally
+            {
+                if (state != UsageStates.Complete)
+                {
+                    meter.EstimateIfIncomplete();
+                }
 
-            call.Finish(200, state, errorType, meter.Usage);
+                call.Finish(200, state, errorType, meter.Usage);
+            }
         }
 
         async ValueTask RelayAsync(SseItem<byte[]> item)
@@ -183,7 +186,12 @@ public sealed partial class StreamResult(
                         return await task;
                     }
 
-                    aborted.ThrowIfCancellationRequested();
+                    if (aborted.IsCancellationRequested)
+                    {
+                        ObserveAbandoned(task);
+                        aborted.ThrowIfCancellationRequested();
+                    }
+
                     writer.Write(SseWriter.PingEvent);
                     await writer.FlushAsync(aborted);
                 }
@@ -212,6 +220,10 @@ public sealed partial class StreamResult(
             }
         }
     }
+
+    /// <summary>A read abandoned when the client left faults once the upstream is closed; observe it so nothing goes unobserved.</summary>
+    private static void ObserveAbandoned(Task<bool>? task) =>
+        task?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
 
     private static partial class Log
     {

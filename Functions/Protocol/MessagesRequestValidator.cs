@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace Qhaigc.Functions.Protocol;
 
@@ -14,6 +15,13 @@ public static class MessagesRequestValidator
     /// <summary>Parses and validates; on success the caller owns the returned request.</summary>
     public static MessagesRequest? Parse(byte[] body, out ApiError? error)
     {
+        // JSON strings must be valid UTF-8; JsonDocument would only notice when a string is read.
+        if (!Utf8.IsValid(body))
+        {
+            error = ApiError.InvalidRequest("There was an error parsing the body: the body is not valid UTF-8.");
+            return null;
+        }
+
         JsonDocument document;
         try
         {

@@ -40,18 +40,20 @@ public sealed class UpstreamResponse : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Close the connection first: that cancels the upstream call and faults a read still pending, so the
+        // enumerator can then be disposed without waiting on the network.
+        _owner?.Dispose();
         if (Events is not null)
         {
             try
             {
                 await Events.DisposeAsync();
             }
-            catch (Exception exception) when (exception is IOException or OperationCanceledException or HttpRequestException)
+            catch (Exception exception) when (exception is IOException or OperationCanceledException or HttpRequestException
+                                                  or InvalidOperationException or NotSupportedException)
             {
-                // The connection is going away either way.
+                // A read was still pending or the connection is already gone; either way nothing is left to release.
             }
         }
-
-        _owner?.Dispose();
     }
 }

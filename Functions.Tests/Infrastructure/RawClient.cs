@@ -1,0 +1,38 @@
+using System.Net.Http.Headers;
+using System.Text;
+
+namespace Qhaigc.Functions.Tests.Infrastructure;
+
+/// <summary>Plain HTTP calls to the gateway, for what SDKs hide: exact bytes, headers and statuses.</summary>
+public static class RawClient
+{
+    public static HttpClient Create(Uri baseAddress) => new() { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(60) };
+
+    public static HttpRequestMessage Messages(string? key, string body, string? version = "2023-06-01", string path = "v1/messages")
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path)
+        {
+            Content = new StringContent(body, Encoding.UTF8, "application/json"),
+        };
+        if (key is not null)
+        {
+            request.Headers.TryAddWithoutValidation("x-api-key", key);
+        }
+
+        if (version is not null)
+        {
+            request.Headers.TryAddWithoutValidation("anthropic-version", version);
+        }
+
+        return request;
+    }
+
+    public static string Body(string model, bool stream = false, int maxTokens = 256, string text = "Hello") =>
+        $$"""{"model":"{{model}}","max_tokens":{{maxTokens}},"stream":{{(stream ? "true" : "false")}},"messages":[{"role":"user","content":"{{text}}"}]}""";
+
+    public static string? Header(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out var values) ? values.First()
+        : response.Content.Headers.TryGetValues(name, out var contentValues) ? contentValues.First() : null;
+
+    public static MediaTypeHeaderValue? ContentType(HttpResponseMessage response) => response.Content.Headers.ContentType;
+}

@@ -1,0 +1,201 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Qhaigc.Functions.Tests.Infrastructure;
+
+namespace Qhaigc.Functions.Tests.TestDoubles;
+
+/// <summary>
+/// A fake Anthropic API on a real Kestrel socket (127.0.0.1, free port). It answers <c>POST /v1/messages</c> with
+/// recorded JSON and SSE fixtures chosen by the requested model, records what it received, and can pace, stall or cut
+/// its streams on command, so tests see exactly what a client would through the gateway.
+/// </summary>
+public sealed class FakeAnthropicUpstream : IAsyncDisposable
+{
+    public const string UpstreamKey = "sk-ant-upstream-secret-for-tests";
+
+    /// <summary>Models the fake knows; each selects one scripted answer.</summary>
+    public static class Models
+    {
+        public const string Text = "fake-text";
+        public const string ToolUse = "fake-tool";
+        public const string Thinking = "fake-thinking";
+        public const string Overloaded = "fake-overloaded";
+        public const string RateLimited = "fake-rate-limited";
+        public const string BadRequest = "fake-bad-request";
+        public const string HtmlError = "fake-html-error";
+        public const string MidStreamError = "fake-midstream-error";
+        public const string ErrorFirst = "fake-error-first";
+
+        /// <summary>Streams the first two events of the text fixture, then waits for <see cref="ReleasePaced"/>.</summary>
+        public const string Paced = "fake-paced";
+
+        /// <summary>Streams one event, then never sends another until the client goes away.</summary>
+        public const string Stall = "fake-stall";
+
+        /// <summary>Streams three events, then drops the connection.</summary>
+        public const string Cut = "fake-cut";
+    }
+
+    private readonly WebApplication _app;
+    private readonly ConcurrentQueue<ReceivedRequest> _received = new();
+    private TaskCompletionSource _pacedGate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _aborted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private FakeAnthropicUpstream(WebApplication app, Uri baseUrl)
+    {
+        _app = app;
+        BaseUrl = baseUrl;
+    }
+
+    public Uri BaseUrl { get; }
+
+    public IReadOnlyList<ReceivedRequest> Received => [.. _received];
+
+    /// <summary>Completes when a streaming answer saw its client (the gateway) go away.</summary>
+    public Task StreamAborted => _aborted.Task;
+
+    /// <summary>Settings that make a gateway use this fake as its <c>anthropic</c> upstream for the given model patterns.</summary>
+    public IEnumerable<KeyValuePair<string, string?>> GatewaySettings(string name = "anthropic", string models = "*") =>
+    [
+        new($"Gateway:Upstreams:{name}:Kind", "anthropic"),
+        new($"Gateway:Upstreams:{name}:BaseUrl", BaseUrl.ToString()),
+        new($"Gateway:Upstreams:{name}:ApiKey", UpstreamKey),
+        new($"Gateway:Upstreams:{name}:Models", models),
+    ];
+
+    public void ReleasePaced() => _pacedGate.TrySetResult();
+
+    public static async Task<FakeAnthropicUpstream> StartAsync()
+    {
+        var port = FreePort.Next();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var fake = new FakeAnthropicUpstream(app, new Uri($"http://127.0.0.1:{port}/"));
+        app.MapPost("/v1/messages", fake.HandleAsync);
+        await app.StartAsync();
+        return fake;
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        using var buffer = new MemoryStream();
+        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
+        var body = buffer.ToArray();
+        var headers = context.Request.Headers.ToDictionary(static h => h.Key.ToLowerInvariant(), static h => h.Value.ToString());
+        _received.Enqueue(new ReceivedRequest(context.Request.Path + context.Request.QueryString, headers, body));
+
+        using var document = System.Text.Json.JsonDocument.Parse(body);
+        var model = document.RootElement.GetProperty("model").GetString();
+        var stream = document.RootElement.TryGetProperty("stream", out var s) && s.ValueKind == System.Text.Json.JsonValueKind.True;
+        var response = context.Response;
+        response.Headers["request-id"] = "req_upstream_" + Guid.NewGuid().ToString("N")[..12];
+
+        switch (model)
+        {
+            case Models.Overloaded:
+                await ErrorAsync(context, 529, Fixtures.Bytes("Anthropic/overloaded.json"), retryAfter: "3");
+                return;
+            case Models.RateLimited:
+                await ErrorAsync(context, 429, """{"type":"error","error":{"type":"rate_limit_error","message":"Number of request tokens has exceeded your per-minute rate limit"}}"""u8.ToArray(), retryAfter: "7");
+                return;
+            case Models.BadRequest:
+                await ErrorAsync(context, 400, """{"type":"error","error":{"type":"invalid_request_error","message":"messages.0.content.0.text: upstream says no"}}"""u8.ToArray());
+                return;
+            case Models.HtmlError:
+                response.StatusCode = 502;
+                response.ContentType = "text/html";
+                await response.WriteAsync("<html><body>Bad gateway</body></html>");
+                return;
+        }
+
+        if (!stream)
+        {
+            response.ContentType = "application/json";
+            var json = model == Models.ToolUse
+                ? """{"id":"msg_01Tool","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[{"type":"tool_use","id":"toolu_01T1x1fJ34qAmk2tNTrN7Up6","name":"get_weather","input":{"location":"San Francisco, CA","unit":"fahrenheit"}}],"stop_reason":"tool_use","stop_sequence":null,"usage":{"input_tokens":472,"cache_creation_input_tokens":0,"cache_read_input_tokens":128,"output_tokens":89}}"""u8.ToArray()
+                : Fixtures.Bytes("Anthropic/text.json");
+            await response.Body.WriteAsync(json, context.RequestAborted);
+            return;
+        }
+
+        response.ContentType = "text/event-stream; charset=utf-8";
+        response.Headers.CacheControl = "no-cache";
+        var fixture = model switch
+        {
+            Models.ToolUse => "Anthropic/tool_use.sse",
+            Models.Thinking => "Anthropic/thinking.sse",
+            Models.MidStreamError => "Anthropic/midstream_error.sse",
+            _ => "Anthropic/text.sse",
+        };
+
+        if (model == Models.ErrorFirst)
+        {
+            await WriteEventAsync(context, "error", """{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}""");
+            return;
+        }
+
+        var events = Fixtures.Events(fixture);
+        try
+        {
+            for (var i = 0; i < events.Count; i++)
+            {
+                if (model == Models.Paced && i == 2)
+                {
+                    await _pacedGate.Task.WaitAsync(context.RequestAborted);
+                }
+
+                if (model == Models.Stall && i == 1)
+                {
+                    await Task.Delay(Timeout.Infinite, context.RequestAborted);
+                }
+
+                if (model == Models.Cut && i == 3)
+                {
+                    // Let the events already written reach the gateway before the reset, as on a real network.
+                    await Task.Delay(300, context.RequestAborted);
+                    context.Abort();
+                    return;
+                }
+
+                await WriteEventAsync(context, events[i].Event, events[i].Data);
+            }
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            _aborted.TrySetResult();
+        }
+    }
+
+    private static async Task WriteEventAsync(HttpContext context, string name, string data)
+    {
+        await context.Response.WriteAsync($"event: {name}\ndata: {data}\n\n", context.RequestAborted);
+        await context.Response.Body.FlushAsync(context.RequestAborted);
+    }
+
+    private static async Task ErrorAsync(HttpContext context, int status, byte[] body, string? retryAfter = null)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        if (retryAfter is not null)
+        {
+            context.Response.Headers["retry-after"] = retryAfter;
+        }
+
+        await context.Response.Body.WriteAsync(body, context.RequestAborted);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _pacedGate.TrySetResult();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
+
+/// <summary>A request the fake received: path with query, headers (lower-case names) and body bytes.</summary>
+public sealed record ReceivedRequest(string PathAndQuery, IReadOnlyDictionary<string, string> Headers, byte[] Body);
