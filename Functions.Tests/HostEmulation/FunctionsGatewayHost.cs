@@ -73,7 +73,7 @@ public sealed class FunctionsGatewayHost : IGatewayHost
         app ??= FunctionsAppOutput.Locate();
         var log = new EmulatorLog();
         var channel = new WorkerChannel(Guid.NewGuid().ToString(), log);
-        var emulator = BuildEmulator(channel, out var endpoints);
+        var emulator = BuildEmulator(channel, log, out var endpoints);
         FrontDoor? frontDoor = null;
         emulator.Use(next => context =>
         {
@@ -169,10 +169,11 @@ public sealed class FunctionsGatewayHost : IGatewayHost
         }
     }
 
-    private static WebApplication BuildEmulator(WorkerChannel channel, out EmulatorEndpoints endpoints)
+    private static WebApplication BuildEmulator(WorkerChannel channel, EmulatorLog log, out EmulatorEndpoints endpoints)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(new EmulatorLoggerProvider(log));
         builder.Services.Configure<HostOptions>(static options => options.ShutdownTimeout = TimeSpan.FromSeconds(5));
         var listen = new EmulatorEndpoints();
         builder.WebHost.ConfigureKestrel(kestrel =>

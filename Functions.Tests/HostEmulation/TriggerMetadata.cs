@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -59,7 +60,9 @@ internal static class TriggerMetadata
         request.EnableBuffering();
         try
         {
-            using var body = await JsonDocument.ParseAsync(request.Body, default, cancellationToken);
+            // As a string first, like the host (ReadAsStringAsync): invalid UTF-8 becomes U+FFFD instead of an error.
+            using var reader = new StreamReader(request.Body, Encoding.UTF8, detectEncodingFromByteOrderMarks: false, leaveOpen: true);
+            using var body = JsonDocument.Parse(await reader.ReadToEndAsync(cancellationToken));
             if (body.RootElement.ValueKind != JsonValueKind.Object)
             {
                 return;

@@ -1,3 +1,4 @@
+using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
 using Qhaigc.Functions.Hosting;
@@ -123,9 +124,16 @@ public sealed class GatewayTestEnvironment
     {
         var records = new List<UsageRecord>();
         var table = new TableClient(Azurite.ConnectionString, UsageTable);
-        await foreach (var entity in table.QueryAsync<UsageEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {keyId}")))
+        try
         {
-            records.Add(entity.ToRecord());
+            await foreach (var entity in table.QueryAsync<UsageEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {keyId}")))
+            {
+                records.Add(entity.ToRecord());
+            }
+        }
+        catch (RequestFailedException exception) when (exception.Status == 404)
+        {
+            // The gateway creates the table with its first record, which may still be on its way.
         }
 
         return records;
