@@ -67,6 +67,12 @@ public sealed class FunctionsGatewayHost : IGatewayHost
 
     public bool WorkerHasExited => _worker.HasExited;
 
+    /// <summary>The worker's exit code, once it has exited.</summary>
+    public int? WorkerExitCode => _worker.HasExited ? _worker.ExitCode : null;
+
+    /// <summary>How long <see cref="DisposeAsync"/> waits for the worker to exit after WorkerTerminate before it kills it.</summary>
+    public TimeSpan GracefulStopTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Starts the worker under the emulated host and completes the handshake; settings use <c>:</c>-separated keys.</summary>
     public static async Task<FunctionsGatewayHost> StartAsync(IReadOnlyDictionary<string, string?> settings, FunctionsAppOutput? app = null)
     {
@@ -107,6 +113,11 @@ public sealed class FunctionsGatewayHost : IGatewayHost
             }
 
             var functions = await initializing;
+
+            // The host routes requests as soon as every function is loaded, and retries refused connections while the
+            // worker's own server binds. The emulator also waits for that server, so a test that stops the worker at
+            // once does not cancel the worker's start-up (which the worker reports as a crash, exit code 134).
+            await FreePort.WaitUntilListeningAsync(channel.HttpUri.Port, TimeSpan.FromSeconds(30));
             var router = HttpFunctionRouter.Create(functions, app.RoutePrefix, emulator.Services.GetRequiredService<IInlineConstraintResolver>());
             frontDoor = new FrontDoor(channel, router, emulator.Services.GetRequiredService<IHttpForwarder>(), workerClient, log);
             log.Add($"host: worker {worker.Id} ready with {router.Routes.Count} HTTP functions, HttpUri {channel.HttpUri}");
@@ -144,7 +155,7 @@ public sealed class FunctionsGatewayHost : IGatewayHost
             // A graceful stop first, as the host does; the worker is killed below whatever happens.
             if (!_worker.HasExited && !_channel.Disconnected.IsCompleted)
             {
-                await TerminateWorkerAsync(TimeSpan.FromSeconds(5));
+                await TerminateWorkerAsync(GracefulStopTimeout);
             }
         }
         finally

@@ -15,6 +15,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
     private readonly Process _process;
     private readonly EventHandler _killOnExit;
+    private int? _exitCode;
 
     private WorkerProcess(Process process)
     {
@@ -25,9 +26,9 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
-    public bool HasExited => _process.HasExited;
+    public bool HasExited => _exitCode is not null || _process.HasExited;
 
-    public int ExitCode => _process.ExitCode;
+    public int ExitCode => _exitCode ?? _process.ExitCode;
 
     /// <summary>Completes when the process exits.</summary>
     public Task Exited => _process.WaitForExitAsync();
@@ -105,7 +106,12 @@ internal sealed class WorkerProcess : IAsyncDisposable
     {
         AppDomain.CurrentDomain.ProcessExit -= _killOnExit;
         Kill();
-        await WaitForExitAsync(TimeSpan.FromSeconds(10));
+        if (await WaitForExitAsync(TimeSpan.FromSeconds(10)))
+        {
+            // Kept for callers that ask after disposal.
+            _exitCode = _process.ExitCode;
+        }
+
         _process.Dispose();
     }
 
