@@ -126,6 +126,13 @@ public sealed class MessagesEndToEndTests
         Assert.Equal(2, record.ClientRetryCount);
         Assert.NotNull(record.TimeToFirstByteMs);
         Assert.False(record.Estimated);
+
+        // Neither key nor prompt text reaches the logs.
+        var logs = scenario.Host.CapturedLogs;
+        Assert.NotEmpty(logs);
+        Assert.DoesNotContain(scenario.Secret, logs, StringComparison.Ordinal);
+        Assert.DoesNotContain(FakeAnthropicUpstream.UpstreamKey, logs, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"content\":\"Hello\"", logs, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -416,6 +423,57 @@ public sealed class MessagesEndToEndTests
 
     [Theory]
     [MemberData(nameof(Modes))]
+    public async Task Streaming_SendsPings_WhileTheUpstreamIsSilent(string mode)
+    {
+        // Arrange: pings every 100 ms; the upstream sends message_start, then nothing.
+        await using var scenario = await GatewayScenario.StartAsync(mode, configure: static s => s["Gateway:Streaming:PingInterval"] = "00:00:00.100");
+        using var http = scenario.Http();
+        using var response = await http.SendAsync(
+            RawClient.Messages(scenario.Secret, RawClient.Body(FakeAnthropicUpstream.Models.Stall, stream: true)), HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+
+        // Act
+        var lines = new List<string>();
+        while (lines.Count(static l => l == "event: ping") < 3)
+        {
+            lines.Add((await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10)))!);
+        }
+
+        // Assert
+        Assert.Equal("event: message_start", lines[0]);
+        Assert.Contains("data: {\"type\": \"ping\"}", lines);
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public async Task Streaming_CommitsWithPings_WhenTheFirstEventIsLate(string mode)
+    {
+        // Arrange: the upstream answers 200 but sends its first event only when released.
+        await using var scenario = await GatewayScenario.StartAsync(mode, configure: static s =>
+        {
+            s["Gateway:Streaming:PingInterval"] = "00:00:00.100";
+            s["Gateway:Streaming:FirstEventTimeout"] = "00:00:00.300";
+        });
+        using var http = scenario.Http();
+
+        // Act
+        using var response = await http.SendAsync(
+            RawClient.Messages(scenario.Secret, RawClient.Body(FakeAnthropicUpstream.Models.SilentStart, stream: true)), HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        var first = await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        scenario.Upstream!.ReleasePaced();
+        var events = Fixtures.ParseEvents(first + "\n" + await reader.ReadToEndAsync());
+
+        // Assert: committed before the first event, kept alive, then the whole answer.
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("event: ping", first);
+        Assert.Equal(Fixtures.Events("Anthropic/text.sse").Select(static e => e.Event), events.SkipWhile(static e => e.Event == "ping").Select(static e => e.Event));
+        var record = await scenario.Environment.WaitForUsageAsync(scenario.Key.Id, RawClient.Header(response, "request-id")!);
+        Assert.Equal((UsageStates.Complete, 15L), (record.State, record.OutputTokens));
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
     public async Task ModelMap_SendsUpstreamName_AndEchoesClientModel(string mode)
     {
         // Arrange
@@ -519,6 +577,7 @@ public sealed class MessagesEndToEndTests
         var requestId = RawClient.Header(response, "request-id");
         Assert.StartsWith("req_", requestId, StringComparison.Ordinal);
         Assert.Equal(requestId, RawClient.Header(response, "x-request-id"));
+        Assert.NotNull(RawClient.Header(response, "x-qhaigc-overhead-ms"));
         using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.Equal("error", body.RootElement.GetProperty("type").GetString());
         Assert.Equal(type, body.RootElement.GetProperty("error").GetProperty("type").GetString());

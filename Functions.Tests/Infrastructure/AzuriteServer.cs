@@ -30,8 +30,11 @@ public sealed class AzuriteServer : IAsyncDisposable
 
     public static Task<AzuriteServer> SharedAsync() => SharedServer.Value;
 
-    /// <summary>A fresh server of its own, for tests that stop and start storage.</summary>
-    public static async Task<AzuriteServer> StartAsync(int? port = null)
+    /// <summary>
+    /// A fresh server of its own, for tests that stop and start storage: with <paramref name="location"/> its data
+    /// lives on disk and survives a restart on the same port.
+    /// </summary>
+    public static async Task<AzuriteServer> StartAsync(int? port = null, string? location = null)
     {
         var entry = RepositoryPaths.Combine("node_modules", "azurite", "dist", "src", "table", "main.js");
         if (!File.Exists(entry))
@@ -43,12 +46,22 @@ public sealed class AzuriteServer : IAsyncDisposable
         var start = new ProcessStartInfo("node")
         {
             ArgumentList = { entry, "--tableHost", "127.0.0.1", "--tablePort", chosen.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                "--inMemoryPersistence", "--silent", "--skipApiVersionCheck", "--disableProductStyleUrl" },
+                "--silent", "--skipApiVersionCheck", "--disableProductStyleUrl" },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = RepositoryPaths.Root,
         };
+        if (location is null)
+        {
+            start.ArgumentList.Add("--inMemoryPersistence");
+        }
+        else
+        {
+            start.ArgumentList.Add("--location");
+            start.ArgumentList.Add(location);
+        }
+
         var process = Process.Start(start) ?? throw new InvalidOperationException("Azurite did not start.");
         process.OutputDataReceived += static (_, _) => { };
         process.ErrorDataReceived += static (_, _) => { };
@@ -61,11 +74,28 @@ public sealed class AzuriteServer : IAsyncDisposable
 
     public TableServiceClient CreateServiceClient() => new(ConnectionString);
 
-    /// <summary>Stops the process (storage "goes down"); <see cref="StartAsync"/> with the same port brings one back.</summary>
+    /// <summary>
+    /// Stops the service as an outage would (storage "goes down"), letting it save what it acknowledged;
+    /// <see cref="StartAsync"/> with the same port and location brings it back.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
-        Kill(_process);
-        await _process.WaitForExitAsync();
+        if (!_process.HasExited)
+        {
+            using var term = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) } });
+            term?.WaitForExit();
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                await _process.WaitForExitAsync(grace.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                Kill(_process);
+                await _process.WaitForExitAsync();
+            }
+        }
+
         _process.Dispose();
     }
 

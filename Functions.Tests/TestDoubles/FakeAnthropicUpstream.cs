@@ -35,6 +35,9 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
         /// <summary>Streams one event, then never sends another until the client goes away.</summary>
         public const string Stall = "fake-stall";
 
+        /// <summary>Sends the 200 and headers at once, then no event until <see cref="ReleasePaced"/>.</summary>
+        public const string SilentStart = "fake-silent-start";
+
         /// <summary>Streams three events, then drops the connection.</summary>
         public const string Cut = "fake-cut";
     }
@@ -142,6 +145,12 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
         var events = Fixtures.Events(fixture);
         try
         {
+            if (model == Models.SilentStart)
+            {
+                await response.Body.FlushAsync(context.RequestAborted);
+                await _pacedGate.Task.WaitAsync(context.RequestAborted);
+            }
+
             for (var i = 0; i < events.Count; i++)
             {
                 if (model == Models.Paced && i == 2)

@@ -29,9 +29,18 @@ public sealed class GatewayContext
     {
         var context = new GatewayContext(Ids.NewRequestId(), Stopwatch.GetTimestamp(), time.GetUtcNow());
         httpContext.Features.Set(context);
-        var headers = httpContext.Response.Headers;
+        var response = httpContext.Response;
+        var headers = response.Headers;
         headers[HeaderNames.RequestId] = context.RequestId;
         headers[HeaderNames.XRequestId] = context.RequestId;
+
+        // Every answer, error or not, carries the gateway's own time up to the moment its headers go out.
+        response.OnStarting(static state =>
+        {
+            var (gateway, response) = ((GatewayContext, HttpResponse))state;
+            gateway.WriteOverheadHeader(response);
+            return Task.CompletedTask;
+        }, (context, response));
         return context;
     }
 

@@ -5,7 +5,7 @@ using Qhaigc.Functions.Usage;
 namespace Qhaigc.Functions.Api;
 
 /// <summary>A whole (non-streaming) Claude message from the upstream, relayed as it came; usage recorded afterwards.</summary>
-public sealed class MessageResult(byte[] body, string? modelToRestore, GatewayContext gateway, CallRecorder call) : IResult
+public sealed class MessageResult(byte[] body, string? modelToRestore, CallRecorder call) : IResult
 {
     public async Task ExecuteAsync(HttpContext httpContext)
     {
@@ -17,7 +17,6 @@ public sealed class MessageResult(byte[] body, string? modelToRestore, GatewayCo
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "application/json";
         response.ContentLength = payload.Length;
-        gateway.WriteOverheadHeader(response);
         try
         {
             await response.Body.WriteAsync(payload, httpContext.RequestAborted);

@@ -145,7 +145,7 @@ public sealed partial class MessagesHandler(
 
         if (upstream.Body is { } body)
         {
-            return new MessageResult(body, modelToRestore, gateway, call);
+            return new MessageResult(body, modelToRestore, call);
         }
 
         return await StartStreamAsync(context, gateway, call, upstream, modelToRestore, aborted);

@@ -41,7 +41,6 @@ public sealed partial class StreamResult(
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "text/event-stream; charset=utf-8";
         response.Headers.CacheControl = "no-cache";
-        gateway.WriteOverheadHeader(response);
         httpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
 
         try

@@ -46,6 +46,9 @@ public sealed class GatewayTables
         return _usage;
     }
 
+    /// <summary>Forgets that the usage table exists (it was deleted, or storage was reset), so the next write recreates it.</summary>
+    public void UsageTableMissing() => _usageReady.Reset();
+
     /// <summary>The connection string in force: the gateway's own, else <c>AzureWebJobsStorage</c>, else Azurite.</summary>
     public static string? ResolveConnectionString(StorageOptions storage, IConfiguration configuration)
     {
@@ -125,6 +128,8 @@ public sealed class GatewayTables
 
             return ready.WaitAsync(cancellationToken);
         }
+
+        public void Reset() => Volatile.Write(ref _ready, null);
 
         private async Task CreateAsync()
         {

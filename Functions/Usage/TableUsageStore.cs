@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Azure;
 using Azure.Data.Tables;
 using Qhaigc.Functions.Storage;
 
@@ -14,6 +15,12 @@ public sealed class TableUsageStore(GatewayTables tables) : IUsageStore
             var table = await tables.UsageAsync(cancellationToken);
             // Upsert (replace): writing the same call twice leaves one row with the same content.
             await table.UpsertEntityAsync(UsageEntity.From(record), TableUpdateMode.Replace, cancellationToken);
+        }
+        catch (RequestFailedException exception) when (exception.Status == 404)
+        {
+            // The table is gone (deleted, or a fresh emulator): recreate it on the retry.
+            tables.UsageTableMissing();
+            throw new StorageUnavailableException("The usage table does not exist.", exception);
         }
         catch (Exception exception) when (exception is not StorageUnavailableException && StorageErrors.IsUnavailable(exception, cancellationToken))
         {

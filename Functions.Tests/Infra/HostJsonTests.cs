@@ -1,0 +1,63 @@
+using System.Globalization;
+using System.Text.Json;
+using Qhaigc.Functions.Tests.Infrastructure;
+
+namespace Qhaigc.Functions.Tests.Infra;
+
+/// <summary>The production settings in <c>host.json</c> (README, "host.json in production").</summary>
+public sealed class HostJsonTests
+{
+    private static readonly Lazy<JsonElement> HostJson = new(static () =>
+    {
+        using var document = JsonDocument.Parse(File.ReadAllText(RepositoryPaths.Combine("host.json")));
+        return document.RootElement.Clone();
+    });
+
+    private static JsonElement Http => HostJson.Value.GetProperty("extensions").GetProperty("http");
+
+    private static JsonElement Logging => HostJson.Value.GetProperty("logging");
+
+    [Fact]
+    public void HostJson_KeepsRoutesAtTheRoot()
+    {
+        // Assert: paths are Anthropic's own (/v1/messages), not /api/v1/messages.
+        Assert.Equal("2.0", HostJson.Value.GetProperty("version").GetString());
+        Assert.Equal("", Http.GetProperty("routePrefix").GetString());
+    }
+
+    [Fact]
+    public void HostJson_LetsLongStreamsFinish_ButNotForever()
+    {
+        // Arrange
+        var timeout = TimeSpan.Parse(HostJson.Value.GetProperty("functionTimeout").GetString()!, CultureInfo.InvariantCulture);
+
+        // Assert: a long extended-thinking stream can run for tens of minutes; a stuck call must still end.
+        Assert.InRange(timeout, TimeSpan.FromMinutes(30), TimeSpan.FromHours(2));
+    }
+
+    [Fact]
+    public void HostJson_LeavesHttpConcurrencyToThePlan()
+    {
+        // Assert: Flex Consumption's per-instance concurrency decides; the host adds no lower cap that would queue
+        // streams, but still sheds load (429) when an instance runs short of resources.
+        Assert.Equal(-1, Http.GetProperty("maxConcurrentRequests").GetInt32());
+        Assert.Equal(-1, Http.GetProperty("maxOutstandingRequests").GetInt32());
+        Assert.True(Http.GetProperty("dynamicThrottlesEnabled").GetBoolean());
+    }
+
+    [Fact]
+    public void HostJson_LogsEveryRequestButNoPerCallTraces()
+    {
+        // Arrange
+        var levels = Logging.GetProperty("logLevel");
+        var sampling = Logging.GetProperty("applicationInsights").GetProperty("samplingSettings");
+
+        // Assert: one request row per call, warnings and errors from everything, and requests and exceptions never
+        // sampled away.
+        Assert.Equal("Warning", levels.GetProperty("default").GetString());
+        Assert.Equal("Information", levels.GetProperty("Host.Results").GetString());
+        Assert.Equal("Warning", levels.GetProperty("Function").GetString());
+        Assert.True(sampling.GetProperty("isEnabled").GetBoolean());
+        Assert.Equal(["Exception", "Request"], sampling.GetProperty("excludedTypes").GetString()!.Split(';').Order(StringComparer.Ordinal));
+    }
+}

@@ -1,0 +1,62 @@
+using Qhaigc.Functions.Keys;
+using Qhaigc.Functions.Tests.Infrastructure;
+
+namespace Qhaigc.Functions.Tests.Keys;
+
+/// <summary>The key store against a real Azurite.</summary>
+public sealed class TableApiKeyStoreTests
+{
+    [Fact]
+    public async Task KeyStore_CreatesFindsUpdatesAndDeletes_ByHashAndId()
+    {
+        // Arrange
+        var environment = await GatewayTestEnvironment.CreateAsync();
+        var store = environment.Keys;
+        var (secret, key) = await environment.CreateKeyAsync("first", models: ["claude-*"]);
+
+        // Act
+        var byHash = await store.FindByHashAsync(ApiKeyHasher.Hash(secret), CancellationToken.None);
+        var byId = await store.GetAsync(key.Id, CancellationToken.None);
+        var duplicate = await store.CreateAsync(key, CancellationToken.None);
+        var updated = await store.UpdateAsync(key with { Disabled = true, Name = "renamed" }, CancellationToken.None);
+        var afterUpdate = await store.GetAsync(key.Id, CancellationToken.None);
+        var (_, second) = await environment.CreateKeyAsync("second");
+        var listed = await store.ListAsync(CancellationToken.None);
+        var deleted = await store.DeleteAsync(key.Id, CancellationToken.None);
+        var deletedAgain = await store.DeleteAsync(key.Id, CancellationToken.None);
+        var gone = await store.FindByHashAsync(key.Hash, CancellationToken.None);
+
+        // Assert
+        Assert.Equal(key with { CreatedAt = byHash!.CreatedAt, Models = byHash.Models }, byHash);
+        Assert.Equal(key.Models, byHash.Models);
+        Assert.Equal(["claude-*"], byId!.Models);
+        Assert.False(duplicate);
+        Assert.True(updated);
+        Assert.True(afterUpdate!.Disabled);
+        Assert.Equal("renamed", afterUpdate.Name);
+        Assert.Equal([second.Id, key.Id], listed.Select(static k => k.Id));
+        Assert.True(deleted);
+        Assert.False(deletedAgain);
+        Assert.Null(gone);
+    }
+
+    [Fact]
+    public async Task KeyStore_TreatsUnknownOrMalformedIds_AsNotFound()
+    {
+        // Arrange
+        var environment = await GatewayTestEnvironment.CreateAsync();
+
+        // Act & Assert: ids go through validation before any filter is built.
+        Assert.Null(await environment.Keys.GetAsync("key_0123456789abcdef", CancellationToken.None));
+        Assert.Null(await environment.Keys.GetAsync("key_' or PartitionKey ne '", CancellationToken.None));
+        Assert.False(await environment.Keys.UpdateAsync(new ApiKey
+        {
+            Id = "key_0000000000000000",
+            Name = "x",
+            Hash = new string('0', 64),
+            Hint = "x",
+            CreatedAt = DateTimeOffset.UtcNow,
+        }, CancellationToken.None));
+        Assert.Null(await environment.Keys.FindByHashAsync(new string('f', 64), CancellationToken.None));
+    }
+}

@@ -1,0 +1,40 @@
+using Microsoft.AspNetCore.Http;
+using Qhaigc.Functions.Upstreams;
+
+namespace Qhaigc.Functions.Tests.Upstreams;
+
+public sealed class HeaderPolicyTests
+{
+    [Theory]
+    [InlineData("anthropic-dangerous-direct-browser-access", true)]
+    [InlineData("anthropic-workspace-id", true)]
+    [InlineData("anthropic-version", false)]
+    [InlineData("anthropic-beta", false)]
+    [InlineData("x-api-key", false)]
+    [InlineData("Authorization", false)]
+    [InlineData("x-stainless-retry-count", false)]
+    [InlineData("host", false)]
+    [InlineData("connection", false)]
+    [InlineData("transfer-encoding", false)]
+    [InlineData("x-forwarded-for", false)]
+    [InlineData("cookie", false)]
+    public void ForwardsToAnthropic_AllowsOnlyAnthropicHeaders(string name, bool expected) =>
+        Assert.Equal(expected, HeaderPolicy.ForwardsToAnthropic(name));
+
+    [Fact]
+    public void JoinBetas_JoinsRepeatedHeaders_AndFilterKeepsAllowed()
+    {
+        // Arrange
+        var headers = new HeaderDictionary { ["anthropic-beta"] = new(["a-1, b-2", "c-3"]) };
+
+        // Act
+        var joined = HeaderPolicy.JoinBetas(headers);
+
+        // Assert
+        Assert.Equal("a-1,b-2,c-3", joined);
+        Assert.Equal("a-1,c-3", HeaderPolicy.FilterBetas(joined, ["C-3", "a-1"]));
+        Assert.Null(HeaderPolicy.FilterBetas(joined, ["zzz"]));
+        Assert.Equal(joined, HeaderPolicy.FilterBetas(joined, null));
+        Assert.Null(HeaderPolicy.JoinBetas(new HeaderDictionary()));
+    }
+}

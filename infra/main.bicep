@@ -1,0 +1,279 @@
+// Qhaigc Functions on Azure: a Flex Consumption function app that runs as a user-assigned managed identity, with
+// storage, Key Vault and Application Insights reached by that identity alone. No secret passes through this
+// template: the admin key and the upstream keys are Key Vault secrets whose values are set after deployment, and
+// the app settings only name them (README, "Deploy to Azure").
+
+targetScope = 'resourceGroup'
+
+metadata description = 'Qhaigc Functions: serverless Claude API gateway on Azure Functions Flex Consumption.'
+
+@description('An upstream provider that the gateway routes models to (Gateway:Upstreams:{name}).')
+type upstream = {
+  @description('Name of the upstream in the settings; letters and digits only, unique.')
+  @minLength(1)
+  @maxLength(32)
+  name: string
+
+  @description('Protocol of the upstream.')
+  kind: 'anthropic' | 'openai' | 'local'
+
+  @description('Base URL, e.g. https://api.anthropic.com; required for anthropic and openai.')
+  baseUrl: string?
+
+  @description('Comma-separated glob patterns of the client model names it serves, e.g. claude-*; absent means *.')
+  models: string?
+
+  @description('NAME of the Key Vault secret that holds the upstream API key (never the key itself); absent for no key.')
+  @minLength(1)
+  @maxLength(127)
+  apiKeySecretName: string?
+}
+
+@description('Name of the environment (azd environment name); part of every generated resource name.')
+@minLength(1)
+@maxLength(64)
+param environmentName string
+
+@description('Location of every resource; by default the resource group\'s. The region must offer the Flex Consumption plan.')
+param location string = resourceGroup().location
+
+@description('Upstream providers. Each API key lives in Key Vault under apiKeySecretName.')
+param upstreams upstream[]
+
+@description('Name of the Key Vault secret that holds the admin key (Gateway:AdminKey).')
+@minLength(1)
+@maxLength(127)
+param adminKeySecretName string = 'gateway-admin-key'
+
+@description('Table of API keys (Gateway:Storage:KeysTable).')
+param keysTableName string = 'QhaigcKeys'
+
+@description('Table of usage records (Gateway:Storage:UsageTable).')
+param usageTableName string = 'QhaigcUsage'
+
+@description('Memory of each function app instance in MB.')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+@description('Most instances the function app scales out to; a ceiling on cost as well as on throughput.')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@description('Concurrent HTTP requests per instance before Flex Consumption adds one; 0 keeps the platform default.')
+@minValue(0)
+@maxValue(1000)
+param httpPerInstanceConcurrency int = 0
+
+@description('Replication of the storage account.')
+@allowed([
+  'Standard_LRS'
+  'Standard_ZRS'
+  'Standard_GRS'
+  'Standard_RAGRS'
+])
+param storageSkuName string = 'Standard_LRS'
+
+@description('Days Log Analytics keeps telemetry.')
+@minValue(30)
+@maxValue(730)
+param logRetentionInDays int = 30
+
+@description('Daily Log Analytics ingestion cap in GB; -1 for none.')
+@minValue(-1)
+param logDailyQuotaGb int = -1
+
+@description('Days a deleted vault or secret stays recoverable.')
+@minValue(7)
+@maxValue(90)
+param keyVaultSoftDeleteRetentionInDays int = 90
+
+@description('Turn on Key Vault purge protection (irreversible).')
+param keyVaultEnablePurgeProtection bool = false
+
+@description('Object id that may set the vault\'s secrets (Key Vault Secrets Officer); defaults to whoever deploys, empty for nobody.')
+param keyVaultOfficerPrincipalId string = deployer().objectId
+
+@description('Function app name, which is also its host name; empty to generate one.')
+@maxLength(60)
+param functionAppName string = ''
+
+var abbrs = loadJsonContent('abbreviations.json')
+var resourceToken = toLower(uniqueString(resourceGroup().id, environmentName, location))
+var tags = {
+  'azd-env-name': environmentName
+}
+
+var appName = !empty(functionAppName) ? functionAppName : '${abbrs.webSitesFunctions}qhaigc-${resourceToken}'
+var storageAccountName = '${abbrs.storageStorageAccounts}${resourceToken}'
+var keyVaultName = '${abbrs.keyVaultVaults}${resourceToken}'
+var applicationInsightsName = '${abbrs.insightsComponents}${resourceToken}'
+var deploymentContainerName = 'app-package-${resourceToken}'
+
+@description('App setting value that the platform replaces with the current version of a Key Vault secret.')
+func keyVaultReference(vaultName string, secretName string) string =>
+  '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=${secretName})'
+
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' = {
+  name: '${abbrs.managedIdentityUserAssignedIdentities}${resourceToken}'
+  location: location
+  tags: tags
+}
+
+module monitoring 'core/monitor/monitoring.bicep' = {
+  name: 'monitoring'
+  params: {
+    location: location
+    tags: tags
+    logAnalyticsName: '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
+    applicationInsightsName: applicationInsightsName
+    retentionInDays: logRetentionInDays
+    dailyQuotaGb: logDailyQuotaGb
+  }
+}
+
+module storage 'core/storage/storage-account.bicep' = {
+  name: 'storage'
+  params: {
+    name: storageAccountName
+    location: location
+    tags: tags
+    skuName: storageSkuName
+    containers: [
+      deploymentContainerName
+    ]
+    tables: [
+      keysTableName
+      usageTableName
+    ]
+  }
+}
+
+module keyVault 'core/security/key-vault.bicep' = {
+  name: 'key-vault'
+  params: {
+    name: keyVaultName
+    location: location
+    tags: tags
+    softDeleteRetentionInDays: keyVaultSoftDeleteRetentionInDays
+    enablePurgeProtection: keyVaultEnablePurgeProtection
+  }
+}
+
+module rbac 'app/rbac.bicep' = {
+  name: 'rbac'
+  params: {
+    storageAccountName: storageAccountName
+    keyVaultName: keyVaultName
+    applicationInsightsName: applicationInsightsName
+    appIdentityId: identity.id
+    appPrincipalId: identity.properties.principalId
+    keyVaultOfficerPrincipalId: keyVaultOfficerPrincipalId
+  }
+  // The names above are fixed in advance; the resources must exist before they are granted on.
+  dependsOn: [
+    monitoring
+    storage
+    keyVault
+  ]
+}
+
+// The Functions host's own storage connection, by identity (no connection string, no account key).
+var hostSettings = {
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: identity.properties.clientId
+  AzureWebJobsStorage__blobServiceUri: storage.outputs.blobEndpoint
+  AzureWebJobsStorage__queueServiceUri: storage.outputs.queueEndpoint
+  AzureWebJobsStorage__tableServiceUri: storage.outputs.tableEndpoint
+  APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
+  // The gateway's own Azure SDK clients use DefaultAzureCredential: point it at this identity, and at managed
+  // identity only, so it neither probes developer credentials nor picks another identity.
+  AZURE_CLIENT_ID: identity.properties.clientId
+  AZURE_TOKEN_CREDENTIALS: 'ManagedIdentityCredential'
+}
+
+// The gateway's settings (README, "App settings in Azure"). Gateway:DevKey is never set in Azure.
+var gatewaySettings = {
+  Gateway__Storage__TableServiceUri: storage.outputs.tableEndpoint
+  Gateway__Storage__KeysTable: keysTableName
+  Gateway__Storage__UsageTable: usageTableName
+  Gateway__AdminKey: keyVaultReference(keyVaultName, adminKeySecretName)
+}
+
+var upstreamSettings = reduce(
+  upstreams,
+  {},
+  (settings, u) =>
+    union(
+      settings,
+      {
+        'Gateway__Upstreams__${u.name}__Kind': u.kind
+      },
+      u.?baseUrl == null
+        ? {}
+        : {
+            'Gateway__Upstreams__${u.name}__BaseUrl': u.baseUrl!
+          },
+      u.?models == null
+        ? {}
+        : {
+            'Gateway__Upstreams__${u.name}__Models': u.models!
+          },
+      u.?apiKeySecretName == null
+        ? {}
+        : {
+            'Gateway__Upstreams__${u.name}__ApiKey': keyVaultReference(keyVaultName, u.apiKeySecretName!)
+          }
+    )
+)
+
+module functionApp 'core/host/flex-function-app.bicep' = {
+  name: 'function-app'
+  params: {
+    planName: '${abbrs.webServerFarms}${resourceToken}'
+    appName: appName
+    location: location
+    tags: tags
+    appTags: {
+      'azd-service-name': 'api'
+    }
+    identityId: identity.id
+    deploymentContainerUrl: '${storage.outputs.blobEndpoint}${deploymentContainerName}'
+    runtimeName: 'dotnet-isolated'
+    runtimeVersion: '10.0'
+    instanceMemoryMB: instanceMemoryMB
+    maximumInstanceCount: maximumInstanceCount
+    httpPerInstanceConcurrency: httpPerInstanceConcurrency
+    appSettings: union(hostSettings, gatewaySettings, upstreamSettings)
+  }
+  // Grants first: the app's first start already reads the package, the vault and the tables as its identity.
+  dependsOn: [
+    rbac
+  ]
+}
+
+@description('Base URL of the gateway: point the Anthropic SDK\'s base_url here.')
+output FUNCTION_APP_URL string = functionApp.outputs.uri
+
+@description('Name of the function app (for func azure functionapp publish).')
+output FUNCTION_APP_NAME string = functionApp.outputs.name
+
+@description('Name of the Key Vault; set the secrets below in it.')
+output KEY_VAULT_NAME string = keyVault.outputs.name
+
+@description('Name of the storage account (deployment package, host state, gateway tables).')
+output STORAGE_ACCOUNT_NAME string = storage.outputs.name
+
+@description('Key Vault secret that must hold the admin key.')
+output ADMIN_KEY_SECRET_NAME string = adminKeySecretName
+
+@description('Key Vault secrets that must hold the upstream API keys, separated by spaces (for shell loops).')
+output UPSTREAM_KEY_SECRET_NAMES string = join(
+  map(filter(upstreams, u => u.?apiKeySecretName != null), u => u.apiKeySecretName!),
+  ' '
+)
