@@ -148,6 +148,13 @@ public sealed class FunctionsGatewayHost : IGatewayHost
         return await _worker.WaitForExitAsync(timeout);
     }
 
+    /// <summary>
+    /// Whether disposal fails when an invocation ended as Failure, TimedOut or WorkerGone: a function that throws still
+    /// sends the worker's status line to the client, so only the invocation status shows it. On by default, so every
+    /// end-to-end test in this mode also checks that no invocation failed behind a response that looked fine.
+    /// </summary>
+    public bool FailOnUnsuccessfulInvocations { get; set; } = true;
+
     public async ValueTask DisposeAsync()
     {
         try
@@ -163,6 +170,13 @@ public sealed class FunctionsGatewayHost : IGatewayHost
             await _worker.DisposeAsync();
             await StopEmulatorAsync(_emulator);
             _workerClient.Dispose();
+        }
+
+        var unsuccessful = Invocations.Where(static r => r.Status is not (InvocationStatus.Success or InvocationStatus.Cancelled)).ToList();
+        if (FailOnUnsuccessfulInvocations && unsuccessful.Count > 0)
+        {
+            throw new InvalidOperationException(
+                $"{unsuccessful.Count} invocation(s) did not succeed: {string.Join("; ", unsuccessful)}{Environment.NewLine}{CapturedLogs}");
         }
     }
 
