@@ -56,13 +56,27 @@ internal sealed class FrontDoor
         var request = new InvocationRequest
         {
             InvocationId = invocationId,
-            FunctionId = route!.FunctionId,
+            FunctionId = route.FunctionId,
             // The trigger's input is an empty RpcHttp when the host proxies: the request itself travels over HTTP.
             InputData = { new ParameterBinding { Name = route.BindingName, Data = new TypedData { Http = new RpcHttp() } } },
             // Always set: the worker dereferences it (a null trace context fails every invocation).
             TraceContext = new RpcTraceContext { TraceParent = TraceParent(), TraceState = Activity.Current?.TraceStateString ?? string.Empty },
         };
-        request.TriggerMetadata.Add(await TriggerMetadata.CreateAsync(context.Request, route.FunctionName, routeValues, context.RequestAborted));
+        try
+        {
+            request.TriggerMetadata.Add(await TriggerMetadata.CreateAsync(context.Request, route.FunctionName, routeValues, context.RequestAborted));
+        }
+        catch (BadHttpRequestException badRequest)
+        {
+            // Over the host's own body limit (413), or a malformed body: the host answers before any invocation.
+            context.Response.StatusCode = badRequest.StatusCode;
+            return;
+        }
+        catch (Exception readFailure) when (readFailure is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away while the host read the body for binding data.
+            return;
+        }
 
         // The host adds the header with TryAdd, so a client's own x-ms-invocation-id would win and break the join
         // (azure-functions-host#10934); the emulator always sets its own.

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -74,7 +75,7 @@ internal sealed class HttpFunctionRouter
             [.. routes.OrderBy(static r => r.Precedence).ThenBy(static r => r.Template, StringComparer.OrdinalIgnoreCase)]);
     }
 
-    public bool TryMatch(HttpContext context, out HttpFunctionRoute? match, out RouteValueDictionary values)
+    public bool TryMatch(HttpContext context, [NotNullWhen(true)] out HttpFunctionRoute? match, out RouteValueDictionary values)
     {
         foreach (var route in _routes)
         {

@@ -35,12 +35,9 @@ public sealed class HttpFunctionRouterTests
         // Arrange
         var router = HttpFunctionRouter.Create(GatewayFunctions, string.Empty, Constraints);
 
-        // Act
-        var matched = router.TryMatch(Request(method, path), out var route, out _);
-
-        // Assert
-        Assert.True(matched);
-        Assert.Equal(function, route!.FunctionName);
+        // Act / Assert
+        Assert.True(router.TryMatch(Request(method, path), out var route, out _));
+        Assert.Equal(function, route.FunctionName);
     }
 
     [Fact]
@@ -63,7 +60,7 @@ public sealed class HttpFunctionRouterTests
         Assert.True(router.TryMatch(Request("GET", "/manage/keys/key_42"), out var route, out var values));
 
         // Assert
-        Assert.Equal("Key", route!.FunctionName);
+        Assert.Equal("Key", route.FunctionName);
         Assert.Equal("key_42", values["id"]);
     }
 
@@ -75,7 +72,7 @@ public sealed class HttpFunctionRouterTests
 
         // Act / Assert
         Assert.True(router.TryMatch(Request("GET", "/api/hello"), out var hello, out _));
-        Assert.Equal("Hello", hello!.FunctionName);
+        Assert.Equal("Hello", hello.FunctionName);
         Assert.False(router.TryMatch(Request("GET", "/hello"), out _, out _));
         Assert.True(router.TryMatch(Request("GET", "/api/items/7"), out _, out _));
         Assert.False(router.TryMatch(Request("GET", "/api/items/seven"), out _, out _));
