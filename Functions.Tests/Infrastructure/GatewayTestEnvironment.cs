@@ -1,4 +1,3 @@
-using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
 using Qhaigc.Functions.Hosting;
@@ -131,9 +130,9 @@ public sealed class GatewayTestEnvironment
                 records.Add(entity.ToRecord());
             }
         }
-        catch (RequestFailedException exception) when (exception.Status == 404)
+        catch (Azure.RequestFailedException exception) when (exception.Status == 404)
         {
-            // The gateway creates the table with its first record, which may still be on its way.
+            // The gateway creates the table with its first record; until then there is nothing to read.
         }
 
         return records;
