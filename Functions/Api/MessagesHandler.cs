@@ -39,6 +39,7 @@ public sealed partial class MessagesHandler(
 
         if (request.ContentLength > _options.MaxRequestBodyBytes)
         {
+            RequestBody.LiftServerLimit(request);
             return TooLarge();
         }
 
