@@ -41,4 +41,28 @@ public sealed class FastPathTests
         Assert.Equal(3, records.Count);
         Assert.All(records, static r => Assert.NotNull(r.Cost));
     }
+
+    [Fact]
+    public async Task UnpricedModels_Refuse_Is403_WhilePricedModelsRun()
+    {
+        // Arrange
+        await using var cluster = await GatewayCluster.StartAsync(1, static settings =>
+        {
+            CostFixtureTests.AllFakeModelsPriced(settings);
+            settings["Gateway:Prices:UnpricedModels"] = "refuse";
+        });
+        var (secret, key) = await cluster.Environment.CreateKeyAsync();
+        using var http = cluster.Http(0);
+
+        // Act
+        using var priced = await http.SendAsync(RawClient.Messages(secret, RawClient.Body(FakeAnthropicUpstream.Models.Text)));
+        using var unpriced = await http.SendAsync(RawClient.Messages(secret, RawClient.Body("claude-unpriced")));
+
+        // Assert
+        Assert.Equal(HttpStatusCode.OK, priced.StatusCode);
+        await Api.MessagesEndToEndTests.AssertErrorAsync(unpriced, 403, "permission_error",
+            "The model 'claude-unpriced' has no price on this gateway, and unpriced models are refused.");
+        var records = await cluster.WaitForRecordsAsync(key.Id, 2);
+        Assert.Contains(records, static r => r.Status == 403 && r.Cost is null && r.PriceVersion == "test-prices-2");
+    }
 }
