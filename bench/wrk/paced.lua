@@ -55,7 +55,7 @@ end
 function request()
    -- wrk's timers tick in whole milliseconds, so a request may leave up to 1 ms before it is due: it is then
    -- measured from when it left. A late one is measured from when it was due, which counts the wait it caused.
-   due_us = math.max(next_due_us, now_us())
+   due_us = math.min(next_due_us, now_us())
    next_due_us = next_due_us + interval_us
    return wrk.request()
 end
