@@ -152,6 +152,14 @@ public sealed class AdminEndToEndTests
         using var hiddenAdmin = Admin(hidden);
         using var notFound = await hiddenAdmin.GetAsync("manage/keys");
         await MessagesEndToEndTests.AssertErrorAsync(notFound, 404, "not_found_error");
+
+        // Nor when the setting holds a Key Vault reference the platform could not resolve: its text is no key.
+        const string unresolved = "@Microsoft.KeyVault(VaultName=kv;SecretName=gateway-admin-key)";
+        await using var unresolvedHost = await GatewayScenario.StartAsync(mode, withAnthropicUpstream: false, configure: static s => s["Gateway:AdminKey"] = unresolved);
+        using var literal = unresolvedHost.Http();
+        literal.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", unresolved);
+        using var refused = await literal.GetAsync("manage/keys");
+        await MessagesEndToEndTests.AssertErrorAsync(refused, 404, "not_found_error");
     }
 
     private static HttpClient Admin(GatewayScenario scenario)

@@ -123,9 +123,16 @@ public sealed class GatewayTestEnvironment
     {
         var records = new List<UsageRecord>();
         var table = new TableClient(Azurite.ConnectionString, UsageTable);
-        await foreach (var entity in table.QueryAsync<UsageEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {keyId}")))
+        try
         {
-            records.Add(entity.ToRecord());
+            await foreach (var entity in table.QueryAsync<UsageEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {keyId}")))
+            {
+                records.Add(entity.ToRecord());
+            }
+        }
+        catch (Azure.RequestFailedException exception) when (exception.Status == 404)
+        {
+            // The gateway creates the table with its first record; until then there is nothing to read.
         }
 
         return records;

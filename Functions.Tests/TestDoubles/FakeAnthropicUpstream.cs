@@ -80,6 +80,7 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
         var app = builder.Build();
         var fake = new FakeAnthropicUpstream(app, new Uri($"http://127.0.0.1:{port}/"));
         app.MapPost("/v1/messages", fake.HandleAsync);
+        app.MapPost("/v1/messages/count_tokens", fake.CountTokensAsync);
         await app.StartAsync();
         return fake;
     }
@@ -178,6 +179,17 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
         {
             _aborted.TrySetResult();
         }
+    }
+
+    /// <summary>Counted tokens: always 1234, so tests can tell a forwarded count from an estimate.</summary>
+    private async Task CountTokensAsync(HttpContext context)
+    {
+        using var buffer = new MemoryStream();
+        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
+        var headers = context.Request.Headers.ToDictionary(static h => h.Key.ToLowerInvariant(), static h => h.Value.ToString());
+        _received.Enqueue(new ReceivedRequest(context.Request.Path + context.Request.QueryString, headers, buffer.ToArray()));
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync("""{"input_tokens":1234}""");
     }
 
     private static async Task WriteEventAsync(HttpContext context, string name, string data)

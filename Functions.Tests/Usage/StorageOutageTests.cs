@@ -50,7 +50,7 @@ public sealed class StorageOutageTests
             Assert.Equal(HttpStatusCode.OK, cached.StatusCode);
             await MessagesEndToEndTests.AssertErrorAsync(unknown, 529, "overloaded_error");
             Assert.Equal("true", RawClient.Header(unknown, "x-should-retry"));
-            Assert.Equal(2, records.Count);
+            Assert.True(records.Count == 2, $"{records.Count} records; gateway log:\n{host.CapturedLogs}");
             Assert.Single(records, r => r.RequestId == duringId);
             Assert.All(records, static r => Assert.Equal(UsageStates.Complete, r.State));
         }
@@ -67,7 +67,7 @@ public sealed class StorageOutageTests
         public async Task<List<UsageRecord>> WaitForAsync(string keyId, int count)
         {
             var table = new Azure.Data.Tables.TableClient(connectionString, "QhaigcUsage");
-            var deadline = DateTime.UtcNow.AddSeconds(30);
+            var deadline = DateTime.UtcNow.AddSeconds(60);
             while (true)
             {
                 var records = new List<UsageRecord>();

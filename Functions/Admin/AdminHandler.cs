@@ -31,9 +31,7 @@ public sealed partial class AdminHandler(
     private const int DefaultPageSize = 100;
     private const int MaxPageSize = 1000;
 
-    private readonly byte[]? _adminKeyHash = string.IsNullOrEmpty(options.Value.AdminKey)
-        ? null
-        : SHA256.HashData(Encoding.UTF8.GetBytes(options.Value.AdminKey));
+    private readonly byte[]? _adminKeyHash = HashAdminKey(options.Value.AdminKey, logger);
 
     public Task<IResult> HandleKeysAsync(HttpContext context) => RunAsync(context, () =>
         HttpMethods.IsPost(context.Request.Method) ? CreateKeyAsync(context) : ListKeysAsync(context.RequestAborted));
@@ -69,6 +67,26 @@ public sealed partial class AdminHandler(
             Log.StorageUnavailable(logger, exception);
             return new ErrorResult(ApiError.From(ApiErrorKind.StorageUnavailable, "Storage is temporarily unavailable; please retry."));
         }
+    }
+
+    /// <summary>
+    /// The admin key's digest, or null (admin API off). A Key Vault reference the platform could not resolve stays in
+    /// the setting as its literal <c>@Microsoft.KeyVault(…)</c> text; that text must never become the admin key.
+    /// </summary>
+    private static byte[]? HashAdminKey(string? adminKey, ILogger logger)
+    {
+        if (string.IsNullOrEmpty(adminKey))
+        {
+            return null;
+        }
+
+        if (adminKey.StartsWith("@Microsoft.KeyVault(", StringComparison.OrdinalIgnoreCase))
+        {
+            Log.UnresolvedAdminKey(logger);
+            return null;
+        }
+
+        return SHA256.HashData(Encoding.UTF8.GetBytes(adminKey));
     }
 
     /// <summary>Constant-time: compares SHA-256 digests of equal length, never the secrets themselves.</summary>
@@ -404,6 +422,10 @@ public sealed partial class AdminHandler(
 
         [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Key {KeyId} deleted")]
         public static partial void KeyDeleted(ILogger logger, string keyId);
+
+        [LoggerMessage(EventId = 5005, Level = LogLevel.Error,
+            Message = "Gateway:AdminKey holds an unresolved Key Vault reference; the admin API is off until the secret can be read")]
+        public static partial void UnresolvedAdminKey(ILogger logger);
 
         [LoggerMessage(EventId = 5004, Level = LogLevel.Error, Message = "Admin call failed: storage unavailable")]
         public static partial void StorageUnavailable(ILogger logger, Exception exception);

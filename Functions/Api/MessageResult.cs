@@ -7,10 +7,14 @@ namespace Qhaigc.Functions.Api;
 /// <summary>A whole (non-streaming) Claude message from the upstream, relayed as it came; usage recorded afterwards.</summary>
 public sealed class MessageResult(byte[] body, string? modelToRestore, CallRecorder call) : IResult
 {
+    /// <summary>The usage in the body is the gateway's estimate (a translated upstream reported none).</summary>
+    public bool UsageEstimated { get; init; }
+
     public async Task ExecuteAsync(HttpContext httpContext)
     {
         var meter = new UsageMeter();
         meter.ObserveMessage(body);
+        meter.Usage.Estimated |= UsageEstimated;
         var payload = modelToRestore is null ? body : JsonRewriter.WithMessageModel(body, modelToRestore);
 
         var response = httpContext.Response;

@@ -37,6 +37,7 @@ public sealed partial class MessagesHandler(
 
         if (request.ContentLength > _options.MaxRequestBodyBytes)
         {
+            RequestBody.LiftServerLimit(request);
             return TooLarge();
         }
 
@@ -144,7 +145,7 @@ public sealed partial class MessagesHandler(
 
         if (upstream.Body is { } body)
         {
-            return new MessageResult(body, modelToRestore, call);
+            return new MessageResult(body, modelToRestore, call) { UsageEstimated = upstream.UsageEstimated };
         }
 
         return await StartStreamAsync(context, gateway, call, upstream, modelToRestore, aborted);
@@ -223,34 +224,8 @@ public sealed partial class MessagesHandler(
 
     private async Task<(ApiKey? Key, IResult? Refusal)> AuthenticateAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        var credentials = ClientCredentials.Read(request);
-        if (credentials.IsEmpty)
-        {
-            return (null, new ErrorResult(ApiError.From(ApiErrorKind.Authentication, "x-api-key header is required")));
-        }
-
-        var unavailable = false;
-        foreach (var secret in new[] { credentials.ApiKey, credentials.BearerToken })
-        {
-            if (secret is null)
-            {
-                continue;
-            }
-
-            var check = await authenticator.CheckAsync(secret, cancellationToken);
-            switch (check.Outcome)
-            {
-                case KeyCheckOutcome.Valid:
-                    return (check.Key, null);
-                case KeyCheckOutcome.Unavailable:
-                    unavailable = true;
-                    break;
-            }
-        }
-
-        return unavailable
-            ? (null, new ErrorResult(ApiError.From(ApiErrorKind.StorageUnavailable, "The key store is temporarily unavailable; please retry.")))
-            : (null, new ErrorResult(ApiError.From(ApiErrorKind.Authentication, "invalid x-api-key")));
+        var (key, error) = await ClientAuthentication.AuthenticateAsync(authenticator, request, cancellationToken);
+        return (key, error is null ? null : new ErrorResult(error));
     }
 
     private ErrorResult Refuse(CallRecorder call, ApiError error)

@@ -121,6 +121,7 @@ public sealed partial class StreamResult(
             }
             finally
             {
+                meter.Usage.Estimated |= upstream.UsageEstimated;
                 if (state != UsageStates.Complete)
                 {
                     meter.EstimateIfIncomplete();

@@ -108,4 +108,10 @@ public sealed class UpstreamOptions
 
     /// <summary>Optional: only these <c>anthropic-beta</c> values are forwarded (for hosts that reject unknown betas).</summary>
     public string? BetaAllowList { get; set; }
+
+    /// <summary>
+    /// <c>openai</c> upstreams: the request field that carries the output limit, <c>max_completion_tokens</c> (default;
+    /// OpenAI's current name, required by its reasoning models) or <c>max_tokens</c> (for servers that know only that).
+    /// </summary>
+    public string? MaxTokensParameter { get; set; }
 }

@@ -29,6 +29,16 @@ public sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             {
                 failures.Add($"{prefix}:BaseUrl must be an absolute http(s) URL.");
             }
+            else if (UpstreamKinds.Normalize(upstream.Kind) == UpstreamKinds.OpenAi &&
+                     !upstream.BaseUrl!.AbsolutePath.TrimEnd('/').EndsWith("/v1", StringComparison.Ordinal))
+            {
+                failures.Add($"{prefix}:BaseUrl of an {UpstreamKinds.OpenAi} upstream must end in /v1 (for example http://localhost:8000/v1).");
+            }
+
+            if (upstream.MaxTokensParameter is { } maxTokens && maxTokens.Trim() is not ("max_tokens" or "max_completion_tokens"))
+            {
+                failures.Add($"{prefix}:MaxTokensParameter must be max_tokens or max_completion_tokens.");
+            }
 
             if (ModelPattern.Parse(upstream.Models).Length == 0)
             {

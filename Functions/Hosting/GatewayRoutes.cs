@@ -12,6 +12,12 @@ namespace Qhaigc.Functions.Hosting;
 public static class GatewayRoutes
 {
     public const string Messages = "v1/messages";
+    public const string CountTokens = "v1/messages/count_tokens";
+    public const string ChatCompletions = "v1/chat/completions";
+    public const string Models = "v1/models";
+
+    /// <summary>Catch-all, because model ids from OpenAI-compatible servers may hold a <c>/</c> (<c>org/model</c>).</summary>
+    public const string Model = "v1/models/{*id}";
     public const string Keys = "manage/keys";
     public const string Key = "manage/keys/{id}";
     public const string Usage = "manage/usage";

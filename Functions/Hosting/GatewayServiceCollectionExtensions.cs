@@ -56,9 +56,13 @@ public static class GatewayServiceCollectionExtensions
 
         services.AddHttpClient();
         services.AddSingleton<UpstreamRouter>();
+        services.AddSingleton<ModelCatalog>();
 
         // Handlers shared by both hosting modes.
         services.AddSingleton<MessagesHandler>();
+        services.AddSingleton<CountTokensHandler>();
+        services.AddSingleton<ChatCompletionsHandler>();
+        services.AddSingleton<ModelsHandler>();
         services.AddSingleton<AdminHandler>();
         services.AddSingleton<FallbackHandler>();
         return services;

@@ -58,6 +58,14 @@ public static class StandaloneHost
     {
         endpoints.MapPost("/" + GatewayRoutes.Messages,
             static (HttpContext context, MessagesHandler handler) => handler.HandleAsync(context));
+        endpoints.MapPost("/" + GatewayRoutes.CountTokens,
+            static (HttpContext context, CountTokensHandler handler) => handler.HandleAsync(context));
+        endpoints.MapPost("/" + GatewayRoutes.ChatCompletions,
+            static (HttpContext context, ChatCompletionsHandler handler) => handler.HandleAsync(context));
+        endpoints.MapGet("/" + GatewayRoutes.Models,
+            static (HttpContext context, ModelsHandler handler) => handler.HandleListAsync(context));
+        endpoints.MapGet("/" + GatewayRoutes.Model,
+            static (HttpContext context, string id, ModelsHandler handler) => handler.HandleGetAsync(context, id));
 
         endpoints.MapMethods("/" + GatewayRoutes.Keys, ["GET", "POST"],
             static (HttpContext context, AdminHandler handler) => handler.HandleKeysAsync(context));

@@ -13,7 +13,10 @@ public static class MessagesRequestValidator
     private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 128 };
 
     /// <summary>Parses and validates; on success the caller owns the returned request.</summary>
-    public static MessagesRequest? Parse(byte[] body, out ApiError? error)
+    public static MessagesRequest? Parse(byte[] body, out ApiError? error) => Parse(body, requireMaxTokens: true, out error);
+
+    /// <summary>Parses and validates; <c>count_tokens</c> takes the same body without <c>max_tokens</c> (spec §5.2).</summary>
+    public static MessagesRequest? Parse(byte[] body, bool requireMaxTokens, out ApiError? error)
     {
         // JSON strings must be valid UTF-8; JsonDocument would only notice when a string is read.
         if (!Utf8.IsValid(body))
@@ -33,7 +36,7 @@ public static class MessagesRequestValidator
             return null;
         }
 
-        error = Validate(document.RootElement, out var model, out var maxTokens, out var stream);
+        error = Validate(document.RootElement, out var model, out var maxTokens, out var stream, requireMaxTokens);
         if (error is not null)
         {
             document.Dispose();
@@ -43,7 +46,7 @@ public static class MessagesRequestValidator
         return new MessagesRequest(body, document, model!, maxTokens, stream);
     }
 
-    public static ApiError? Validate(JsonElement root, out string? model, out int maxTokens, out bool stream)
+    public static ApiError? Validate(JsonElement root, out string? model, out int maxTokens, out bool stream, bool requireMaxTokens = true)
     {
         model = null;
         maxTokens = 0;
@@ -69,19 +72,21 @@ public static class MessagesRequestValidator
             return Invalid("model: String should have at least 1 character");
         }
 
-        if (!root.TryGetProperty("max_tokens", out var maxTokensElement))
+        // count_tokens ignores max_tokens: neither required nor checked there (spec §5.2).
+        var maxTokensElement = default(JsonElement);
+        if (requireMaxTokens && !root.TryGetProperty("max_tokens", out maxTokensElement))
         {
             return Invalid("max_tokens: Field required");
         }
 
-        if (maxTokensElement.ValueKind != JsonValueKind.Number || !maxTokensElement.TryGetInt32(out maxTokens))
+        if (requireMaxTokens && (maxTokensElement.ValueKind != JsonValueKind.Number || !maxTokensElement.TryGetInt32(out maxTokens)))
         {
             return Invalid(maxTokensElement.ValueKind == JsonValueKind.Number && maxTokensElement.TryGetInt64(out _)
                 ? "max_tokens: Input should be less than or equal to 2147483647"
                 : "max_tokens: Input should be a valid integer");
         }
 
-        if (maxTokens < 1)
+        if (requireMaxTokens && maxTokens < 1)
         {
             return Invalid("max_tokens: Input should be greater than or equal to 1");
         }

@@ -13,7 +13,7 @@ namespace Qhaigc.Functions.Upstreams;
 /// is forwarded as the client sent it (model name mapped), with the upstream's own key, and the answer comes back
 /// as it is: a stream event by event, parsed only enough to count usage.
 /// </summary>
-public sealed partial class AnthropicUpstream : IUpstream
+public sealed partial class AnthropicUpstream : IUpstream, ITokenCountingUpstream, IModelListingUpstream
 {
     /// <summary>Largest upstream error body read; the rest is not needed to relay the error.</summary>
     private const int MaxErrorBodyBytes = 64 * 1024;
@@ -134,7 +134,91 @@ public sealed partial class AnthropicUpstream : IUpstream
         }
     }
 
-    private static async Task<ApiError> ReadErrorAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    /// <summary>Forwards <c>count_tokens</c> with the same body and headers rules as a Messages call (spec §5.2).</summary>
+    public async Task<UpstreamResponse> CountTokensAsync(MessagesRequest request, string upstreamModel, CancellationToken cancellationToken)
+    {
+        var body = upstreamModel == request.Model
+            ? request.Body
+            : JsonRewriter.WithTopLevelString(request.Root, "model", upstreamModel);
+        using var message = new HttpRequestMessage(HttpMethod.Post, Combine(_options.BaseUrl!, "v1/messages/count_tokens"))
+        {
+            Content = new ByteArrayContent(body) { Headers = { ContentType = Json } },
+        };
+        var headers = message.Headers;
+        if (!string.IsNullOrEmpty(_options.ApiKey))
+        {
+            headers.TryAddWithoutValidation(HeaderNames.ApiKey, _options.ApiKey);
+        }
+
+        headers.TryAddWithoutValidation(HeaderNames.AnthropicVersion, request.AnthropicVersion);
+        if (HeaderPolicy.FilterBetas(request.AnthropicBeta, _betaAllowList) is { } betas)
+        {
+            headers.TryAddWithoutValidation(HeaderNames.AnthropicBeta, betas);
+        }
+
+        foreach (var (name, value) in request.ExtraAnthropicHeaders)
+        {
+            headers.TryAddWithoutValidation(name, value);
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.IdleTimeout);
+        try
+        {
+            using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            var upstreamRequestId = FirstHeader(response, HeaderNames.RequestId);
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                var error = await ReadErrorAsync(response, timeout.Token);
+                Log.UpstreamError(_logger, Name, (int)response.StatusCode, error.Type, upstreamRequestId);
+                return UpstreamResponse.Failed(error, upstreamRequestId);
+            }
+
+            return UpstreamResponse.Message(await response.Content.ReadAsByteArrayAsync(timeout.Token), upstreamRequestId);
+        }
+        catch (Exception exception) when (exception is HttpRequestException or IOException ||
+                                          (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            var timedOut = exception is OperationCanceledException;
+            Log.UpstreamUnreachable(_logger, Name, timedOut, exception);
+            return UpstreamResponse.Failed(ApiError.From(ApiErrorKind.UpstreamUnavailable,
+                timedOut ? "The upstream did not answer in time." : "The upstream could not be reached."));
+        }
+    }
+
+    /// <summary>The upstream's <c>GET /v1/models</c>, every page (at most ten of 1000).</summary>
+    public async Task<IReadOnlyList<UpstreamModelInfo>> ListModelsAsync(CancellationToken cancellationToken)
+    {
+        var models = new List<UpstreamModelInfo>();
+        string? after = null;
+        for (var page = 0; page < 10; page++)
+        {
+            var query = "v1/models?limit=1000" + (after is null ? "" : "&after_id=" + Uri.EscapeDataString(after));
+            using var message = new HttpRequestMessage(HttpMethod.Get, Combine(_options.BaseUrl!, query));
+            if (!string.IsNullOrEmpty(_options.ApiKey))
+            {
+                message.Headers.TryAddWithoutValidation(HeaderNames.ApiKey, _options.ApiKey);
+            }
+
+            message.Headers.TryAddWithoutValidation(HeaderNames.AnthropicVersion, AnthropicVersions.Default);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(_options.IdleTimeout);
+            using var response = await _http.SendAsync(message, timeout.Token);
+            response.EnsureSuccessStatusCode();
+            var (items, hasMore, lastId) = ModelListReader.Read(await response.Content.ReadAsByteArrayAsync(timeout.Token));
+            models.AddRange(items);
+            if (!hasMore || lastId is null || lastId == after)
+            {
+                break;
+            }
+
+            after = lastId;
+        }
+
+        return models;
+    }
+
+    internal static async Task<ApiError> ReadErrorAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var status = (int)response.StatusCode;
         byte[] body;
@@ -163,7 +247,7 @@ public sealed partial class AnthropicUpstream : IUpstream
     }
 
     /// <summary>The upstream's <c>retry-after-ms</c> or <c>retry-after</c> (seconds or an HTTP date), relayed to the client.</summary>
-    private static double? RetryAfter(HttpResponseMessage response)
+    internal static double? RetryAfter(HttpResponseMessage response)
     {
         if (FirstHeader(response, HeaderNames.RetryAfterMs) is { } ms &&
             double.TryParse(ms, NumberStyles.Float, CultureInfo.InvariantCulture, out var milliseconds))
@@ -187,11 +271,11 @@ public sealed partial class AnthropicUpstream : IUpstream
         return null;
     }
 
-    private static string? FirstHeader(HttpResponseMessage response, string name) =>
+    internal static string? FirstHeader(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
 
     /// <summary>Re-arms the idle timeout before each read, so only silence, never a long answer, times out.</summary>
-    private sealed class IdleTimeoutEnumerator(IAsyncEnumerator<SseItem<byte[]>> inner, CancellationTokenSource timeout, TimeSpan idle)
+    internal sealed class IdleTimeoutEnumerator(IAsyncEnumerator<SseItem<byte[]>> inner, CancellationTokenSource timeout, TimeSpan idle)
         : IAsyncEnumerator<SseItem<byte[]>>
     {
         public SseItem<byte[]> Current => inner.Current;
@@ -205,7 +289,7 @@ public sealed partial class AnthropicUpstream : IUpstream
         public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 
-    private sealed class CallOwner(HttpResponseMessage response, CancellationTokenSource timeout) : IDisposable
+    internal sealed class CallOwner(HttpResponseMessage response, CancellationTokenSource timeout) : IDisposable
     {
         public void Dispose()
         {

@@ -31,12 +31,22 @@ public sealed class UpstreamResponse : IAsyncDisposable
 
     public string? UpstreamRequestId { get; }
 
+    /// <summary>
+    /// True when the usage in the answer is the gateway's estimate (a translated upstream that reported none); read it
+    /// once the answer is complete, since a stream only knows at its end.
+    /// </summary>
+    public bool UsageEstimated => _usageEstimated?.Invoke() ?? false;
+
+    private Func<bool>? _usageEstimated;
+
     public static UpstreamResponse Failed(ApiError error, string? upstreamRequestId = null) => new(error, null, null, upstreamRequestId, null);
 
-    public static UpstreamResponse Message(byte[] body, string? upstreamRequestId = null) => new(null, body, null, upstreamRequestId, null);
+    public static UpstreamResponse Message(byte[] body, string? upstreamRequestId = null, bool usageEstimated = false) =>
+        new(null, body, null, upstreamRequestId, null) { _usageEstimated = usageEstimated ? static () => true : null };
 
-    public static UpstreamResponse Stream(IAsyncEnumerator<SseItem<byte[]>> events, string? upstreamRequestId = null, IDisposable? owner = null) =>
-        new(null, null, events, upstreamRequestId, owner);
+    public static UpstreamResponse Stream(
+        IAsyncEnumerator<SseItem<byte[]>> events, string? upstreamRequestId = null, IDisposable? owner = null, Func<bool>? usageEstimated = null) =>
+        new(null, null, events, upstreamRequestId, owner) { _usageEstimated = usageEstimated };
 
     public async ValueTask DisposeAsync()
     {

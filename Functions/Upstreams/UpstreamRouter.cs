@@ -81,6 +81,8 @@ public sealed class UpstreamRouter
         {
             UpstreamKinds.Anthropic => new AnthropicUpstream(name, options, factory.CreateClient(HttpClientName(name)),
                 loggerFactory.CreateLogger<AnthropicUpstream>()),
+            UpstreamKinds.OpenAi => new OpenAiUpstream(name, options, factory.CreateClient(HttpClientName(name)),
+                loggerFactory.CreateLogger<OpenAiUpstream>()),
             UpstreamKinds.Local => new LocalUpstream(name),
             var kind => throw new InvalidOperationException($"Upstream '{name}' has kind '{kind}', which this version does not serve."),
         };
@@ -97,7 +99,7 @@ public static class UpstreamKinds
 
     public static string? Normalize(string? kind) => kind?.Trim().ToLowerInvariant();
 
-    public static bool IsSupported(string? kind) => Normalize(kind) is Anthropic or Local;
+    public static bool IsSupported(string? kind) => Normalize(kind) is Anthropic or OpenAi or Local;
 
     public static bool NeedsBaseUrl(string? kind) => Normalize(kind) is Anthropic or OpenAi;
 }

@@ -190,9 +190,10 @@ public sealed partial class UsageWriter : BackgroundService, IHostedLifecycleSer
 
     private void Lost(UsageRecord record, string reason, Exception? exception)
     {
-        Interlocked.Decrement(ref _outstanding);
+        // Logged before it stops counting as outstanding: whoever waits for idle then sees the event.
         Log.RecordLost(_logger, record.RequestId, record.KeyId, reason,
             JsonSerializer.Serialize(record, GatewayJsonContext.Default.UsageRecord), exception);
+        Interlocked.Decrement(ref _outstanding);
     }
 
     private readonly record struct Pending(UsageRecord Record, int Attempt, DateTimeOffset DueAt);

@@ -1,0 +1,22 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+using Qhaigc.Functions.Protocol;
+using Qhaigc.Functions.Usage;
+
+namespace Qhaigc.Functions.Api;
+
+/// <summary>Starts a call's usage record with what every endpoint records from the request (spec §1.11, §8.6).</summary>
+public static class CallRecorders
+{
+    public static CallRecorder Create(IUsageSink sink, GatewayContext gateway, string keyId, string endpoint, HttpRequest request) =>
+        new(sink, gateway.RequestId, keyId, endpoint, gateway.StartedAt, gateway.StartTimestamp)
+        {
+            ClientRetryCount = int.TryParse(request.Headers[HeaderNames.StainlessRetryCount], NumberStyles.None, CultureInfo.InvariantCulture, out var retry)
+                ? retry
+                : null,
+            ClientSessionId = Truncate(request.Headers[HeaderNames.ClaudeCodeSessionId].ToString(), 128),
+        };
+
+    public static string? Truncate(string? value, int length) =>
+        string.IsNullOrEmpty(value) ? null : value.Length <= length ? value : value[..length];
+}

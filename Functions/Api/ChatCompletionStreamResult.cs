@@ -1,0 +1,222 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.IO.Pipelines;
+using System.Net.ServerSentEvents;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using Qhaigc.Functions.Hosting;
+using Qhaigc.Functions.Protocol;
+using Qhaigc.Functions.Translation;
+using Qhaigc.Functions.Upstreams;
+using Qhaigc.Functions.Usage;
+
+namespace Qhaigc.Functions.Api;
+
+/// <summary>
+/// A Claude event stream translated into OpenAI chunks as it arrives (spec §6.11): each upstream event is translated,
+/// written and flushed at once, usage is counted from the Claude events on the way, an SSE comment keeps a silent
+/// stream alive, and an upstream failure becomes one <c>data: {"error":…}</c> payload before the response closes.
+/// </summary>
+public sealed partial class ChatCompletionStreamResult(
+    UpstreamResponse upstream,
+    StreamStart start,
+    ClaudeStreamToChat translator,
+    GatewayContext gateway,
+    CallRecorder call,
+    StreamingOptions streaming,
+    TimeProvider time,
+    ILogger logger) : IResult
+{
+    /// <summary>An SSE comment: every SSE reader skips it, and it keeps proxies from cutting an idle response.</summary>
+    public static ReadOnlySpan<byte> KeepAlive => ": ping\n\n"u8;
+
+    public async Task ExecuteAsync(HttpContext httpContext)
+    {
+        var response = httpContext.Response;
+        var aborted = httpContext.RequestAborted;
+        var writer = response.BodyWriter;
+        var meter = new UsageMeter();
+        var events = upstream.Events!;
+        var pending = start.Pending;
+        var state = UsageStates.Complete;
+        string? errorType = null;
+
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "text/event-stream; charset=utf-8";
+        response.Headers.CacheControl = "no-cache";
+        httpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+
+        try
+        {
+            if (start.FirstEvent is { } first)
+            {
+                await RelayAsync(first);
+            }
+            else
+            {
+                await writer.FlushAsync(aborted);
+                call.MarkFirstByte();
+            }
+
+            while (!translator.Finished && await NextAsync())
+            {
+                await RelayAsync(events.Current);
+            }
+
+            if (meter.ErrorType is not null)
+            {
+                state = UsageStates.Truncated;
+                errorType = meter.ErrorType;
+            }
+            else if (!meter.SawMessageStop)
+            {
+                state = UsageStates.Truncated;
+                errorType = ErrorTypes.Api;
+                await WriteErrorAsync(ApiError.From(ApiErrorKind.Internal, "The upstream ended the stream before the message was complete."));
+            }
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            state = UsageStates.Cancelled;
+        }
+        catch (Exception exception) when (exception is IOException or HttpRequestException or OperationCanceledException)
+        {
+            if (aborted.IsCancellationRequested)
+            {
+                state = UsageStates.Cancelled;
+            }
+            else
+            {
+                Log.UpstreamFailedMidStream(logger, call.RequestId, call.Upstream, exception);
+                state = UsageStates.Truncated;
+                var error = exception is OperationCanceledException
+                    ? new ApiError(504, ErrorTypes.Timeout, "The upstream stopped sending before the message was complete.")
+                    : ApiError.From(ApiErrorKind.Overloaded, "The upstream connection was lost before the message was complete.");
+                errorType = error.Type;
+                try
+                {
+                    await WriteErrorAsync(error);
+                }
+                catch (Exception writeException) when (writeException is IOException or OperationCanceledException)
+                {
+                    state = UsageStates.Cancelled;
+                }
+            }
+        }
+        finally
+        {
+            try
+            {
+                // Disposing the upstream response closes its connection, which cancels the upstream call if still running.
+                await upstream.DisposeAsync();
+                ObserveAbandoned(pending);
+                if (state != UsageStates.Cancelled)
+                {
+                    await response.CompleteAsync();
+                }
+            }
+            catch (Exception exception) when (exception is IOException or OperationCanceledException)
+            {
+                state = UsageStates.Cancelled;
+            }
+            finally
+            {
+                meter.Usage.Estimated |= upstream.UsageEstimated;
+                if (state != UsageStates.Complete)
+                {
+                    meter.EstimateIfIncomplete();
+                }
+
+                call.Finish(200, state, errorType, meter.Usage);
+            }
+        }
+
+        async ValueTask RelayAsync(SseItem<byte[]> item)
+        {
+            meter.ObserveEvent(item.EventType, item.Data);
+            var payloads = translator.OnEvent(item.EventType, item.Data);
+            if (payloads.Count == 0)
+            {
+                return;
+            }
+
+            foreach (var payload in payloads)
+            {
+                WriteData(writer, payload);
+            }
+
+            var flushed = await writer.FlushAsync(aborted);
+            call.MarkFirstByte();
+            if (flushed.IsCanceled || flushed.IsCompleted)
+            {
+                throw new OperationCanceledException(aborted);
+            }
+        }
+
+        async ValueTask<bool> NextAsync()
+        {
+            Task<bool> task;
+            if (pending is not null)
+            {
+                task = pending;
+                pending = null;
+            }
+            else
+            {
+                var move = events.MoveNextAsync();
+                if (move.IsCompleted)
+                {
+                    return move.Result;
+                }
+
+                task = move.AsTask();
+            }
+
+            var waitStart = Stopwatch.GetTimestamp();
+            try
+            {
+                while (true)
+                {
+                    var done = await Task.WhenAny(task, Task.Delay(streaming.PingInterval, time, aborted));
+                    if (done == task)
+                    {
+                        return await task;
+                    }
+
+                    aborted.ThrowIfCancellationRequested();
+                    writer.Write(KeepAlive);
+                    await writer.FlushAsync(aborted);
+                }
+            }
+            finally
+            {
+                gateway.AddWait(waitStart);
+            }
+        }
+
+        async ValueTask WriteErrorAsync(ApiError error)
+        {
+            WriteData(writer, ClaudeStreamToChat.ErrorPayload(error.Type, error.Message));
+            await writer.FlushAsync(aborted);
+        }
+    }
+
+    /// <summary>One unnamed event: <c>data: payload</c> and a blank line (payloads are single-line JSON or <c>[DONE]</c>).</summary>
+    public static void WriteData(PipeWriter writer, ReadOnlySpan<byte> payload)
+    {
+        writer.Write("data: "u8);
+        writer.Write(payload);
+        writer.Write("\n\n"u8);
+    }
+
+    /// <summary>A first read still pending when the stream ends must not surface as an unobserved task exception.</summary>
+    private static void ObserveAbandoned(Task<bool>? task) =>
+        task?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4103, Level = LogLevel.Warning, Message = "Call {RequestId}: upstream {Upstream} failed mid-stream")]
+        public static partial void UpstreamFailedMidStream(ILogger logger, string requestId, string? upstream, Exception exception);
+    }
+}

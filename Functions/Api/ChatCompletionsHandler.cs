@@ -1,0 +1,271 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Qhaigc.Functions.Hosting;
+using Qhaigc.Functions.Keys;
+using Qhaigc.Functions.Protocol;
+using Qhaigc.Functions.Translation;
+using Qhaigc.Functions.Upstreams;
+using Qhaigc.Functions.Usage;
+
+namespace Qhaigc.Functions.Api;
+
+/// <summary>
+/// <c>POST /v1/chat/completions</c> (spec §6–7): the OpenAI request is translated into a Claude Messages request and
+/// goes through the same route, upstreams and usage record as <c>/v1/messages</c>. The Claude answer is translated
+/// back into OpenAI's format, or, with <c>"style": "claude"</c>, returned exactly as <c>/v1/messages</c> returns it.
+/// Errors use OpenAI's shape until <c>style: claude</c> has been read, Claude's after it.
+/// </summary>
+public sealed partial class ChatCompletionsHandler(
+    ApiKeyAuthenticator authenticator,
+    UpstreamRouter router,
+    IUsageSink usage,
+    TimeProvider time,
+    IOptions<GatewayOptions> options,
+    ILogger<ChatCompletionsHandler> logger)
+{
+    public const string Endpoint = "chat.completions";
+    public const string ClaudeStyleEndpoint = "chat.completions+claude";
+
+    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 128 };
+
+    private readonly GatewayOptions _options = options.Value;
+
+    public async Task<IResult> HandleAsync(HttpContext context)
+    {
+        var gateway = GatewayContext.Begin(context, time);
+        var request = context.Request;
+        var aborted = context.RequestAborted;
+        var format = ErrorFormat.OpenAi;
+
+        if (request.ContentLength > _options.MaxRequestBodyBytes)
+        {
+            return new ErrorResult(TooLarge(), format);
+        }
+
+        var (key, authError) = await ClientAuthentication.AuthenticateAsync(authenticator, request, aborted);
+        if (key is null)
+        {
+            return new ErrorResult(ForFormat(authError!, format), format);
+        }
+
+        byte[]? body;
+        try
+        {
+            body = await RequestBody.ReadAsync(request, _options.MaxRequestBodyBytes, aborted);
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            CallRecorders.Create(usage, gateway, key.Id, Endpoint, request).Finish(499, UsageStates.Cancelled);
+            return Results.Empty;
+        }
+        catch (BadHttpRequestException exception)
+        {
+            var tooLarge = exception.StatusCode == 413;
+            return Refuse(CallRecorders.Create(usage, gateway, key.Id, Endpoint, request), format, tooLarge
+                ? TooLarge()
+                : ApiError.InvalidRequest("The request body could not be read."));
+        }
+
+        if (body is null)
+        {
+            return Refuse(CallRecorders.Create(usage, gateway, key.Id, Endpoint, request), format, TooLarge());
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body, ParseOptions);
+        }
+        catch (JsonException exception)
+        {
+            return Refuse(CallRecorders.Create(usage, gateway, key.Id, Endpoint, request), format,
+                ApiError.InvalidRequest("There was an error parsing the body: " + Describe(exception)));
+        }
+
+        context.Response.RegisterForDispose(document);
+        var root = document.RootElement;
+        var styleError = ReadStyle(root, out var claudeStyle);
+        if (claudeStyle)
+        {
+            format = ErrorFormat.Claude;
+        }
+
+        var call = CallRecorders.Create(usage, gateway, key.Id, claudeStyle ? ClaudeStyleEndpoint : Endpoint, request);
+        if (styleError is not null)
+        {
+            return Refuse(call, format, styleError);
+        }
+
+        // anthropic-version is optional here (spec §7.3); a value that is sent must still be one Anthropic knows.
+        var version = request.Headers[HeaderNames.AnthropicVersion].ToString();
+        if (version.Length > 0 && !AnthropicVersions.IsKnown(version))
+        {
+            return Refuse(call, format,
+                ApiError.InvalidRequest($"anthropic-version: \"{CallRecorders.Truncate(version, 64)}\" is not a valid version"));
+        }
+
+        var model = root.ValueKind == JsonValueKind.Object ? JsonValues.GetString(root, "model") : null;
+        var route = string.IsNullOrEmpty(model) ? null : router.Route(model);
+        var translation = new ChatRequestOptions { ClampTemperature = route?.Upstream is not OpenAiUpstream };
+        var claudeBody = ChatRequestToClaude.Translate(root, translation, out var invalid);
+        if (claudeBody is null)
+        {
+            return Refuse(call, format, invalid!);
+        }
+
+        var messages = MessagesRequestValidator.Parse(claudeBody, out invalid);
+        if (messages is null)
+        {
+            return Refuse(call, format, invalid!);
+        }
+
+        context.Response.RegisterForDispose(messages);
+        messages.AnthropicVersion = version.Length > 0 ? version : AnthropicVersions.Default;
+        messages.AnthropicBeta = HeaderPolicy.JoinBetas(request.Headers);
+        messages.ExtraAnthropicHeaders = HeaderPolicy.ExtraAnthropicHeaders(request.Headers);
+        call.Model = messages.Model;
+        call.Stream = messages.Stream;
+
+        if (!key.AllowsModel(messages.Model))
+        {
+            return Refuse(call, format, ApiError.From(ApiErrorKind.Permission,
+                $"This API key does not have permission to use the model '{CallRecorders.Truncate(messages.Model, 256)}'."));
+        }
+
+        if (route is not { } target)
+        {
+            return Refuse(call, format, ApiError.From(ApiErrorKind.NotFound, "model: " + CallRecorders.Truncate(messages.Model, 256)));
+        }
+
+        call.Upstream = target.Upstream.Name;
+        call.UpstreamModel = target.UpstreamModel;
+        var includeUsage = root.TryGetProperty("stream_options", out var streamOptions) &&
+                           streamOptions.ValueKind == JsonValueKind.Object &&
+                           streamOptions.TryGetProperty("include_usage", out var include) && include.ValueKind == JsonValueKind.True;
+        return await ForwardAsync(gateway, call, messages, target, claudeStyle, includeUsage, aborted);
+    }
+
+    private async Task<IResult> ForwardAsync(
+        GatewayContext gateway, CallRecorder call, MessagesRequest messages, UpstreamRoute route, bool claudeStyle, bool includeUsage,
+        CancellationToken aborted)
+    {
+        var format = claudeStyle ? ErrorFormat.Claude : ErrorFormat.OpenAi;
+        // The answer names the model the client asked for (spec §7.6), whatever name the upstream used.
+        var modelToRestore = claudeStyle ? messages.Model : null;
+        UpstreamResponse upstream;
+        var waitStart = Stopwatch.GetTimestamp();
+        try
+        {
+            upstream = await route.Upstream.SendMessagesAsync(messages, route.UpstreamModel, aborted);
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            call.Finish(499, UsageStates.Cancelled);
+            return Results.Empty;
+        }
+        finally
+        {
+            gateway.AddWait(waitStart);
+        }
+
+        call.UpstreamRequestId = upstream.UpstreamRequestId;
+        if (upstream.Error is { } upstreamError)
+        {
+            await upstream.DisposeAsync();
+            return Refuse(call, format, upstreamError);
+        }
+
+        if (upstream.Body is { } body)
+        {
+            return claudeStyle
+                ? new MessageResult(body, modelToRestore, call) { UsageEstimated = upstream.UsageEstimated }
+                : new ChatCompletionResult(body, messages.Model, call, time) { UsageEstimated = upstream.UsageEstimated };
+        }
+
+        var start = await UpstreamStreamStart.WaitAsync(upstream, gateway, _options.Streaming, time, aborted);
+        switch (start.Outcome)
+        {
+            case StreamStartOutcome.Cancelled:
+                await upstream.DisposeAsync();
+                call.Finish(499, UsageStates.Cancelled);
+                return Results.Empty;
+            case StreamStartOutcome.Failed:
+                if (start.Failure is not null)
+                {
+                    Log.UpstreamFailedBeforeFirstEvent(logger, call.RequestId, call.Upstream, start.Failure);
+                }
+
+                await upstream.DisposeAsync();
+                return Refuse(call, format, start.Error!);
+        }
+
+        if (claudeStyle)
+        {
+            return new StreamResult(upstream, start.FirstEvent, start.Pending, modelToRestore, gateway, call, _options.Streaming, time, logger);
+        }
+
+        var translator = new ClaudeStreamToChat(ChatCompletionIds.New(), time.GetUtcNow().ToUnixTimeSeconds(), messages.Model, includeUsage);
+        return new ChatCompletionStreamResult(upstream, start, translator, gateway, call, _options.Streaming, time, logger);
+    }
+
+    /// <summary>Reads <c>style</c> (spec §7.2): absent or <c>openai</c>, or <c>claude</c>; anything else is a 400.</summary>
+    private static ApiError? ReadStyle(JsonElement root, out bool claude)
+    {
+        claude = false;
+        if (root.ValueKind != JsonValueKind.Object || !JsonValues.Has(root, "style", out var style))
+        {
+            return null;
+        }
+
+        if (style.ValueKind == JsonValueKind.String)
+        {
+            var value = style.GetString()!;
+            if (value.Equals("claude", StringComparison.OrdinalIgnoreCase))
+            {
+                claude = true;
+                return null;
+            }
+
+            if (value.Equals("openai", StringComparison.OrdinalIgnoreCase))
+            {
+                return null;
+            }
+        }
+
+        return ApiError.InvalidRequest("style: Input should be 'openai' or 'claude'");
+    }
+
+    private ErrorResult Refuse(CallRecorder call, ErrorFormat format, ApiError error)
+    {
+        error = ForFormat(error, format);
+        Log.Refused(logger, call.RequestId, error.Status, error.Type);
+        call.Finish(error.Status, UsageStates.Failed, error.Type);
+        return new ErrorResult(error, format);
+    }
+
+    /// <summary>OpenAI clients know no 529: an overloaded or unreachable upstream is a 503 in OpenAI's shape (spec §8.5).</summary>
+    private static ApiError ForFormat(ApiError error, ErrorFormat format) =>
+        format == ErrorFormat.OpenAi && error.Status == 529 ? error with { Status = 503 } : error;
+
+    private ApiError TooLarge() => ApiError.From(ApiErrorKind.RequestTooLarge,
+        $"Request exceeds the maximum allowed number of bytes ({_options.MaxRequestBodyBytes}).");
+
+    private static string Describe(JsonException exception)
+    {
+        var message = exception.Message;
+        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+        return cut > 0 ? message[..cut] : message;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4101, Level = LogLevel.Information, Message = "Call {RequestId} refused: {Status} {ErrorType}")]
+        public static partial void Refused(ILogger logger, string requestId, int status, string errorType);
+
+        [LoggerMessage(EventId = 4102, Level = LogLevel.Warning, Message = "Call {RequestId}: upstream {Upstream} failed before its first event")]
+        public static partial void UpstreamFailedBeforeFirstEvent(ILogger logger, string requestId, string? upstream, Exception exception);
+    }
+}

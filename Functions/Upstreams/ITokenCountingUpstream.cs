@@ -1,0 +1,10 @@
+using Qhaigc.Functions.Protocol;
+
+namespace Qhaigc.Functions.Upstreams;
+
+/// <summary>An upstream that counts tokens itself (<c>POST /v1/messages/count_tokens</c>, spec §5.1–5.2).</summary>
+public interface ITokenCountingUpstream
+{
+    /// <summary>The upstream's <c>{"input_tokens": N}</c> as a message body, or its error.</summary>
+    Task<UpstreamResponse> CountTokensAsync(MessagesRequest request, string upstreamModel, CancellationToken cancellationToken);
+}

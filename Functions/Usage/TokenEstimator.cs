@@ -1,0 +1,239 @@
+using System.Buffers.Binary;
+using System.Text;
+using System.Text.Json;
+using Microsoft.ML.Tokenizers;
+
+namespace Qhaigc.Functions.Usage;
+
+/// <summary>
+/// Estimates token counts with a real tokenizer (OpenAI's <c>o200k_base</c>, from Microsoft.ML.Tokenizers). Claude's
+/// own tokenizer is not public, so for Claude models these numbers are estimates and are labelled as such: the
+/// <c>x-qhaigc-estimated: true</c> header on <c>count_tokens</c>, the <c>estimated</c> flag on usage records.
+/// </summary>
+public sealed class TokenEstimator
+{
+    /// <summary>Per-message framing (role markers), as OpenAI's counting guide adds.</summary>
+    public const int TokensPerMessage = 3;
+
+    /// <summary>The system prompt Anthropic adds when tools are offered (its tool-use docs: 346 for auto/none).</summary>
+    public const int ToolUseSystemTokens = 346;
+
+    /// <summary>An image of unknown size: Claude's largest unresized image (about 1.15 megapixels / 750).</summary>
+    public const int DefaultImageTokens = 1600;
+
+    /// <summary>Claude's estimate of a PDF page's text and image tokens, taken from its PDF docs (1,500–3,000).</summary>
+    public const int TokensPerPdfPage = 2000;
+
+    private static readonly byte[] PngSignature = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
+
+    // Loading the vocabulary takes a moment and some memory: once per estimator, on first use.
+    private readonly Lazy<Tokenizer> _tokenizer = new(static () => TiktokenTokenizer.CreateForEncoding("o200k_base"));
+
+    public static TokenEstimator Shared { get; } = new();
+
+    public int Count(string? text) => string.IsNullOrEmpty(text) ? 0 : _tokenizer.Value.CountTokens(text);
+
+    /// <summary>The input tokens of a Claude Messages (or count_tokens) request: system, messages and tools.</summary>
+    public long EstimateRequest(JsonElement root)
+    {
+        long total = 0;
+        if (root.TryGetProperty("system", out var system))
+        {
+            total += CountContent(system);
+        }
+
+        if (root.TryGetProperty("messages", out var messages) && messages.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var message in messages.EnumerateArray())
+            {
+                total += TokensPerMessage;
+                if (message.TryGetProperty("content", out var content))
+                {
+                    total += CountContent(content);
+                }
+            }
+        }
+
+        if (root.TryGetProperty("tools", out var tools) && tools.ValueKind == JsonValueKind.Array && tools.GetArrayLength() > 0)
+        {
+            total += ToolUseSystemTokens;
+            foreach (var tool in tools.EnumerateArray())
+            {
+                total += Count(tool.GetRawText());
+            }
+        }
+
+        return Math.Max(1, total);
+    }
+
+    private long CountContent(JsonElement content)
+    {
+        switch (content.ValueKind)
+        {
+            case JsonValueKind.String:
+                return Count(content.GetString());
+            case JsonValueKind.Array:
+                long total = 0;
+                foreach (var block in content.EnumerateArray())
+                {
+                    total += CountBlock(block);
+                }
+
+                return total;
+            default:
+                return 0;
+        }
+    }
+
+    private long CountBlock(JsonElement block)
+    {
+        if (block.ValueKind != JsonValueKind.Object || !block.TryGetProperty("type", out var typeElement))
+        {
+            return 0;
+        }
+
+        switch (typeElement.GetString())
+        {
+            case "text":
+                return Count(block.TryGetProperty("text", out var text) ? text.GetString() : null);
+            case "tool_use":
+                return Count(block.TryGetProperty("name", out var name) ? name.GetString() : null) +
+                       (block.TryGetProperty("input", out var input) ? Count(input.GetRawText()) : 0);
+            case "tool_result":
+                return block.TryGetProperty("content", out var result) ? CountContent(result) : 0;
+            case "image":
+                return block.TryGetProperty("source", out var imageSource) ? ImageTokens(imageSource) : DefaultImageTokens;
+            case "document":
+                return block.TryGetProperty("source", out var documentSource) ? DocumentTokens(documentSource) : TokensPerPdfPage;
+            case "thinking" or "redacted_thinking":
+                // Earlier turns' thinking is not part of Claude's context window.
+                return 0;
+            default:
+                return Count(block.GetRawText());
+        }
+    }
+
+    private long DocumentTokens(JsonElement source)
+    {
+        var type = source.TryGetProperty("type", out var t) ? t.GetString() : null;
+        if (type == "text")
+        {
+            return Count(source.TryGetProperty("data", out var data) ? data.GetString() : null);
+        }
+
+        if (type == "content")
+        {
+            return source.TryGetProperty("content", out var content) ? CountContent(content) : 0;
+        }
+
+        if (type == "base64" && source.TryGetProperty("data", out var base64) && base64.GetString() is { } encoded)
+        {
+            return (long)TokensPerPdfPage * Math.Max(1, CountPdfPages(encoded));
+        }
+
+        return TokensPerPdfPage;
+    }
+
+    /// <summary>Pages of a PDF, counted by their <c>/Type /Page</c> objects (not <c>/Pages</c>); 0 when unreadable.</summary>
+    public static int CountPdfPages(string base64)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = Convert.FromBase64String(base64);
+        }
+        catch (FormatException)
+        {
+            return 0;
+        }
+
+        var text = Encoding.Latin1.GetString(bytes);
+        var pages = 0;
+        var at = 0;
+        while ((at = text.IndexOf("/Type", at, StringComparison.Ordinal)) >= 0)
+        {
+            at += 5;
+            var i = at;
+            while (i < text.Length && text[i] is ' ' or '\r' or '\n' or '\t')
+            {
+                i++;
+            }
+
+            if (string.CompareOrdinal(text, i, "/Page", 0, 5) == 0 && (i + 5 >= text.Length || !char.IsAsciiLetter(text[i + 5])))
+            {
+                pages++;
+            }
+        }
+
+        return pages;
+    }
+
+    /// <summary>Claude's image cost, width × height / 750, after its resize to at most 1568 px on the long edge.</summary>
+    private static long ImageTokens(JsonElement source)
+    {
+        if (!source.TryGetProperty("data", out var data) || data.GetString() is not { } base64 ||
+            !TryReadImageSize(base64, out var width, out var height))
+        {
+            return DefaultImageTokens;
+        }
+
+        double w = width, h = height;
+        var scale = Math.Min(1, 1568 / Math.Max(w, h));
+        w *= scale;
+        h *= scale;
+        return Math.Clamp((long)Math.Ceiling(w * h / 750), 1, DefaultImageTokens);
+    }
+
+    /// <summary>Width and height from a PNG, GIF or JPEG header (only the start of the data is decoded).</summary>
+    public static bool TryReadImageSize(string base64, out int width, out int height)
+    {
+        width = height = 0;
+        var prefix = base64.Length <= 262_144 ? base64 : base64[..262_144];
+        var bytes = new byte[prefix.Length / 4 * 3 + 3];
+        if (!Convert.TryFromBase64String(prefix[..(prefix.Length / 4 * 4)], bytes, out var length))
+        {
+            return false;
+        }
+
+        var span = bytes.AsSpan(0, length);
+        if (span.Length >= 24 && span[..8].SequenceEqual(PngSignature))
+        {
+            width = BinaryPrimitives.ReadInt32BigEndian(span[16..]);
+            height = BinaryPrimitives.ReadInt32BigEndian(span[20..]);
+            return width > 0 && height > 0;
+        }
+
+        if (span.Length >= 10 && span[..3].SequenceEqual("GIF"u8))
+        {
+            width = BinaryPrimitives.ReadUInt16LittleEndian(span[6..]);
+            height = BinaryPrimitives.ReadUInt16LittleEndian(span[8..]);
+            return width > 0 && height > 0;
+        }
+
+        if (span.Length >= 4 && span[0] == 0xFF && span[1] == 0xD8)
+        {
+            var i = 2;
+            while (i + 9 < span.Length)
+            {
+                if (span[i] != 0xFF)
+                {
+                    return false;
+                }
+
+                var marker = span[i + 1];
+                var segment = BinaryPrimitives.ReadUInt16BigEndian(span[(i + 2)..]);
+                // SOF0–SOF15 except DHT (C4), JPG (C8) and DAC (CC) carry the frame size.
+                if (marker is >= 0xC0 and <= 0xCF and not 0xC4 and not 0xC8 and not 0xCC)
+                {
+                    height = BinaryPrimitives.ReadUInt16BigEndian(span[(i + 5)..]);
+                    width = BinaryPrimitives.ReadUInt16BigEndian(span[(i + 7)..]);
+                    return width > 0 && height > 0;
+                }
+
+                i += 2 + segment;
+            }
+        }
+
+        return false;
+    }
+}
