@@ -25,10 +25,11 @@ bool chatAvailable;
 using (var servers = await Servers.StartAsync(options, work, options.StreamEvents))
 using (var http = new HttpClient())
 {
-    var cost = new CostMeter(servers, http);
-    await Ports.WaitAnswersAsync(http, new Uri(servers.GatewayUrl, BenchRun.MessagesPath),
+    Task AnswerOnceAsync() => Ports.WaitAnswersAsync(http, new Uri(servers.GatewayUrl, BenchRun.MessagesPath),
         ["x-api-key: " + Servers.GatewayKey, "anthropic-version: 2023-06-01"],
         new { model = "bench", max_tokens = 16, messages = new[] { new { role = "user", content = "ready?" } } }, TimeSpan.FromSeconds(60));
+    var cost = new CostMeter(servers, http, AnswerOnceAsync);
+    await AnswerOnceAsync();
     var idle = servers.Gateway.Sample();
     Log($"gateway ready, {idle.RssBytes / (1024 * 1024)} MiB resident");
 

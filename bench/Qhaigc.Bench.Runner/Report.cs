@@ -143,8 +143,13 @@ public sealed class Report(Dictionary<string, Numbers> results, bool chatAvailab
         var streams = Ratio(Rps(Get("stream.saturate.gateway")), Rps(Get("stream.saturate.direct")));
         Line($"  (streaming: {F(streams, 2)}× of direct events per second)");
 
-        var reads = results.Where(static r => r.Key.EndsWith(".gateway", StringComparison.Ordinal)).Sum(static r => r.Value.TryGetValue("storageReads", out var v) ? v : 0);
-        Target(reads == 0, $"no table read on the request path with a cached key: {F(reads, 0)} table reads in all measured gateway runs");
+        // A cached key in use is re-read in the background once per cache time; a request that waited on the table
+        // would come with the other connections' reads of the same key, several at once.
+        var runs = results.Where(static r => r.Key.EndsWith(".gateway", StringComparison.Ordinal) && r.Value.ContainsKey("storageReads")).ToList();
+        var reads = runs.Sum(static r => r.Value.Get("storageReads"));
+        var most = runs.Count == 0 ? 0 : runs.Max(static r => r.Value.Get("storageReads"));
+        Target(most <= 1, $"no table read on the request path with a cached key: {F(reads, 0)} key reads in {runs.Count} measured gateway runs, " +
+                          $"at most {F(most, 0)} in one (a background refresh)");
         var perEvent = PerEventAllocation();
         var wire = WireBytesPerEvent();
         Target(perEvent <= wire, $"no allocation per event beyond the event's bytes: {F(perEvent, 0)} B allocated per event, event {F(wire, 0)} B");
