@@ -22,6 +22,7 @@ public sealed class BenchRun(BenchOptions options, Servers servers, Wrk wrk, Cos
     {
         var direct = new Target("direct", servers.UpstreamUrl, MessagesHeaders);
         var gateway = new Target("gateway", servers.GatewayUrl, MessagesHeaders);
+        var proxy = new Target("proxy", servers.ProxyUrl, MessagesHeaders);
         var chatDirect = new Target("direct", servers.UpstreamUrl, ChatHeaders);
         var chatGateway = new Target("gateway", servers.GatewayUrl, ChatHeaders);
         var events = options.StreamEvents;
@@ -37,7 +38,7 @@ public sealed class BenchRun(BenchOptions options, Servers servers, Wrk wrk, Cos
         ChatAvailable = await AnswersAsync(new Uri(servers.GatewayUrl, ChatPath), ChatHeaders, chat);
 
         progress("warming up (JIT, connection pools, key cache)");
-        foreach (var target in new[] { direct, gateway })
+        foreach (var target in new[] { direct, proxy, gateway })
         {
             await wrk.SaturateAsync(target, MessagesPath, messages, 2, 32, options.Warmup);
             await wrk.SaturateAsync(target, MessagesPath, stream, 2, 8, options.Warmup / 2);
@@ -54,6 +55,12 @@ public sealed class BenchRun(BenchOptions options, Servers servers, Wrk wrk, Cos
 
         await NonStreamingAsync("messages", MessagesPath, messages, direct, gateway, [200, 1000]);
         await StreamingAsync("stream", MessagesPath, stream, paced, direct, gateway);
+
+        progress("reference: the same through a bare reverse proxy (YARP's forwarder)");
+        Results["messages.saturate.proxy"] = await cost.MeasureProxyAsync(() => wrk.SaturateAsync(proxy, MessagesPath, messages, 2, 32, options.Saturation));
+        Results["messages.rate200.proxy"] = await cost.MeasureProxyAsync(() => wrk.PacedAsync(proxy, MessagesPath, messages, 200, 8, options.Paced));
+        Results["stream.sequential.proxy"] = await Curl.SequentialAsync(proxy, MessagesPath, stream, options.SequentialStreams);
+        Results["stream.saturate.proxy"] = await cost.MeasureProxyAsync(() => wrk.SaturateAsync(proxy, MessagesPath, stream, 2, 16, options.Saturation));
 
         progress($"stream: {20}-event answers through the gateway (allocations per event)");
         Results["stream.saturate20.gateway"] = await cost.MeasureAsync(() => wrk.SaturateAsync(gateway, MessagesPath, stream20, 2, 16, options.Saturation));

@@ -63,13 +63,24 @@ public sealed class CostMeter(Servers servers, HttpClient http, Func<Task> warmK
         }
     }
 
-    /// <summary>CPU and memory of the three processes, without counters (for direct runs).</summary>
+    /// <summary>The fake upstream's CPU per request (direct runs).</summary>
     public async Task<Numbers> MeasureDirectAsync(Func<Task<Numbers>> run)
     {
         var before = servers.Upstream.Sample();
         var result = await run();
         var after = servers.Upstream.Sample();
         result["upstreamCpuMsPerRequest"] = (after.CpuSeconds - before.CpuSeconds) * 1000 / result.Get("requests");
+        return result;
+    }
+
+    /// <summary>The bare proxy's and the fake upstream's CPU per request (reference runs).</summary>
+    public async Task<Numbers> MeasureProxyAsync(Func<Task<Numbers>> run)
+    {
+        var proxy = servers.Proxy.Sample();
+        var result = await MeasureDirectAsync(run);
+        var after = servers.Proxy.Sample();
+        result["proxyCpuMsPerRequest"] = (after.CpuSeconds - proxy.CpuSeconds) * 1000 / result.Get("requests");
+        result["proxyPeakRssBytes"] = after.PeakRssBytes;
         return result;
     }
 

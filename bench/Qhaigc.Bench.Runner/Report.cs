@@ -31,6 +31,7 @@ public sealed class Report(Dictionary<string, Numbers> results, bool chatAvailab
             Line();
         }
 
+        Reference();
         Costs();
         Targets();
         return _text.ToString();
@@ -91,6 +92,40 @@ public sealed class Report(Dictionary<string, Numbers> results, bool chatAvailab
         Row("paced answer (20 events, 25 ms apart): most events in one read", pd.Get("mostEventsPerRead"), pg.Get("mostEventsPerRead"), "", double.NaN, 0);
         Row("paced answer: last event arrives after (ms)", pd.Get("lastEventMs"), pg.Get("lastEventMs"), Added(pg.Get("lastEventMs") - pd.Get("lastEventMs")), double.NaN, 1);
         Row("paced answer: each event behind direct, median / max (ms)", "", $"{F(pg.Get("medianLagMs"), 2)} / {F(pg.Get("maxLagMs"), 2)}", "", "");
+        Line();
+    }
+
+    private void Reference()
+    {
+        Line("## Reference: a bare reverse proxy on the same path");
+        Line();
+        Line("YARP's forwarder and nothing else (no key, no parsing, no usage record), set up like the gateway's upstream client: " +
+             "what any .NET proxy adds on this machine. Added is over direct.");
+        Line();
+        Line("| | direct | bare proxy | gateway |");
+        Line("|---|---:|---:|---:|");
+        var d = Get("messages.saturate.direct");
+        var p = Get("messages.saturate.proxy");
+        var g = Get("messages.saturate.gateway");
+        Line($"| throughput at saturation, non-streaming (req/s) | {F(Rps(d), 0)} | {F(Rps(p), 0)} ({F(Ratio(Rps(p), Rps(d)), 2)}×) | {F(Rps(g), 0)} ({F(Ratio(Rps(g), Rps(d)), 2)}×) |");
+        foreach (var pct in new[] { 50, 99 })
+        {
+            var dd = Get("messages.rate200.direct").Get($"scheduledP{pct}Us") / 1000;
+            var pp = Get("messages.rate200.proxy").Get($"scheduledP{pct}Us") / 1000;
+            var gg = Get("messages.rate200.gateway").Get($"scheduledP{pct}Us") / 1000;
+            Line($"| p{pct} at 200 req/s, from due time (ms) | {F(dd, 3)} | {F(pp, 3)} ({Added(pp - dd)}) | {F(gg, 3)} ({Added(gg - dd)}) |");
+        }
+
+        var sd = Get("stream.sequential.direct").Get("ttfbP50Ms");
+        var sp = Get("stream.sequential.proxy").Get("ttfbP50Ms");
+        var sg = Get("stream.sequential.gateway").Get("ttfbP50Ms");
+        Line($"| streaming time to first byte p50 (ms) | {F(sd, 3)} | {F(sp, 3)} ({Added(sp - sd)}) | {F(sg, 3)} ({Added(sg - sd)}) |");
+        var ed = Get("stream.saturate.direct");
+        var ep = Get("stream.saturate.proxy");
+        var eg = Get("stream.saturate.gateway");
+        Line($"| events per second at saturation | {F(Rps(ed) * streamEvents, 0)} | {F(Rps(ep) * streamEvents, 0)} ({F(Ratio(Rps(ep), Rps(ed)), 2)}×) | " +
+             $"{F(Rps(eg) * streamEvents, 0)} ({F(Ratio(Rps(eg), Rps(ed)), 2)}×) |");
+        Line($"| proxy process CPU per request, non-streaming at saturation (ms) | | {F(p.Get("proxyCpuMsPerRequest"), 3)} | {F(g.Get("gatewayCpuMsPerRequest"), 3)} |");
         Line();
     }
 

@@ -19,6 +19,11 @@ public sealed class Servers : IDisposable
 
     public required ChildProcess Gateway { get; init; }
 
+    /// <summary>A bare reverse proxy (YARP's forwarder) in front of the fake upstream: the floor any .NET proxy pays.</summary>
+    public required ChildProcess Proxy { get; init; }
+
+    public required Uri ProxyUrl { get; init; }
+
     public required int AzuritePort { get; init; }
 
     public required Uri UpstreamUrl { get; init; }
@@ -31,12 +36,13 @@ public sealed class Servers : IDisposable
         var azuriteEntry = Path.Combine(root, "node_modules", "azurite", "dist", "src", "table", "main.js");
         var upstreamDll = BuiltDll(root, "Qhaigc.Bench.FakeUpstream");
         var gatewayDll = BuiltDll(root, "Qhaigc.Bench.GatewayHost");
+        var proxyDll = BuiltDll(root, "Qhaigc.Bench.Proxy");
         if (!File.Exists(azuriteEntry))
         {
             throw new InvalidOperationException("Azurite is not installed: run `npm ci` in the repository root (bench/run.sh does).");
         }
 
-        int azuritePort = Ports.Free(), upstreamPort = Ports.Free(), gatewayPort = Ports.Free();
+        int azuritePort = Ports.Free(), upstreamPort = Ports.Free(), gatewayPort = Ports.Free(), proxyPort = Ports.Free();
         var started = new List<ChildProcess>();
         try
         {
@@ -55,6 +61,10 @@ public sealed class Servers : IDisposable
             await Ports.WaitListeningAsync(upstreamPort, upstream, TimeSpan.FromSeconds(30));
 
             var upstreamUrl = new Uri($"http://127.0.0.1:{upstreamPort}/");
+            var proxy = ChildProcess.Start("proxy", "dotnet",
+                [proxyDll, "--urls", $"http://127.0.0.1:{proxyPort}", "--upstream", upstreamUrl.AbsoluteUri],
+                workDirectory, Path.Combine(workDirectory, "proxy.log"));
+            started.Add(proxy);
             // The gateway runs from an empty directory, so no local.settings.json can change what is measured.
             var environment = new Dictionary<string, string>(StringComparer.Ordinal)
             {
@@ -78,12 +88,15 @@ public sealed class Servers : IDisposable
                 workDirectory, Path.Combine(workDirectory, "gateway.log"), environment);
             started.Add(gateway);
             await Ports.WaitListeningAsync(gatewayPort, gateway, TimeSpan.FromSeconds(60));
+            await Ports.WaitListeningAsync(proxyPort, proxy, TimeSpan.FromSeconds(30));
 
             var servers = new Servers
             {
                 Azurite = azurite,
                 Upstream = upstream,
                 Gateway = gateway,
+                Proxy = proxy,
+                ProxyUrl = new Uri($"http://127.0.0.1:{proxyPort}/"),
                 AzuritePort = azuritePort,
                 UpstreamUrl = upstreamUrl,
                 GatewayUrl = new Uri($"http://127.0.0.1:{gatewayPort}/"),
