@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Globalization;
+using System.Reflection;
 using System.Runtime;
 using System.Text;
 using Qhaigc.Functions.Usage;
@@ -14,7 +16,10 @@ public static class RuntimeCounters
         json.Append(CultureInfo.InvariantCulture, $"{{\"allocatedBytes\":{GC.GetTotalAllocatedBytes(precise: true)},");
         json.Append(CultureInfo.InvariantCulture, $"\"gen0\":{GC.CollectionCount(0)},\"gen1\":{GC.CollectionCount(1)},\"gen2\":{GC.CollectionCount(2)},");
         json.Append(CultureInfo.InvariantCulture, $"\"gcPauseMs\":{GC.GetTotalPauseDuration().TotalMilliseconds:0.###},");
-        json.Append(CultureInfo.InvariantCulture, $"\"serverGc\":{(GCSettings.IsServerGC ? "true" : "false")},");
+        json.Append(CultureInfo.InvariantCulture, $"\"serverGc\":{(GCSettings.IsServerGC ? 1 : 0)},");
+        // A Debug build of the gateway would measure the compiler's settings, not the gateway.
+        var debuggable = typeof(UsageWriter).Assembly.GetCustomAttribute<DebuggableAttribute>();
+        json.Append(CultureInfo.InvariantCulture, $"\"gatewayOptimized\":{(debuggable is null || !debuggable.IsJITOptimizerDisabled ? 1 : 0)},");
         json.Append(CultureInfo.InvariantCulture, $"\"usageOutstanding\":{usage.Outstanding},\"outbound\":{{");
         var first = true;
         foreach (var (key, count) in outbound.Snapshot())

@@ -30,6 +30,11 @@ using (var http = new HttpClient())
         new { model = "bench", max_tokens = 16, messages = new[] { new { role = "user", content = "ready?" } } }, TimeSpan.FromSeconds(60));
     var cost = new CostMeter(servers, http, AnswerOnceAsync);
     await AnswerOnceAsync();
+    if ((await cost.RuntimeAsync()).Get("gatewayOptimized") != 1)
+    {
+        throw new InvalidOperationException("The gateway under test is a Debug build; build with `dotnet build bench/Qhaigc.Bench.slnx -c Release`.");
+    }
+
     var idle = servers.Gateway.Sample();
     Log($"gateway ready, {idle.RssBytes / (1024 * 1024)} MiB resident");
 
