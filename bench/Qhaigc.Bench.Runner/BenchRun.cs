@@ -30,6 +30,8 @@ public sealed class BenchRun(BenchOptions options, Servers servers, Wrk wrk, Cos
         var messages = Body("messages.json", $$"""{"model":"bench","max_tokens":256,"messages":[{"role":"user","content":"Hello, Claude"}]}""");
         var stream = Body("messages-stream.json", $$"""{"model":"bench-e{{events}}","max_tokens":256,"stream":true,"messages":[{"role":"user","content":"Hello, Claude"}]}""");
         var stream20 = Body("messages-stream-e20.json", """{"model":"bench-e20","max_tokens":256,"stream":true,"messages":[{"role":"user","content":"Hello, Claude"}]}""");
+        var trickle100 = Body("messages-trickle-e100.json", """{"model":"bench-e100-g2","max_tokens":256,"stream":true,"messages":[{"role":"user","content":"Hello, Claude"}]}""");
+        var trickle20 = Body("messages-trickle-e20.json", """{"model":"bench-e20-g2","max_tokens":256,"stream":true,"messages":[{"role":"user","content":"Hello, Claude"}]}""");
         var paced = Body("messages-paced.json", """{"model":"bench-e20-g25","max_tokens":256,"stream":true,"messages":[{"role":"user","content":"Hello, Claude"}]}""");
         var chat = Body("chat.json", """{"model":"bench","max_tokens":256,"messages":[{"role":"user","content":"Hello, Claude"}]}""");
         var chatStream = Body("chat-stream.json", $$"""{"model":"bench-e{{events}}","max_tokens":256,"stream":true,"messages":[{"role":"user","content":"Hello, Claude"}]}""");
@@ -64,6 +66,12 @@ public sealed class BenchRun(BenchOptions options, Servers servers, Wrk wrk, Cos
 
         progress($"stream: {20}-event answers through the gateway (allocations per event)");
         Results["stream.saturate20.gateway"] = await cost.MeasureAsync(() => wrk.SaturateAsync(gateway, MessagesPath, stream20, 2, 16, options.Saturation));
+
+        // At saturation events come in bunches and most reads complete at once; a model's stream trickles, one
+        // event per read, which is where a per-event cost of waiting shows.
+        progress("stream: trickling answers (events 2 ms apart) through the gateway (allocations per event)");
+        Results["stream.trickle100.gateway"] = await cost.MeasureAsync(() => wrk.SaturateAsync(gateway, MessagesPath, trickle100, 2, 32, options.Saturation));
+        Results["stream.trickle20.gateway"] = await cost.MeasureAsync(() => wrk.SaturateAsync(gateway, MessagesPath, trickle20, 2, 32, options.Saturation));
 
         if (ChatAvailable)
         {
