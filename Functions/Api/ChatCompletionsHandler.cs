@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Qhaigc.Functions.Governance;
 using Qhaigc.Functions.Hosting;
 using Qhaigc.Functions.Keys;
 using Qhaigc.Functions.Protocol;
@@ -22,6 +23,7 @@ public sealed partial class ChatCompletionsHandler(
     ApiKeyAuthenticator authenticator,
     UpstreamRouter router,
     IUsageSink usage,
+    GovernanceService governance,
     TimeProvider time,
     IOptions<GatewayOptions> options,
     ILogger<ChatCompletionsHandler> logger)
@@ -142,6 +144,11 @@ public sealed partial class ChatCompletionsHandler(
 
         call.Upstream = target.Upstream.Name;
         call.UpstreamModel = target.UpstreamModel;
+        if (await governance.AdmitAsync(context, key, call.RequestId, messages, RateLimitHeaderFormat.OpenAi) is { } limited)
+        {
+            return Refuse(call, format, limited);
+        }
+
         var includeUsage = root.TryGetProperty("stream_options", out var streamOptions) &&
                            streamOptions.ValueKind == JsonValueKind.Object &&
                            streamOptions.TryGetProperty("include_usage", out var include) && include.ValueKind == JsonValueKind.True;

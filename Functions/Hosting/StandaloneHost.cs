@@ -71,6 +71,10 @@ public static class StandaloneHost
             static (HttpContext context, AdminHandler handler) => handler.HandleKeysAsync(context));
         endpoints.MapMethods("/" + GatewayRoutes.Key, ["GET", "PATCH", "DELETE"],
             static (HttpContext context, string id, AdminHandler handler) => handler.HandleKeyAsync(context, id));
+        endpoints.MapPost("/" + GatewayRoutes.KeyRotate,
+            static (HttpContext context, string id, AdminHandler handler) => handler.HandleRotateAsync(context, id));
+        endpoints.MapGet("/" + GatewayRoutes.KeyStatement,
+            static (HttpContext context, string id, AdminHandler handler) => handler.HandleStatementAsync(context, id));
         endpoints.MapGet("/" + GatewayRoutes.Usage,
             static (HttpContext context, AdminHandler handler) => handler.HandleUsageAsync(context));
 
