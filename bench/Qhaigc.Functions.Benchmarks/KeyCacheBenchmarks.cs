@@ -72,5 +72,8 @@ public class KeyCacheBenchmarks
         public Task<bool> UpdateAsync(ApiKey key, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public Task<bool> DeleteAsync(string id, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<ApiKey?> RotateAsync(string id, KeySecret newSecret, DateTimeOffset oldSecretsExpireAt, DateTimeOffset now, CancellationToken cancellationToken) =>
+            throw new NotSupportedException();
     }
 }
