@@ -58,7 +58,10 @@ public static class GatewayServiceCollectionExtensions
                     client.Timeout = Timeout.InfiniteTimeSpan;
                 })
                 .ConfigurePrimaryHttpMessageHandler(() => CreateProxyHandler(connectTimeout))
-                .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
+                .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
+                // The upstream adapters log what matters (errors, with the upstream request id); the factory's own
+                // per-request logging handlers cost a scope and two log checks on every call.
+                .RemoveAllLoggers();
         }
 
         services.AddHttpClient();
