@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.Unicode;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -75,6 +76,13 @@ public sealed partial class ChatCompletionsHandler(
         if (body is null)
         {
             return Refuse(CallRecorders.Create(usage, gateway, key.Id, Endpoint, request), format, TooLarge());
+        }
+
+        // JSON strings must be valid UTF-8; JsonDocument would only notice when a string is read (as /v1/messages does).
+        if (!Utf8.IsValid(body))
+        {
+            return Refuse(CallRecorders.Create(usage, gateway, key.Id, Endpoint, request), format,
+                ApiError.InvalidRequest("There was an error parsing the body: the body is not valid UTF-8."));
         }
 
         JsonDocument document;
