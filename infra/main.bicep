@@ -51,6 +51,9 @@ param keysTableName string = 'QhaigcKeys'
 @description('Table of usage records (Gateway:Storage:UsageTable).')
 param usageTableName string = 'QhaigcUsage'
 
+@description('Table of per-key rate-limit windows, spend counters and reservations (Gateway:Storage:LimitsTable).')
+param limitsTableName string = 'QhaigcLimits'
+
 @description('Memory of each function app instance in MB.')
 @allowed([
   512
@@ -149,6 +152,7 @@ module storage 'core/storage/storage-account.bicep' = {
     tables: [
       keysTableName
       usageTableName
+      limitsTableName
     ]
   }
 }
@@ -202,6 +206,7 @@ var gatewaySettings = {
   Gateway__Storage__TableServiceUri: storage.outputs.tableEndpoint
   Gateway__Storage__KeysTable: keysTableName
   Gateway__Storage__UsageTable: usageTableName
+  Gateway__Storage__LimitsTable: limitsTableName
   Gateway__AdminKey: keyVaultReference(keyVaultName, adminKeySecretName)
 }
 

@@ -22,6 +22,8 @@ public static class GatewaySettings
 
     public static string UsageTable => Name(nameof(GatewayOptions.Storage), nameof(StorageOptions.UsageTable));
 
+    public static string LimitsTable => Name(nameof(GatewayOptions.Storage), nameof(StorageOptions.LimitsTable));
+
     public static string UpstreamPrefix => Name(nameof(GatewayOptions.Upstreams)) + Separator;
 
     public static string Upstream(string upstream, string option) => Name(nameof(GatewayOptions.Upstreams), upstream, option);

@@ -77,7 +77,8 @@ public sealed class MainTemplateStorageTests(InfraDeployment infra)
         // Assert: the gateway's tables live in this account and the SDK's DefaultAzureCredential uses this identity.
         Assert.True(DeploymentSnapshot.IsReferenceTo(settings["Gateway__Storage__TableServiceUri"], storage, "primaryEndpoints.table"));
         Assert.Equal(
-            new[] { settings["Gateway__Storage__KeysTable"], settings["Gateway__Storage__UsageTable"] }.Order(StringComparer.Ordinal),
+            new[] { settings[GatewaySettings.KeysTable], settings[GatewaySettings.UsageTable], settings[GatewaySettings.LimitsTable] }
+                .Order(StringComparer.Ordinal),
             tables.Order(StringComparer.Ordinal));
         Assert.True(DeploymentSnapshot.IsReferenceTo(settings["AZURE_CLIENT_ID"], identity, "clientId"));
         Assert.Equal("ManagedIdentityCredential", settings["AZURE_TOKEN_CREDENTIALS"]);

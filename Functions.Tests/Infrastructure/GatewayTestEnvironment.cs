@@ -21,9 +21,13 @@ public sealed class GatewayTestEnvironment
         var suffix = Guid.NewGuid().ToString("N")[..12];
         KeysTable = "keys" + suffix;
         UsageTable = "usage" + suffix;
+        LimitsTable = "limits" + suffix;
         var options = Options.Create(new GatewayOptions
         {
-            Storage = new StorageOptions { ConnectionString = azurite.ConnectionString, KeysTable = KeysTable, UsageTable = UsageTable },
+            Storage = new StorageOptions
+            {
+                ConnectionString = azurite.ConnectionString, KeysTable = KeysTable, UsageTable = UsageTable, LimitsTable = LimitsTable,
+            },
         });
         Tables = new GatewayTables(options, new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
         Keys = new TableApiKeyStore(Tables);
@@ -35,6 +39,8 @@ public sealed class GatewayTestEnvironment
     public string KeysTable { get; }
 
     public string UsageTable { get; }
+
+    public string LimitsTable { get; }
 
     public GatewayTables Tables { get; }
 
@@ -55,6 +61,7 @@ public sealed class GatewayTestEnvironment
             ["Gateway:Storage:ConnectionString"] = Azurite.ConnectionString,
             ["Gateway:Storage:KeysTable"] = KeysTable,
             ["Gateway:Storage:UsageTable"] = UsageTable,
+            ["Gateway:Storage:LimitsTable"] = LimitsTable,
             ["Gateway:AdminKey"] = AdminKey,
             ["Gateway:Usage:FirstRetryDelay"] = "00:00:00.200",
         };
@@ -68,7 +75,8 @@ public sealed class GatewayTestEnvironment
 
     /// <summary>Creates a client key straight in the key table; returns the secret and the stored key.</summary>
     public async Task<(string Secret, ApiKey Key)> CreateKeyAsync(
-        string name = "test", IReadOnlyList<string>? models = null, DateTimeOffset? expiresAt = null, bool disabled = false)
+        string name = "test", IReadOnlyList<string>? models = null, DateTimeOffset? expiresAt = null, bool disabled = false,
+        string? limits = null)
     {
         var secret = ApiKeyHasher.NewSecret();
         KnownSecrets.Register(secret);
@@ -83,6 +91,7 @@ public sealed class GatewayTestEnvironment
             ExpiresAt = expiresAt,
             Disabled = disabled,
             Models = models ?? [],
+            LimitsJson = limits,
         };
         Assert.True(await Keys.CreateAsync(key, CancellationToken.None));
         return (secret, key);

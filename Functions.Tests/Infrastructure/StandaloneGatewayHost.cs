@@ -38,6 +38,11 @@ public sealed class StandaloneGatewayHost : IGatewayHost
         KnownSecrets.RegisterSettings(settings);
         var app = StandaloneHost.Build(["--urls", url], builder =>
         {
+            // Tests read the server's request log (and check it for secrets), which the gateway quiets by default.
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "Information",
+            });
             builder.Configuration.AddInMemoryCollection(settings);
             builder.Logging.ClearProviders();
             builder.Logging.SetMinimumLevel(minimumLevel);

@@ -41,6 +41,32 @@ public sealed class ApiKeyAuthenticatorTests
     }
 
     [Fact]
+    public async Task CheckAsync_RefreshesAKeyInUseInTheBackground_BeforeItExpires()
+    {
+        // Arrange
+        var key = Key();
+        var refresh = new TaskCompletionSource<ApiKey?>();
+        _store.FindByHashAsync(key.Hash, Arg.Any<CancellationToken>()).Returns(Task.FromResult<ApiKey?>(key), refresh.Task);
+        await _authenticator.CheckAsync(Secret, CancellationToken.None);
+
+        // Act: in the last quarter of the cache time the answer does not wait for the table read it starts.
+        _time.Advance(TimeSpan.FromSeconds(25));
+        var during = _authenticator.CheckAsync(Secret, CancellationToken.None).AsTask();
+        var completedAtOnce = during.IsCompletedSuccessfully;
+        var whileReading = await _authenticator.CheckAsync(Secret, CancellationToken.None);
+        refresh.SetResult(key with { Disabled = true });
+        _time.Advance(TimeSpan.FromSeconds(1));
+        var afterRevocation = await _authenticator.CheckAsync(Secret, CancellationToken.None);
+
+        // Assert
+        Assert.True(completedAtOnce);
+        Assert.Equal(KeyCheckOutcome.Valid, (await during).Outcome);
+        Assert.Equal(KeyCheckOutcome.Valid, whileReading.Outcome);
+        Assert.Equal(KeyCheckOutcome.Invalid, afterRevocation.Outcome);
+        await _store.Received(2).FindByHashAsync(key.Hash, Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
     public async Task CheckAsync_RemembersUnknownKeysBriefly()
     {
         // Arrange

@@ -2,10 +2,12 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Xml;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Qhaigc.Functions.Api;
+using Qhaigc.Functions.Governance;
 using Qhaigc.Functions.Hosting;
 using Qhaigc.Functions.Keys;
 using Qhaigc.Functions.Protocol;
@@ -16,13 +18,16 @@ namespace Qhaigc.Functions.Admin;
 
 /// <summary>
 /// The administration API (DESIGN.md, "Admin API"), under <c>/manage</c> because the Functions host reserves
-/// <c>/admin</c>: keys (create, list, get, update, delete) and usage. <c>Authorization: Bearer &lt;Gateway:AdminKey&gt;</c>;
-/// without an admin key configured it answers 404, as if it did not exist.
+/// <c>/admin</c>: keys (create, list, get, update, delete, rotate), usage and statements.
+/// <c>Authorization: Bearer &lt;Gateway:AdminKey&gt;</c>; without an admin key configured it answers 404, as if it did
+/// not exist.
 /// </summary>
 public sealed partial class AdminHandler(
     IApiKeyStore store,
     IUsageStore usageStore,
     ApiKeyAuthenticator authenticator,
+    GovernanceService governance,
+    ILimitLedger ledger,
     TimeProvider time,
     IOptions<GatewayOptions> options,
     ILogger<AdminHandler> logger)
@@ -30,6 +35,9 @@ public sealed partial class AdminHandler(
     private const int MaxBodyBytes = 64 * 1024;
     private const int DefaultPageSize = 100;
     private const int MaxPageSize = 1000;
+
+    private static readonly TimeSpan DefaultGracePeriod = TimeSpan.FromHours(1);
+    private static readonly TimeSpan MaxGracePeriod = TimeSpan.FromDays(90);
 
     private readonly byte[]? _adminKeyHash = HashAdminKey(options.Value.AdminKey, logger);
 
@@ -44,6 +52,12 @@ public sealed partial class AdminHandler(
     });
 
     public Task<IResult> HandleUsageAsync(HttpContext context) => RunAsync(context, () => GetUsageAsync(context));
+
+    /// <summary><c>POST /manage/keys/{id}/rotate</c> <c>{"gracePeriod": "PT1H"}</c>: a new secret; the old ones work until the grace period ends.</summary>
+    public Task<IResult> HandleRotateAsync(HttpContext context, string id) => RunAsync(context, () => RotateKeyAsync(context, id));
+
+    /// <summary><c>GET /manage/keys/{id}/statement?from=&amp;to=&amp;period=&amp;format=json|csv</c>.</summary>
+    public Task<IResult> HandleStatementAsync(HttpContext context, string id) => RunAsync(context, () => GetStatementAsync(context, id));
 
     private async Task<IResult> RunAsync(HttpContext context, Func<Task<IResult>> action)
     {
@@ -133,9 +147,9 @@ public sealed partial class AdminHandler(
                 return Invalid("name: String should have at most 200 characters");
             }
 
-            if (body.Limits is { ValueKind: not (JsonValueKind.Object or JsonValueKind.Null) })
+            if (body.Limits is { } limitsElement && KeyLimits.Parse(limitsElement, out var limitsError) is null)
             {
-                return Invalid("limits: Input should be a valid dictionary");
+                return Invalid(limitsError!);
             }
 
             var now = time.GetUtcNow();
@@ -177,7 +191,186 @@ public sealed partial class AdminHandler(
     private async Task<IResult> GetKeyAsync(string id, CancellationToken cancellationToken)
     {
         var key = await store.GetAsync(id, cancellationToken);
-        return key is null ? KeyNotFound(id) : Json(KeyView.From(key), GatewayJsonContext.Default.KeyView);
+        if (key is null)
+        {
+            return KeyNotFound(id);
+        }
+
+        var view = KeyView.From(key);
+        if (governance.LimitsOf(key) is { IsEmpty: false } limits)
+        {
+            var now = time.GetUtcNow();
+            var usage = await ledger.ReadAsync(key.Id, limits, now, cancellationToken);
+            view = view with
+            {
+                Current = new LimitState
+                {
+                    Requests = usage.Requests,
+                    InputTokens = usage.InputTokens,
+                    OutputTokens = usage.OutputTokens,
+                    WindowReset = AdmissionPolicy.WindowStart(now) + AdmissionPolicy.Window,
+                    SpendPeriod = SpendPeriods.Key(limits.SpendPeriod, now),
+                    Spent = Money.FromMicros(usage.SpentMicros),
+                    Reserved = Money.FromMicros(usage.ReservedMicros),
+                    Currency = governance.Prices.Currency,
+                    ActiveStreams = usage.ActiveStreams,
+                },
+            };
+        }
+
+        return Json(view, GatewayJsonContext.Default.KeyView);
+    }
+
+    private async Task<IResult> RotateKeyAsync(HttpContext context, string id)
+    {
+        var gracePeriod = DefaultGracePeriod;
+        var body = await RequestBody.ReadAsync(context.Request, MaxBodyBytes, context.RequestAborted);
+        if (body is null)
+        {
+            return new ErrorResult(ApiError.From(ApiErrorKind.RequestTooLarge, $"Request exceeds {MaxBodyBytes} bytes."));
+        }
+
+        if (body.Length > 0)
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(body);
+                if (document.RootElement.ValueKind != JsonValueKind.Object)
+                {
+                    return Invalid("Input should be a valid dictionary");
+                }
+
+                foreach (var property in document.RootElement.EnumerateObject())
+                {
+                    if (property.Name != "gracePeriod")
+                    {
+                        return Invalid($"{property.Name}: unknown field (rotate takes gracePeriod)");
+                    }
+
+                    if (property.Value.ValueKind != JsonValueKind.String || !TryParseDuration(property.Value.GetString()!, out gracePeriod))
+                    {
+                        return Invalid($"gracePeriod: Input should be an ISO 8601 duration from PT0S to P{MaxGracePeriod.Days}D, such as PT1H");
+                    }
+                }
+            }
+            catch (JsonException exception)
+            {
+                return Invalid("There was an error parsing the body: " + exception.Message.Split(" Path:")[0]);
+            }
+        }
+
+        var now = time.GetUtcNow();
+        var secret = ApiKeyHasher.NewSecret();
+        var newSecret = new KeySecret { Hash = ApiKeyHasher.Hash(secret), Hint = ApiKeyHasher.Hint(secret), CreatedAt = now };
+        ApiKey? rotated;
+        try
+        {
+            rotated = await store.RotateAsync(id, newSecret, now + gracePeriod, now, context.RequestAborted);
+        }
+        catch (InvalidOperationException exception)
+        {
+            return new ErrorResult(new ApiError(409, ErrorTypes.InvalidRequest, exception.Message));
+        }
+
+        if (rotated is null)
+        {
+            return KeyNotFound(id);
+        }
+
+        // This instance forgets the old secrets at once, so their new expiry applies here immediately; other instances
+        // pick it up when their cache entry ends (Gateway:Keys:CacheDuration).
+        Forget(rotated);
+
+        Log.KeyRotated(logger, rotated.Id, gracePeriod.TotalSeconds);
+        return Json(KeyView.From(rotated, secret), GatewayJsonContext.Default.KeyView);
+    }
+
+    private async Task<IResult> GetStatementAsync(HttpContext context, string id)
+    {
+        if (ApiKeyHasher.PartitionFromId(id) is null)
+        {
+            return KeyNotFound(id);
+        }
+
+        var query = context.Request.Query;
+        var now = time.GetUtcNow();
+        var from = SpendPeriods.Start(SpendPeriod.Month, now, now);
+        var to = from.AddMonths(1);
+        if (query.TryGetValue("period", out var periodText))
+        {
+            if (!DateTimeOffset.TryParseExact(periodText.ToString(), "yyyy-MM", CultureInfo.InvariantCulture,
+                    DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out from))
+            {
+                return Invalid("period: Input should be a month, such as 2026-11");
+            }
+
+            to = from.AddMonths(1);
+        }
+
+        if (query.TryGetValue("from", out var fromText) && !TryParseTime(fromText.ToString(), out from))
+        {
+            return Invalid("from: Input should be an ISO 8601 date or time");
+        }
+
+        if (query.TryGetValue("to", out var toText) && !TryParseTime(toText.ToString(), out to))
+        {
+            return Invalid("to: Input should be an ISO 8601 date or time");
+        }
+
+        if (from >= to)
+        {
+            return Invalid("from: must be before to");
+        }
+
+        var format = query["format"].ToString();
+        if (format.Length > 0 && format is not ("json" or "csv"))
+        {
+            return Invalid("format: Input should be 'json' or 'csv'");
+        }
+
+        Statement statement;
+        try
+        {
+            statement = await StatementBuilder.BuildAsync(usageStore, id, from, to, context.RequestAborted);
+        }
+        catch (Exception exception) when (exception is not StorageUnavailableException && StorageErrors.IsUnavailable(exception, context.RequestAborted))
+        {
+            throw new StorageUnavailableException("The usage table could not be reached.", exception);
+        }
+
+        if (format != "csv")
+        {
+            return Json(statement, GatewayJsonContext.Default.Statement);
+        }
+
+        var name = string.Create(CultureInfo.InvariantCulture, $"statement-{id}-{from:yyyyMMdd'T'HHmmss}-{to:yyyyMMdd'T'HHmmss}.csv");
+        context.Response.Headers.ContentDisposition = $"attachment; filename=\"{name}\"";
+        return Results.Text(StatementCsv.Write(statement), "text/csv; charset=utf-8", Encoding.UTF8);
+    }
+
+    /// <summary>ISO 8601 durations (<c>PT1H</c>, <c>P1D</c>, <c>PT0S</c>), none negative and none over <see cref="MaxGracePeriod"/>.</summary>
+    private static bool TryParseDuration(string text, out TimeSpan duration)
+    {
+        duration = default;
+        if (!text.StartsWith('P'))
+        {
+            return false;
+        }
+
+        try
+        {
+            duration = XmlConvert.ToTimeSpan(text);
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+        catch (OverflowException)
+        {
+            return false;
+        }
+
+        return duration >= TimeSpan.Zero && duration <= MaxGracePeriod;
     }
 
     private async Task<IResult> UpdateKeyAsync(HttpContext context, string id)
@@ -195,6 +388,8 @@ public sealed partial class AdminHandler(
             {
                 return KeyNotFound(id);
             }
+
+            var before = key;
 
             // A PATCH tells "absent" (keep) from null (clear), so it is read field by field.
             foreach (var property in document.RootElement.EnumerateObject())
@@ -221,6 +416,11 @@ public sealed partial class AdminHandler(
                         key = key with { ExpiresAt = expiresAt };
                         break;
                     case "limits" when value.ValueKind == JsonValueKind.Object:
+                        if (KeyLimits.Parse(value, out var limitsError) is null)
+                        {
+                            return Invalid(limitsError!);
+                        }
+
                         key = key with { LimitsJson = value.GetRawText() };
                         break;
                     case "limits" when value.ValueKind == JsonValueKind.Null:
@@ -238,7 +438,15 @@ public sealed partial class AdminHandler(
                 return KeyNotFound(id);
             }
 
-            authenticator.Invalidate(key.Hash);
+            // A cap that starts (or changes period) counts what the period's records already hold: calls made while
+            // the key had no cap never moved its counter.
+            if (governance.LimitsOf(key) is { SpendCapMicros: not null } capped &&
+                (governance.LimitsOf(before) is not { SpendCapMicros: not null } previous || previous.SpendPeriod != capped.SpendPeriod))
+            {
+                await ledger.ResetSpendAsync(key.Id, capped, time.GetUtcNow(), key.CreatedAt, context.RequestAborted);
+            }
+
+            Forget(key);
             Log.KeyUpdated(logger, key.Id);
             return Json(KeyView.From(key), GatewayJsonContext.Default.KeyView);
         }
@@ -252,7 +460,7 @@ public sealed partial class AdminHandler(
             return KeyNotFound(id);
         }
 
-        authenticator.Invalidate(key.Hash);
+        Forget(key);
         Log.KeyDeleted(logger, id);
         return Results.NoContent();
     }
@@ -398,6 +606,15 @@ public sealed partial class AdminHandler(
         }
     }
 
+    /// <summary>This instance forgets every secret of a key at once (other instances within the key cache time).</summary>
+    private void Forget(ApiKey key)
+    {
+        foreach (var secret in key.AllSecrets)
+        {
+            authenticator.Invalidate(secret.Hash);
+        }
+    }
+
     private static string[] CleanModels(IEnumerable<string?>? models) =>
         models?.Where(static m => !string.IsNullOrWhiteSpace(m)).Select(static m => m!.Trim()).Distinct(StringComparer.OrdinalIgnoreCase).ToArray() ?? [];
 
@@ -422,6 +639,9 @@ public sealed partial class AdminHandler(
 
         [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Key {KeyId} deleted")]
         public static partial void KeyDeleted(ILogger logger, string keyId);
+
+        [LoggerMessage(EventId = 5006, Level = LogLevel.Information, Message = "Key {KeyId} rotated; old secrets work for {GraceSeconds} s more")]
+        public static partial void KeyRotated(ILogger logger, string keyId, double graceSeconds);
 
         [LoggerMessage(EventId = 5005, Level = LogLevel.Error,
             Message = "Gateway:AdminKey holds an unresolved Key Vault reference; the admin API is off until the secret can be read")]

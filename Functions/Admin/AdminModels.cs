@@ -34,7 +34,13 @@ public sealed record KeyView
 
     public JsonElement? Limits { get; init; }
 
-    /// <summary>The secret, present only in the answer that created the key.</summary>
+    /// <summary>The key's secrets (hints only) and when each stops working; more than one during a rotation's grace period.</summary>
+    public IReadOnlyList<KeySecretView> Secrets { get; init; } = [];
+
+    /// <summary>What the key has used of its limits right now (only for a key with limits, on <c>GET /manage/keys/{id}</c>).</summary>
+    public LimitState? Current { get; init; }
+
+    /// <summary>The secret, present only in the answer that created the key or rotated it.</summary>
     public string? Key { get; init; }
 
     public static KeyView From(ApiKey key, string? secret = null) => new()
@@ -47,8 +53,35 @@ public sealed record KeyView
         Disabled = key.Disabled,
         Models = key.Models,
         Limits = key.LimitsJson is null ? null : JsonDocument.Parse(key.LimitsJson).RootElement.Clone(),
+        Secrets = key.AllSecrets.Select(static s => new KeySecretView(s.Hint, s.CreatedAt, s.ExpiresAt)).ToArray(),
         Key = secret,
     };
+}
+
+/// <summary>One secret of a key as admins see it: never the secret or its hash.</summary>
+public sealed record KeySecretView(string Hint, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt);
+
+/// <summary>A key's counters as they stand: the current minute window, the current spend period, running streams.</summary>
+public sealed record LimitState
+{
+    public long Requests { get; init; }
+
+    public long InputTokens { get; init; }
+
+    public long OutputTokens { get; init; }
+
+    public required DateTimeOffset WindowReset { get; init; }
+
+    public string? SpendPeriod { get; init; }
+
+    public decimal Spent { get; init; }
+
+    /// <summary>Worst cases reserved by calls still running.</summary>
+    public decimal Reserved { get; init; }
+
+    public string? Currency { get; init; }
+
+    public long ActiveStreams { get; init; }
 }
 
 public sealed record KeyList(IReadOnlyList<KeyView> Data);

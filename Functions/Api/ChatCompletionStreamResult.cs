@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net.ServerSentEvents;
 using Microsoft.AspNetCore.Http;
@@ -46,6 +45,7 @@ public sealed partial class ChatCompletionStreamResult(
         response.ContentType = "text/event-stream; charset=utf-8";
         response.Headers.CacheControl = "no-cache";
         httpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        await using var keepAlive = new KeepAliveWait(writer, KeepAlive, streaming.PingInterval, time, gateway, aborted);
 
         try
         {
@@ -59,7 +59,7 @@ public sealed partial class ChatCompletionStreamResult(
                 call.MarkFirstByte();
             }
 
-            while (!translator.Finished && await NextAsync())
+            while (!translator.Finished && await keepAlive.NextAsync(NextEvent()))
             {
                 await RelayAsync(events.Current);
             }
@@ -156,45 +156,16 @@ public sealed partial class ChatCompletionStreamResult(
             }
         }
 
-        async ValueTask<bool> NextAsync()
+        // The first event if it was still pending when the response was committed, else the next one.
+        ValueTask<bool> NextEvent()
         {
-            Task<bool> task;
-            if (pending is not null)
+            if (pending is { } first)
             {
-                task = pending;
                 pending = null;
-            }
-            else
-            {
-                var move = events.MoveNextAsync();
-                if (move.IsCompleted)
-                {
-                    return move.Result;
-                }
-
-                task = move.AsTask();
+                return new ValueTask<bool>(first);
             }
 
-            var waitStart = Stopwatch.GetTimestamp();
-            try
-            {
-                while (true)
-                {
-                    var done = await Task.WhenAny(task, Task.Delay(streaming.PingInterval, time, aborted));
-                    if (done == task)
-                    {
-                        return await task;
-                    }
-
-                    aborted.ThrowIfCancellationRequested();
-                    writer.Write(KeepAlive);
-                    await writer.FlushAsync(aborted);
-                }
-            }
-            finally
-            {
-                gateway.AddWait(waitStart);
-            }
+            return events.MoveNextAsync();
         }
 
         async ValueTask WriteErrorAsync(ApiError error)

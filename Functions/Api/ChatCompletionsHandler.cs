@@ -4,6 +4,7 @@ using System.Text.Unicode;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Qhaigc.Functions.Governance;
 using Qhaigc.Functions.Hosting;
 using Qhaigc.Functions.Keys;
 using Qhaigc.Functions.Protocol;
@@ -24,6 +25,7 @@ public sealed partial class ChatCompletionsHandler(
     UpstreamRouter router,
     ResilientUpstreamCaller upstreams,
     IUsageSink usage,
+    GovernanceService governance,
     TimeProvider time,
     IOptions<GatewayOptions> options,
     ILogger<ChatCompletionsHandler> logger)
@@ -152,6 +154,11 @@ public sealed partial class ChatCompletionsHandler(
 
         call.Upstream = target.Upstream.Name;
         call.UpstreamModel = target.UpstreamModel;
+        if (await governance.AdmitAsync(context, key, call.RequestId, messages, RateLimitHeaderFormat.OpenAi) is { } limited)
+        {
+            return Refuse(call, format, limited);
+        }
+
         var includeUsage = root.TryGetProperty("stream_options", out var streamOptions) &&
                            streamOptions.ValueKind == JsonValueKind.Object &&
                            streamOptions.TryGetProperty("include_usage", out var include) && include.ValueKind == JsonValueKind.True;

@@ -4,6 +4,7 @@ using System.Net.ServerSentEvents;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Qhaigc.Functions.Governance;
 using Qhaigc.Functions.Hosting;
 using Qhaigc.Functions.Keys;
 using Qhaigc.Functions.Protocol;
@@ -15,13 +16,14 @@ namespace Qhaigc.Functions.Api;
 
 /// <summary>
 /// <c>POST /v1/messages</c> (spec §1–4, §8): authenticate, validate, route, forward, answer, record. The checks run in
-/// Anthropic's order (spec §2.4): size, key, version, JSON, schema, model permission, routing.
+/// Anthropic's order (spec §2.4): size, key, version, JSON, schema, model permission, routing, limits.
 /// </summary>
 public sealed partial class MessagesHandler(
     ApiKeyAuthenticator authenticator,
     UpstreamRouter router,
     ResilientUpstreamCaller upstreams,
     IUsageSink usage,
+    GovernanceService governance,
     TimeProvider time,
     IOptions<GatewayOptions> options,
     ILogger<MessagesHandler> logger)
@@ -38,6 +40,7 @@ public sealed partial class MessagesHandler(
 
         if (request.ContentLength > _options.MaxRequestBodyBytes)
         {
+            RequestBody.LiftServerLimit(request);
             return TooLarge();
         }
 
@@ -113,6 +116,11 @@ public sealed partial class MessagesHandler(
 
         call.Upstream = route.Upstream.Name;
         call.UpstreamModel = route.UpstreamModel;
+        if (await governance.AdmitAsync(context, key, call.RequestId, messages, RateLimitHeaderFormat.Anthropic) is { } limited)
+        {
+            return Refuse(call, limited);
+        }
+
         return await ForwardAsync(context, gateway, call, messages, routes, aborted);
     }
 

@@ -18,15 +18,10 @@ public static class RequestBody
     /// <summary>The body, or null when it is larger than <paramref name="limit"/>.</summary>
     public static async Task<byte[]?> ReadAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
     {
+        LiftServerLimit(request);
         if (request.ContentLength > limit)
         {
             return null;
-        }
-
-        // The server's own limit (Kestrel's 30 MB default) must not cut a body the gateway accepts.
-        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
-        {
-            sizeFeature.MaxRequestBodySize = limit + 1;
         }
 
         var reader = request.BodyReader;
@@ -63,6 +58,21 @@ public static class RequestBody
 
             // Nothing consumed, everything examined: the next read returns the whole body so far plus more.
             reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    /// <summary>
+    /// Lifts the server's own body limit (Kestrel's 30 MB default); call it before answering 413 without reading the
+    /// body, too. The gateway enforces its own limit while reading, so the server's must not cut a body the gateway
+    /// accepts; and after an early 413 it lets Kestrel drain the unread rest (within its 5-second drain timeout)
+    /// instead of resetting the connection. Behind the Functions host, a reset while the host is still sending the body
+    /// turns the 413 into the host's 502 (its forwarder reports a request body error).
+    /// </summary>
+    public static void LiftServerLimit(HttpRequest request)
+    {
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
+        {
+            sizeFeature.MaxRequestBodySize = null;
         }
     }
 }

@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Diagnostics;
 using System.Net.ServerSentEvents;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -42,6 +40,7 @@ public sealed partial class StreamResult(
         response.ContentType = "text/event-stream; charset=utf-8";
         response.Headers.CacheControl = "no-cache";
         httpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        await using var keepAlive = new KeepAliveWait(writer, SseWriter.PingEvent, streaming.PingInterval, time, gateway, aborted);
 
         try
         {
@@ -56,7 +55,7 @@ public sealed partial class StreamResult(
                 call.MarkFirstByte();
             }
 
-            while (await NextAsync())
+            while (await keepAlive.NextAsync(NextEvent()))
             {
                 var item = events.Current;
                 await RelayAsync(item);
@@ -157,51 +156,16 @@ public sealed partial class StreamResult(
             }
         }
 
-        // The next upstream event; while the upstream is silent, a ping every interval (spec §4.11).
-        async ValueTask<bool> NextAsync()
+        // The first event if it was still pending when the response was committed, else the next one.
+        ValueTask<bool> NextEvent()
         {
-            Task<bool> task;
-            if (pendingFirst is not null)
+            if (pendingFirst is { } pending)
             {
-                task = pendingFirst;
                 pendingFirst = null;
-            }
-            else
-            {
-                var move = events.MoveNextAsync();
-                if (move.IsCompleted)
-                {
-                    return move.Result;
-                }
-
-                task = move.AsTask();
+                return new ValueTask<bool>(pending);
             }
 
-            var waitStart = Stopwatch.GetTimestamp();
-            try
-            {
-                while (true)
-                {
-                    var done = await Task.WhenAny(task, Task.Delay(streaming.PingInterval, time, aborted));
-                    if (done == task)
-                    {
-                        return await task;
-                    }
-
-                    if (aborted.IsCancellationRequested)
-                    {
-                        ObserveAbandoned(task);
-                        aborted.ThrowIfCancellationRequested();
-                    }
-
-                    writer.Write(SseWriter.PingEvent);
-                    await writer.FlushAsync(aborted);
-                }
-            }
-            finally
-            {
-                gateway.AddWait(waitStart);
-            }
+            return events.MoveNextAsync();
         }
 
         async ValueTask WriteErrorAsync(ApiError error)

@@ -25,6 +25,10 @@ public sealed class GatewayOptions
 
     public UsageOptions Usage { get; set; } = new();
 
+    public LimitsOptions Limits { get; set; } = new();
+
+    public PricesOptions Prices { get; set; } = new();
+
     public ResilienceOptions Resilience { get; set; } = new();
 
     public Dictionary<string, UpstreamOptions> Upstreams { get; set; } = new(StringComparer.OrdinalIgnoreCase);
@@ -41,6 +45,9 @@ public sealed class StorageOptions
     public string KeysTable { get; set; } = "QhaigcKeys";
 
     public string UsageTable { get; set; } = "QhaigcUsage";
+
+    /// <summary>Rate-limit windows, spend counters, stream slots and call reservations.</summary>
+    public string LimitsTable { get; set; } = "QhaigcLimits";
 }
 
 public sealed class KeyCacheOptions

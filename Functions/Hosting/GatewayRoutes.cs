@@ -20,6 +20,8 @@ public static class GatewayRoutes
     public const string Model = "v1/models/{*id}";
     public const string Keys = "manage/keys";
     public const string Key = "manage/keys/{id}";
+    public const string KeyRotate = "manage/keys/{id}/rotate";
+    public const string KeyStatement = "manage/keys/{id}/statement";
     public const string Usage = "manage/usage";
 
     /// <summary>Everything else: <c>GET /</c> and <c>HEAD /</c> answer 200, anything else a Claude-shaped 404.</summary>

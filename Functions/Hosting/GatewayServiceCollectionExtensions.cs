@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Qhaigc.Functions.Admin;
 using Qhaigc.Functions.Api;
+using Qhaigc.Functions.Governance;
 using Qhaigc.Functions.Keys;
 using Qhaigc.Functions.Protocol;
 using Qhaigc.Functions.Storage;
@@ -21,6 +22,8 @@ public static class GatewayServiceCollectionExtensions
         var section = configuration.GetSection(GatewayOptions.SectionName);
         services.AddOptions<GatewayOptions>().Bind(section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
+        var prices = section.GetSection(nameof(GatewayOptions.Prices));
+        services.AddSingleton<IValidateOptions<GatewayOptions>>(new GovernanceOptionsValidator(prices));
 
         services.TryAddSingleton(TimeProvider.System);
         services.ConfigureHttpJsonOptions(static json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, GatewayJsonContext.Default));
@@ -31,10 +34,17 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<IUsageStore, TableUsageStore>();
         services.AddSingleton<ApiKeyAuthenticator>();
 
-        // Usage: one writer is both the sink the handlers use and the hosted service that drains it.
+        // Usage: one writer is the hosted service that drains the queue; in front of it, governance prices every
+        // record and settles the call's reservation (issue 6).
         services.AddSingleton<UsageWriter>();
-        services.AddSingleton<IUsageSink>(static sp => sp.GetRequiredService<UsageWriter>());
+        services.AddSingleton<IUsageSink>(static sp => new GovernedUsageSink(sp.GetRequiredService<UsageWriter>(), sp.GetRequiredService<GovernanceService>()));
         services.AddHostedService(static sp => sp.GetRequiredService<UsageWriter>());
+
+        // Governance: prices from settings, limits and spend caps in the limits table, shared by every instance.
+        services.AddSingleton(sp => PriceTable.Read(prices, sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Prices));
+        services.AddSingleton<ILimitLedger, TableLimitLedger>();
+        services.AddSingleton<GovernanceService>();
+        services.AddHostedService(static sp => sp.GetRequiredService<GovernanceService>());
         services.AddHostedService<DevKeySeeder>();
 
         // Upstreams: one pooled HttpClient per upstream, configured like a proxy.
@@ -48,7 +58,10 @@ public static class GatewayServiceCollectionExtensions
                     client.Timeout = Timeout.InfiniteTimeSpan;
                 })
                 .ConfigurePrimaryHttpMessageHandler(() => CreateProxyHandler(connectTimeout))
-                .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
+                .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
+                // The upstream adapters log what matters (errors, with the upstream request id); the factory's own
+                // per-request logging handlers cost a scope and two log checks on every call.
+                .RemoveAllLoggers();
         }
 
         services.AddHttpClient();

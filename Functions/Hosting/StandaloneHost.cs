@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration.Memory;
 using Qhaigc.Functions.Admin;
 using Qhaigc.Functions.Api;
 
@@ -16,6 +17,17 @@ public static class StandaloneHost
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
+        // Defaults that any setting overrides (so first in line): the framework's per-request logs (Kestrel, routing,
+        // HttpClient at Information, eight lines a call) cost more CPU than the gateway's own work; host.json keeps
+        // them off in the Functions mode too. Warnings and errors still show.
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
+        {
+            InitialData = new Dictionary<string, string?>
+            {
+                ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+                ["Logging:LogLevel:System.Net.Http.HttpClient"] = "Warning",
+            },
+        });
         builder.Configuration.AddLocalSettingsJson(builder.Environment.ContentRootPath);
 
         if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
@@ -59,6 +71,10 @@ public static class StandaloneHost
             static (HttpContext context, AdminHandler handler) => handler.HandleKeysAsync(context));
         endpoints.MapMethods("/" + GatewayRoutes.Key, ["GET", "PATCH", "DELETE"],
             static (HttpContext context, string id, AdminHandler handler) => handler.HandleKeyAsync(context, id));
+        endpoints.MapPost("/" + GatewayRoutes.KeyRotate,
+            static (HttpContext context, string id, AdminHandler handler) => handler.HandleRotateAsync(context, id));
+        endpoints.MapGet("/" + GatewayRoutes.KeyStatement,
+            static (HttpContext context, string id, AdminHandler handler) => handler.HandleStatementAsync(context, id));
         endpoints.MapGet("/" + GatewayRoutes.Usage,
             static (HttpContext context, AdminHandler handler) => handler.HandleUsageAsync(context));
 

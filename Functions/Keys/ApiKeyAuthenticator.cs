@@ -21,7 +21,9 @@ public readonly record struct KeyCheck(KeyCheckOutcome Outcome, ApiKey? Key);
 
 /// <summary>
 /// Checks a secret against the key store through a short in-memory cache: a cached key costs no table read, an
-/// unknown key is remembered briefly too, and while storage is down a recently cached key keeps working.
+/// unknown key is remembered briefly too, and while storage is down a recently cached key keeps working. A key in use
+/// is re-read in the background during the last quarter of its cache time, so a busy key never waits on the table
+/// (DESIGN.md, "Speed") and a revocation still takes effect within the cache time.
 /// </summary>
 public sealed partial class ApiKeyAuthenticator(
     IApiKeyStore store, TimeProvider time, IOptions<GatewayOptions> options, ILogger<ApiKeyAuthenticator> logger)
@@ -38,6 +40,11 @@ public sealed partial class ApiKeyAuthenticator(
         {
             if (entry.FreshUntil > now)
             {
+                if (entry.Key is not null && entry.FreshUntil - now <= _options.CacheDuration / 4 && entry.TryStartRefresh())
+                {
+                    _ = RefreshAsync(hash, entry);
+                }
+
                 return Judge(entry.Key, now);
             }
 
@@ -71,6 +78,24 @@ public sealed partial class ApiKeyAuthenticator(
     private static KeyCheck Judge(ApiKey? key, DateTimeOffset now) =>
         key is not null && key.IsActiveAt(now) ? new(KeyCheckOutcome.Valid, key) : new(KeyCheckOutcome.Invalid, key);
 
+    /// <summary>Re-reads a cached key off the request path; on failure the entry simply runs out as it would have.</summary>
+    private async Task RefreshAsync(string hash, Entry entry)
+    {
+        try
+        {
+            var key = await store.FindByHashAsync(hash, CancellationToken.None);
+            // Only if nothing replaced or forgot the entry meanwhile (an Invalidate must win).
+            var duration = key is null ? _options.NegativeCacheDuration : _options.CacheDuration;
+            _cache.TryUpdate(hash, new Entry(key, time.GetUtcNow() + duration), entry);
+        }
+        catch (Exception exception)
+        {
+            // Nobody awaits this task: log and keep the entry, which runs out as it would have; the request that finds
+            // it expired asks storage itself (with the stale grace period while storage is down).
+            Log.RefreshFailed(logger, ApiKeyHasher.IdFromHash(hash), exception);
+        }
+    }
+
     private void Remember(string hash, ApiKey? key, DateTimeOffset now)
     {
         if (_cache.Count >= _options.MaxEntries)
@@ -83,7 +108,17 @@ public sealed partial class ApiKeyAuthenticator(
         _cache[hash] = new Entry(key, now + duration);
     }
 
-    private sealed record Entry(ApiKey? Key, DateTimeOffset FreshUntil);
+    private sealed class Entry(ApiKey? key, DateTimeOffset freshUntil)
+    {
+        private int _refreshing;
+
+        public ApiKey? Key { get; } = key;
+
+        public DateTimeOffset FreshUntil { get; } = freshUntil;
+
+        /// <summary>True for the one caller that gets to refresh this entry.</summary>
+        public bool TryStartRefresh() => Interlocked.Exchange(ref _refreshing, 1) == 0;
+    }
 
     private static partial class Log
     {
@@ -94,5 +129,9 @@ public sealed partial class ApiKeyAuthenticator(
         [LoggerMessage(EventId = 1002, Level = LogLevel.Error,
             Message = "Key store unreachable; cannot check key {KeyId}")]
         public static partial void KeyLookupUnavailable(ILogger logger, string keyId, Exception exception);
+
+        [LoggerMessage(EventId = 1003, Level = LogLevel.Warning,
+            Message = "Background refresh of cached key {KeyId} failed; the cached entry stays until it expires")]
+        public static partial void RefreshFailed(ILogger logger, string keyId, Exception exception);
     }
 }

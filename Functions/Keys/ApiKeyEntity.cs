@@ -1,11 +1,15 @@
+using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
+using Qhaigc.Functions.Protocol;
 
 namespace Qhaigc.Functions.Keys;
 
 /// <summary>
 /// A key's table row. PartitionKey is the first 16 hex characters of the hash (the public id without its prefix),
-/// RowKey the whole hash: a lookup by secret is a point read, a lookup by id reads one tiny partition.
+/// RowKey the whole hash: a lookup by secret is a point read, a lookup by id reads one tiny partition. A secret added
+/// by a rotation has a row of the same shape for its own hash that only points at the key's row (<see cref="AliasOf"/>);
+/// the key's row lists every secret and when each stops working (<see cref="Secrets"/>).
 /// </summary>
 public sealed class ApiKeyEntity : ITableEntity
 {
@@ -32,6 +36,12 @@ public sealed class ApiKeyEntity : ITableEntity
 
     public string? Limits { get; set; }
 
+    /// <summary>On a rotated secret's row: the hash (row key) of the key's own row. Null on a key's row.</summary>
+    public string? AliasOf { get; set; }
+
+    /// <summary>JSON list of the key's secrets (hashes, hints, expiries) once it has been rotated; null before.</summary>
+    public string? Secrets { get; set; }
+
     public static ApiKeyEntity From(ApiKey key) => new()
     {
         PartitionKey = ApiKeyHasher.PartitionFromHash(key.Hash),
@@ -43,6 +53,17 @@ public sealed class ApiKeyEntity : ITableEntity
         Disabled = key.Disabled,
         Models = key.Models.Count == 0 ? null : string.Join(',', key.Models),
         Limits = key.LimitsJson,
+        Secrets = key.Secrets.Count == 0 ? null : JsonSerializer.Serialize(key.Secrets.ToArray(), GatewayJsonContext.Default.KeySecretArray),
+    };
+
+    /// <summary>The row of a secret added by a rotation: a pointer to the key's row.</summary>
+    public static ApiKeyEntity Alias(KeySecret secret, string keyHash) => new()
+    {
+        PartitionKey = ApiKeyHasher.PartitionFromHash(secret.Hash),
+        RowKey = secret.Hash,
+        Hint = secret.Hint,
+        CreatedAt = secret.CreatedAt,
+        AliasOf = keyHash,
     };
 
     public ApiKey ToKey() => new()
@@ -56,5 +77,6 @@ public sealed class ApiKeyEntity : ITableEntity
         Disabled = Disabled,
         Models = Upstreams.ModelPattern.Parse(Models),
         LimitsJson = Limits,
+        Secrets = string.IsNullOrEmpty(Secrets) ? [] : JsonSerializer.Deserialize(Secrets, GatewayJsonContext.Default.KeySecretArray) ?? [],
     };
 }

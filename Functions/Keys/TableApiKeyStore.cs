@@ -7,33 +7,31 @@ namespace Qhaigc.Functions.Keys;
 /// <summary>Keys in Azure Table Storage (or Azurite), hash only.</summary>
 public sealed class TableApiKeyStore(GatewayTables tables) : IApiKeyStore
 {
+    /// <summary>Secrets a key may have at once (the newest and those still in a grace period).</summary>
+    public const int MaxSecrets = 20;
+
+    private const int MaxConflictRetries = 10;
+
     public Task<ApiKey?> FindByHashAsync(string hash, CancellationToken cancellationToken) =>
         RunAsync(async table =>
         {
-            var response = await table.GetEntityIfExistsAsync<ApiKeyEntity>(
-                ApiKeyHasher.PartitionFromHash(hash), hash, cancellationToken: cancellationToken);
-            return response.HasValue ? response.Value!.ToKey() : null;
-        }, cancellationToken);
-
-    public Task<ApiKey?> GetAsync(string id, CancellationToken cancellationToken)
-    {
-        var partition = ApiKeyHasher.PartitionFromId(id);
-        if (partition is null)
-        {
-            return Task.FromResult<ApiKey?>(null);
-        }
-
-        return RunAsync(async table =>
-        {
-            await foreach (var entity in table.QueryAsync<ApiKeyEntity>(
-                TableClient.CreateQueryFilter($"PartitionKey eq {partition}"), maxPerPage: 2, cancellationToken: cancellationToken))
+            var entity = await ReadAsync(table, hash, cancellationToken);
+            if (entity?.AliasOf is { } keyHash)
             {
-                return entity.ToKey();
+                // A secret added by a rotation: its row points at the key's row, which says whether it still works.
+                entity = await ReadAsync(table, keyHash, cancellationToken);
+                if (entity?.AliasOf is not null)
+                {
+                    return null;
+                }
             }
 
-            return null;
+            var key = entity?.ToKey();
+            return key?.SecretWithHash(hash) is { } secret ? key with { SecretExpiresAt = secret.ExpiresAt } : null;
         }, cancellationToken);
-    }
+
+    public Task<ApiKey?> GetAsync(string id, CancellationToken cancellationToken) =>
+        RunAsync(async table => (await GetEntityAsync(table, id, cancellationToken))?.ToKey(), cancellationToken);
 
     public Task<IReadOnlyList<ApiKey>> ListAsync(CancellationToken cancellationToken) =>
         RunAsync<IReadOnlyList<ApiKey>>(async table =>
@@ -41,7 +39,10 @@ public sealed class TableApiKeyStore(GatewayTables tables) : IApiKeyStore
             var keys = new List<ApiKey>();
             await foreach (var entity in table.QueryAsync<ApiKeyEntity>(cancellationToken: cancellationToken))
             {
-                keys.Add(entity.ToKey());
+                if (entity.AliasOf is null)
+                {
+                    keys.Add(entity.ToKey());
+                }
             }
 
             keys.Sort(static (a, b) => b.CreatedAt.CompareTo(a.CreatedAt));
@@ -52,7 +53,7 @@ public sealed class TableApiKeyStore(GatewayTables tables) : IApiKeyStore
         RunAsync(async table =>
         {
             // One key per id: ids are 64 bits of the hash, so refuse the (astronomically unlikely) collision too.
-            if (await GetAsync(key.Id, cancellationToken) is not null)
+            if (await GetEntityAsync(table, key.Id, cancellationToken) is not null)
             {
                 return false;
             }
@@ -71,29 +72,138 @@ public sealed class TableApiKeyStore(GatewayTables tables) : IApiKeyStore
     public Task<bool> UpdateAsync(ApiKey key, CancellationToken cancellationToken) =>
         RunAsync(async table =>
         {
-            try
+            for (var attempt = 1; ; attempt++)
             {
-                await table.UpdateEntityAsync(ApiKeyEntity.From(key), ETag.All, TableUpdateMode.Replace, cancellationToken);
-                return true;
-            }
-            catch (RequestFailedException exception) when (exception.Status == 404)
-            {
-                return false;
+                var current = await ReadAsync(table, key.Hash, cancellationToken);
+                if (current is null || current.AliasOf is not null)
+                {
+                    return false;
+                }
+
+                // Secrets belong to rotations: an update carries over what is stored, conditional on nobody
+                // rotating in between, so a settings change can never undo a rotation.
+                var entity = ApiKeyEntity.From(key);
+                entity.Secrets = current.Secrets;
+                entity.Hint = current.Hint;
+                try
+                {
+                    await table.UpdateEntityAsync(entity, current.ETag, TableUpdateMode.Replace, cancellationToken);
+                    return true;
+                }
+                catch (RequestFailedException exception) when (exception.Status is 404 or 412 && attempt < MaxConflictRetries)
+                {
+                }
             }
         }, cancellationToken);
 
     public Task<bool> DeleteAsync(string id, CancellationToken cancellationToken) =>
         RunAsync(async table =>
         {
-            var key = await GetAsync(id, cancellationToken);
-            if (key is null)
+            var entity = await GetEntityAsync(table, id, cancellationToken);
+            if (entity is null)
             {
                 return false;
             }
 
-            await table.DeleteEntityAsync(ApiKeyHasher.PartitionFromHash(key.Hash), key.Hash, ETag.All, cancellationToken);
+            foreach (var secret in entity.ToKey().Secrets.Where(s => s.Hash != entity.RowKey))
+            {
+                await DeleteIfExistsAsync(table, secret.Hash, cancellationToken);
+            }
+
+            await table.DeleteEntityAsync(entity.PartitionKey, entity.RowKey, ETag.All, cancellationToken);
             return true;
         }, cancellationToken);
+
+    public Task<ApiKey?> RotateAsync(
+        string id, KeySecret newSecret, DateTimeOffset oldSecretsExpireAt, DateTimeOffset now, CancellationToken cancellationToken) =>
+        RunAsync(async table =>
+        {
+            var keyHash = (await GetEntityAsync(table, id, cancellationToken))?.RowKey;
+            if (keyHash is null)
+            {
+                return null;
+            }
+
+            // The new secret's row first: until the key's row lists it, it opens nothing.
+            await table.AddEntityAsync(ApiKeyEntity.Alias(newSecret, keyHash), cancellationToken);
+            for (var attempt = 1; ; attempt++)
+            {
+                var entity = await ReadAsync(table, keyHash, cancellationToken);
+                if (entity is null)
+                {
+                    await DeleteIfExistsAsync(table, newSecret.Hash, cancellationToken);
+                    return null;
+                }
+
+                var key = entity.ToKey();
+                var kept = key.AllSecrets
+                    .Where(s => s.IsActiveAt(now))
+                    .Select(s => s with { ExpiresAt = s.ExpiresAt is { } at && at < oldSecretsExpireAt ? at : oldSecretsExpireAt })
+                    .Append(newSecret)
+                    .ToArray();
+                if (kept.Length > MaxSecrets)
+                {
+                    await DeleteIfExistsAsync(table, newSecret.Hash, cancellationToken);
+                    throw new InvalidOperationException($"The key has {kept.Length - 1} secrets in their grace period; at most {MaxSecrets - 1} may be.");
+                }
+
+                var rotated = key with { Secrets = kept, Hint = newSecret.Hint };
+                try
+                {
+                    await table.UpdateEntityAsync(ApiKeyEntity.From(rotated), entity.ETag, TableUpdateMode.Replace, cancellationToken);
+                }
+                catch (RequestFailedException exception) when (exception.Status == 412 && attempt < MaxConflictRetries)
+                {
+                    continue;
+                }
+
+                // Secrets whose grace period is over are forgotten: their rows go (the key's own row stays: it is the key).
+                foreach (var expired in key.AllSecrets.Where(s => !s.IsActiveAt(now) && s.Hash != keyHash))
+                {
+                    await DeleteIfExistsAsync(table, expired.Hash, cancellationToken);
+                }
+
+                return rotated;
+            }
+        }, cancellationToken);
+
+    private static async Task<ApiKeyEntity?> ReadAsync(TableClient table, string hash, CancellationToken cancellationToken)
+    {
+        var response = await table.GetEntityIfExistsAsync<ApiKeyEntity>(ApiKeyHasher.PartitionFromHash(hash), hash, cancellationToken: cancellationToken);
+        return response.HasValue ? response.Value : null;
+    }
+
+    /// <summary>The key's own row (never a rotated secret's pointer row) for an id.</summary>
+    private static async Task<ApiKeyEntity?> GetEntityAsync(TableClient table, string id, CancellationToken cancellationToken)
+    {
+        var partition = ApiKeyHasher.PartitionFromId(id);
+        if (partition is null)
+        {
+            return null;
+        }
+
+        await foreach (var entity in table.QueryAsync<ApiKeyEntity>(
+                           TableClient.CreateQueryFilter($"PartitionKey eq {partition}"), maxPerPage: 4, cancellationToken: cancellationToken))
+        {
+            if (entity.AliasOf is null)
+            {
+                return entity;
+            }
+        }
+
+        return null;
+    }
+
+    private static async Task DeleteIfExistsAsync(TableClient table, string hash, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await table.DeleteEntityAsync(ApiKeyHasher.PartitionFromHash(hash), hash, ETag.All, cancellationToken);
+        }
+        catch (RequestFailedException exception) when (exception.Status == 404)
+        {
+        }
+    }
 
     private async Task<T> RunAsync<T>(Func<TableClient, Task<T>> operation, CancellationToken cancellationToken)
     {

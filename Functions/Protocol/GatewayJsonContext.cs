@@ -2,6 +2,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Qhaigc.Functions.Admin;
+using Qhaigc.Functions.Governance;
+using Qhaigc.Functions.Keys;
 using Qhaigc.Functions.Usage;
 
 namespace Qhaigc.Functions.Protocol;
@@ -18,6 +20,8 @@ namespace Qhaigc.Functions.Protocol;
 [JsonSerializable(typeof(UsageRecord))]
 [JsonSerializable(typeof(JsonNode))]
 [JsonSerializable(typeof(ServiceStatus))]
+[JsonSerializable(typeof(KeySecret[]))]
+[JsonSerializable(typeof(Statement))]
 public sealed partial class GatewayJsonContext : JsonSerializerContext;
 
 /// <summary>What <c>GET /</c> answers.</summary>

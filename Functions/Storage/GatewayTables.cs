@@ -9,15 +9,18 @@ using Qhaigc.Functions.Hosting;
 namespace Qhaigc.Functions.Storage;
 
 /// <summary>
-/// The gateway's two tables. They are created on first use. Key lookups use a client that gives up fast (an auth
-/// miss must not hang while storage is down); usage writes have their own retry loop in the writer.
+/// The gateway's tables. They are created on first use. Key lookups and admissions use a client that gives up fast (a
+/// call must not hang while storage is down); usage writes and settlements have their own retry loops.
 /// </summary>
 public sealed class GatewayTables
 {
     private readonly TableClient _keys;
     private readonly TableClient _usage;
+    private readonly TableClient _limits;
+    private readonly TableClient _limitsPatient;
     private readonly TableEnsurer _keysReady;
     private readonly TableEnsurer _usageReady;
+    private readonly TableEnsurer _limitsReady;
 
     public GatewayTables(IOptions<GatewayOptions> options, IConfiguration configuration)
     {
@@ -26,8 +29,11 @@ public sealed class GatewayTables
         var patient = CreateService(storage, configuration, fastFail: false);
         _keys = fast.GetTableClient(storage.KeysTable);
         _usage = patient.GetTableClient(storage.UsageTable);
+        _limits = fast.GetTableClient(storage.LimitsTable);
+        _limitsPatient = patient.GetTableClient(storage.LimitsTable);
         _keysReady = new TableEnsurer(_keys);
         _usageReady = new TableEnsurer(_usage);
+        _limitsReady = new TableEnsurer(_limits);
         UsesDevelopmentStorage = IsDevelopmentStorage(storage, configuration);
     }
 
@@ -45,6 +51,23 @@ public sealed class GatewayTables
         await _usageReady.EnsureAsync(cancellationToken);
         return _usage;
     }
+
+    /// <summary>The limits table, through the fast-failing client (admissions, on the request path).</summary>
+    public async ValueTask<TableClient> LimitsAsync(CancellationToken cancellationToken)
+    {
+        await _limitsReady.EnsureAsync(cancellationToken);
+        return _limits;
+    }
+
+    /// <summary>The limits table, through the patient client (settlements, after the response).</summary>
+    public async ValueTask<TableClient> LimitsForSettlementAsync(CancellationToken cancellationToken)
+    {
+        await _limitsReady.EnsureAsync(cancellationToken);
+        return _limitsPatient;
+    }
+
+    /// <summary>Forgets that the limits table exists, so the next call recreates it.</summary>
+    public void LimitsTableMissing() => _limitsReady.Reset();
 
     /// <summary>Forgets that the usage table exists (it was deleted, or storage was reset), so the next write recreates it.</summary>
     public void UsageTableMissing() => _usageReady.Reset();

@@ -68,6 +68,12 @@ public sealed class UsageEntity : ITableEntity
 
     public string? ClientSessionId { get; set; }
 
+    /// <summary>The cost in micro-units (whole millionths of the currency unit), so sums are exact; null on rows without a price.</summary>
+    public long? CostMicros { get; set; }
+
+    public string? Currency { get; set; }
+
+    public string? PriceVersion { get; set; }
     public int? UpstreamAttempts { get; set; }
 
     public static string RowKeyFor(DateTimeOffset startedAt, string requestId) =>
@@ -104,6 +110,9 @@ public sealed class UsageEntity : ITableEntity
         TimeToFirstByteMs = record.TimeToFirstByteMs,
         ClientRetryCount = record.ClientRetryCount,
         ClientSessionId = Clip(record.ClientSessionId),
+        CostMicros = record.Cost is { } cost ? Governance.Money.ToMicros(cost) : null,
+        Currency = record.Currency,
+        PriceVersion = Clip(record.PriceVersion),
         UpstreamAttempts = record.UpstreamAttempts,
     };
 
@@ -133,6 +142,9 @@ public sealed class UsageEntity : ITableEntity
         TimeToFirstByteMs = TimeToFirstByteMs,
         ClientRetryCount = ClientRetryCount,
         ClientSessionId = ClientSessionId,
+        Cost = CostMicros is { } micros ? Governance.Money.FromMicros(micros) : null,
+        Currency = Currency,
+        PriceVersion = PriceVersion,
         UpstreamAttempts = UpstreamAttempts,
     };
 

@@ -69,6 +69,15 @@ public sealed record UsageRecord
     /// <summary>Claude Code's <c>X-Claude-Code-Session-Id</c>, when sent.</summary>
     public string? ClientSessionId { get; init; }
 
+    /// <summary>What the call cost in <see cref="Currency"/>, to the micro-unit; null when its model has no price (or the row predates prices).</summary>
+    public decimal? Cost { get; init; }
+
+    /// <summary>ISO 4217 code of <see cref="Cost"/>.</summary>
+    public string? Currency { get; init; }
+
+    /// <summary>The version of the price table the cost was computed with (<c>Gateway:Prices:Version</c>, or a hash of the prices).</summary>
+    public string? PriceVersion { get; init; }
+
     /// <summary>
     /// Upstream attempts the gateway made for the call (retries and fallbacks before the first byte, issue 7); the
     /// record's <see cref="Upstream"/> is the last one. Null when the call never reached an upstream.

@@ -1,0 +1,143 @@
+using System.Net;
+using Qhaigc.Functions.Governance;
+using Qhaigc.Functions.Tests.Api;
+using Qhaigc.Functions.Tests.Infrastructure;
+using Qhaigc.Functions.Tests.TestDoubles;
+
+namespace Qhaigc.Functions.Tests.Governance;
+
+/// <summary>
+/// Spend caps against Azurite with three gateway instances sharing the tables: N concurrent calls against a cap that
+/// allows K &lt; N. Every fake-text stream uses 25 input and 15 output tokens.
+/// </summary>
+public sealed class SpendCapConcurrencyTests
+{
+    private const int Instances = 3;
+    private const int Calls = 12;
+
+    /// <summary>25 input tokens at 2 and 15 output tokens at 10 per million: 200 micro-units a call.</summary>
+    private const long CallCostMicros = (25 * 2) + (15 * 10);
+
+    [Fact]
+    public async Task SpendCap_ConcurrentCallsOnSeveralInstances_ExactlyTheCallsThatFitSucceed()
+    {
+        // Arrange: the reservation equals the real cost (exact input estimate, max_tokens = the 15 tokens the fake
+        // writes), so whatever the interleaving, exactly cap / cost calls fit.
+        await using var cluster = await GatewayCluster.StartAsync(Instances, Prices);
+        var (secret, key) = await cluster.Environment.CreateKeyAsync(limits: """{"spendCap":0.001}""");
+        var body = Prompts.Body(FakeAnthropicUpstream.Models.Text, Prompts.TextEstimatedAt(25), maxTokens: 15, stream: true);
+
+        // Act
+        var responses = await Task.WhenAll(Enumerable.Range(0, Calls).Select(i => SendAsync(cluster, i, secret, body)));
+        await cluster.WaitForIdleAsync();
+
+        // Assert: K = 1000 / 200 = 5 calls succeed, the rest get 402 billing_error that SDKs do not retry.
+        Assert.Equal(5, responses.Count(static r => r.Status == HttpStatusCode.OK));
+        var refused = responses.Where(static r => r.Status != HttpStatusCode.OK).ToArray();
+        Assert.Equal(Calls - 5, refused.Length);
+        Assert.All(refused, static r =>
+        {
+            Assert.Equal(HttpStatusCode.PaymentRequired, r.Status);
+            Assert.Contains("\"billing_error\"", r.Body, StringComparison.Ordinal);
+            Assert.Equal("false", r.ShouldRetry);
+        });
+        var spend = await cluster.SpendAsync(key.Id, SpendPeriods.Key(SpendPeriod.Month, DateTimeOffset.UtcNow));
+        Assert.Equal(5 * CallCostMicros, spend!.SpentMicros);
+        Assert.Equal(0, spend.ReservedMicros);
+        var records = await cluster.WaitForRecordsAsync(key.Id, Calls);
+        Assert.Equal(Calls, records.Count);
+        Assert.Equal(0.001m, records.Sum(static r => r.Cost ?? 0));
+    }
+
+    [Fact]
+    public async Task SpendCap_CallsReserveMoreThanTheyCost_SettledSpendNeverExceedsTheCap()
+    {
+        // Arrange: max_tokens 100 reserves 50 + 1000 = 1050 micro-units, the call costs 200. Calls keep being admitted
+        // while settled + reserved + 1050 <= 3000: exactly 10 calls over the key's life, whatever runs concurrently.
+        await using var cluster = await GatewayCluster.StartAsync(Instances, Prices);
+        var (secret, key) = await cluster.Environment.CreateKeyAsync(limits: """{"spendCap":0.003}""");
+        var body = Prompts.Body(FakeAnthropicUpstream.Models.Text, Prompts.TextEstimatedAt(25), maxTokens: 100, stream: true);
+
+        // Act: a concurrent burst, then one call at a time until the cap refuses.
+        var burst = await Task.WhenAll(Enumerable.Range(0, Calls).Select(i => SendAsync(cluster, i, secret, body)));
+        await cluster.WaitForIdleAsync();
+        var spentAfterBurst = (await cluster.SpendAsync(key.Id, SpendPeriods.Key(SpendPeriod.Month, DateTimeOffset.UtcNow)))!.SpentMicros;
+        var sequential = new List<Response>();
+        for (var i = 0; i < Calls; i++)
+        {
+            var response = await SendAsync(cluster, i, secret, body);
+            sequential.Add(response);
+            await cluster.WaitForIdleAsync();
+            if (response.Status != HttpStatusCode.OK)
+            {
+                break;
+            }
+        }
+
+        // Assert
+        var succeeded = burst.Concat(sequential).Count(static r => r.Status == HttpStatusCode.OK);
+        Assert.InRange(burst.Count(static r => r.Status == HttpStatusCode.OK), 2, 10);
+        Assert.True(spentAfterBurst <= 3000);
+        Assert.Equal(10, succeeded);
+        Assert.Equal(HttpStatusCode.PaymentRequired, sequential[^1].Status);
+        var spend = await cluster.SpendAsync(key.Id, SpendPeriods.Key(SpendPeriod.Month, DateTimeOffset.UtcNow));
+        Assert.Equal(10 * CallCostMicros, spend!.SpentMicros);
+        Assert.True(spend.SpentMicros <= 3000);
+        Assert.Equal(0, spend.ReservedMicros);
+    }
+
+    [Fact]
+    public async Task SpendCap_Lifetime_CountsSpendRecordedBeforeTheCapWasSet()
+    {
+        // Arrange: a prepaid key that already spent 3 calls' worth before it got a lifetime cap of 4 calls.
+        await using var cluster = await GatewayCluster.StartAsync(1, Prices);
+        var (secret, key) = await cluster.Environment.CreateKeyAsync();
+        var body = Prompts.Body(FakeAnthropicUpstream.Models.Text, Prompts.TextEstimatedAt(25), maxTokens: 15, stream: true);
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await SendAsync(cluster, 0, secret, body)).Status);
+        }
+
+        Assert.Equal(3, (await cluster.WaitForRecordsAsync(key.Id, 3)).Count);
+        Assert.True(await cluster.Environment.Keys.UpdateAsync(key with { LimitsJson = """{"spendCap":0.0008,"spendPeriod":"lifetime"}""" }, default));
+        await using var fresh = await StandaloneGatewayHost.StartAsync(cluster.Environment.Settings(cluster.Upstream.GatewaySettings().Concat(PriceSettings())));
+        using var http = RawClient.Create(fresh.BaseAddress);
+
+        // Act
+        using var fourth = await http.SendAsync(RawClient.Messages(secret, body));
+        await fourth.Content.ReadAsStringAsync();
+        using var fifth = await http.SendAsync(RawClient.Messages(secret, body));
+
+        // Assert
+        Assert.Equal(HttpStatusCode.OK, fourth.StatusCode);
+        await MessagesEndToEndTests.AssertErrorAsync(fifth, 402, "billing_error");
+        Assert.Equal("0", RawClient.Header(fifth, RateLimitHeaders.SpendRemaining));
+        Assert.Null(RawClient.Header(fifth, RateLimitHeaders.SpendReset));
+    }
+
+    internal static void Prices(Dictionary<string, string?> settings)
+    {
+        foreach (var (name, value) in PriceSettings())
+        {
+            settings[name] = value;
+        }
+    }
+
+    internal static IEnumerable<KeyValuePair<string, string?>> PriceSettings() =>
+    [
+        new("Gateway:Prices:fake-text:Input", "2"),
+        new("Gateway:Prices:fake-text:Output", "10"),
+        new("Gateway:Prices:Version", "test-prices-1"),
+        new("Gateway:Limits:InputEstimateMargin", "1"),
+    ];
+
+    internal static async Task<Response> SendAsync(GatewayCluster cluster, int instance, string secret, string body)
+    {
+        using var http = cluster.Http(instance);
+        using var response = await http.SendAsync(RawClient.Messages(secret, body));
+        return new Response(response.StatusCode, await response.Content.ReadAsStringAsync(), RawClient.Header(response, "x-should-retry"),
+            response.Headers.ToDictionary(static h => h.Key.ToLowerInvariant(), static h => string.Join(',', h.Value), StringComparer.Ordinal));
+    }
+
+    internal sealed record Response(HttpStatusCode Status, string Body, string? ShouldRetry, IReadOnlyDictionary<string, string> Headers);
+}

@@ -1,0 +1,27 @@
+namespace Qhaigc.Functions.Governance;
+
+/// <summary>
+/// The shared counters behind every limit (Table Storage in production). Each operation is atomic across instances.
+/// Every method throws <see cref="Storage.StorageUnavailableException"/> when storage cannot answer, and
+/// <see cref="LimitContentionException"/> when other instances kept changing the same counters.
+/// </summary>
+public interface ILimitLedger
+{
+    /// <summary>Admits a call and reserves what it may use, or says which limit refuses it.</summary>
+    Task<AdmissionOutcome> AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Replaces a call's reservation with what it really used.</summary>
+    Task SettleAsync(Reserved reserved, ActualUse actual, CancellationToken cancellationToken);
+
+    /// <summary>Pushes a running call's hold expiry out; false when the hold is gone (settled or swept).</summary>
+    Task<bool> RenewAsync(Reserved reserved, DateTimeOffset expiresAt, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Restarts the current period's spend counter from the costs in the usage table (keeping the reservations of
+    /// running calls): for a key that gets a spend cap, or a new cap period, after running without one.
+    /// </summary>
+    Task ResetSpendAsync(string keyId, KeyLimits limits, DateTimeOffset now, DateTimeOffset keyCreatedAt, CancellationToken cancellationToken);
+
+    /// <summary>The counters as they stand, for the admin API.</summary>
+    Task<LimitUsage> ReadAsync(string keyId, KeyLimits limits, DateTimeOffset now, CancellationToken cancellationToken);
+}

@@ -1,0 +1,121 @@
+using System.Buffers;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Qhaigc.Bench.FakeUpstream;
+
+/// <summary>
+/// <c>POST /v1/messages</c> and <c>POST /v1/chat/completions</c>: canned answers, as fast as Kestrel can send them,
+/// so that what a benchmark measures on top of this is the gateway. A stream's first event goes out with the headers
+/// (as a real upstream's does), then each event is flushed on its own.
+/// </summary>
+public sealed class FakeApi(BenchModel defaults)
+{
+    private long _requests;
+
+    public long Requests => Interlocked.Read(ref _requests);
+
+    public Task MessagesAsync(HttpContext context) => AnswerAsync(context, chat: false);
+
+    public Task ChatCompletionsAsync(HttpContext context) => AnswerAsync(context, chat: true);
+
+    private async Task AnswerAsync(HttpContext context, bool chat)
+    {
+        Interlocked.Increment(ref _requests);
+        var (model, stream) = await ReadRequestAsync(context.Request, context.RequestAborted);
+        var ask = BenchModel.Parse(model, defaults);
+        var response = context.Response;
+        response.Headers["request-id"] = "req_bench_upstream";
+
+        if (ask.DelayMs > 0)
+        {
+            await Task.Delay(ask.DelayMs, context.RequestAborted);
+        }
+
+        if (!stream)
+        {
+            var body = chat ? CannedAnswers.ChatCompletion : CannedAnswers.ClaudeMessage;
+            response.ContentType = "application/json";
+            response.ContentLength = body.Length;
+            await response.Body.WriteAsync(body, context.RequestAborted);
+            return;
+        }
+
+        var events = chat ? CannedAnswers.ChatStream(ask.Events) : CannedAnswers.ClaudeStream(ask.Events);
+        response.ContentType = "text/event-stream; charset=utf-8";
+        response.Headers.CacheControl = "no-cache";
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        var writer = response.BodyWriter;
+        for (var i = 0; i < events.Length; i++)
+        {
+            if (i > 0 && ask.GapMs > 0)
+            {
+                await Task.Delay(ask.GapMs, context.RequestAborted);
+            }
+
+            writer.Write(events[i]);
+            var flushed = await writer.FlushAsync(context.RequestAborted);
+            if (flushed.IsCompleted || flushed.IsCanceled)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>The top-level <c>model</c> and <c>stream</c> of a JSON body; nothing else is looked at.</summary>
+    private static async Task<(string Model, bool Stream)> ReadRequestAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        var reader = request.BodyReader;
+        while (true)
+        {
+            var result = await reader.ReadAsync(cancellationToken);
+            if (result.IsCompleted)
+            {
+                var parsed = Parse(result.Buffer);
+                reader.AdvanceTo(result.Buffer.End);
+                return parsed;
+            }
+
+            reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+        }
+    }
+
+    private static (string Model, bool Stream) Parse(ReadOnlySequence<byte> body)
+    {
+        var model = "";
+        var stream = false;
+        var json = new Utf8JsonReader(body);
+        try
+        {
+            if (!json.Read() || json.TokenType != JsonTokenType.StartObject)
+            {
+                return (model, stream);
+            }
+
+            while (json.Read() && json.TokenType == JsonTokenType.PropertyName)
+            {
+                if (json.ValueTextEquals("model"u8))
+                {
+                    json.Read();
+                    model = json.TokenType == JsonTokenType.String ? json.GetString() ?? "" : "";
+                }
+                else if (json.ValueTextEquals("stream"u8))
+                {
+                    json.Read();
+                    stream = json.TokenType == JsonTokenType.True;
+                }
+                else
+                {
+                    json.Read();
+                    json.TrySkip();
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // A benchmark sends valid JSON; anything else gets the defaults.
+        }
+
+        return (model, stream);
+    }
+}

@@ -1,0 +1,95 @@
+using System.Globalization;
+
+namespace Qhaigc.Bench.Runner;
+
+/// <summary>Command-line options of the runner (see <c>bench/README.md</c>).</summary>
+public sealed class BenchOptions
+{
+    public required string RepositoryRoot { get; init; }
+
+    public required string OutputDirectory { get; init; }
+
+    /// <summary>Short runs, to check the harness itself; the numbers are not worth recording.</summary>
+    public bool Quick { get; init; }
+
+    /// <summary>Wait (up to <see cref="LoadWait"/>) for the one-minute load average to drop below this before starting.</summary>
+    public double? MaxLoad { get; init; }
+
+    public TimeSpan LoadWait { get; init; } = TimeSpan.FromMinutes(5);
+
+    public int StreamEvents { get; init; } = 200;
+
+    /// <summary>Extra settings for the gateway process (<c>--gateway-env Name=value</c>), to measure a setting's effect.</summary>
+    public Dictionary<string, string> GatewayEnvironment { get; init; } = new(StringComparer.Ordinal);
+
+    public TimeSpan Warmup => TimeSpan.FromSeconds(Quick ? 2 : 5);
+
+    public TimeSpan Saturation => TimeSpan.FromSeconds(Quick ? 3 : 8);
+
+    public TimeSpan Paced => TimeSpan.FromSeconds(Quick ? 3 : 10);
+
+    public int SequentialStreams => Quick ? 20 : 100;
+
+    public static BenchOptions Parse(string[] args)
+    {
+        string? root = null, output = null;
+        var quick = false;
+        double? maxLoad = null;
+        var loadWait = TimeSpan.FromMinutes(5);
+        var gatewayEnvironment = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--repo":
+                    root = args[++i];
+                    break;
+                case "--out":
+                    output = args[++i];
+                    break;
+                case "--quick":
+                    quick = true;
+                    break;
+                case "--max-load":
+                    maxLoad = double.Parse(args[++i], CultureInfo.InvariantCulture);
+                    break;
+                case "--load-wait-seconds":
+                    loadWait = TimeSpan.FromSeconds(double.Parse(args[++i], CultureInfo.InvariantCulture));
+                    break;
+                case "--gateway-env":
+                    var setting = args[++i].Split('=', 2);
+                    gatewayEnvironment[setting[0]] = setting.Length > 1 ? setting[1] : "";
+                    break;
+                default:
+                    throw new ArgumentException(
+                        $"Unknown option {args[i]}. Options: --repo DIR, --out DIR, --quick, --max-load N, --load-wait-seconds S, --gateway-env NAME=VALUE.");
+            }
+        }
+
+        root ??= FindRepositoryRoot(Directory.GetCurrentDirectory())
+                 ?? FindRepositoryRoot(AppContext.BaseDirectory)
+                 ?? throw new ArgumentException("Run from inside the repository, or pass --repo.");
+        return new BenchOptions
+        {
+            RepositoryRoot = root,
+            OutputDirectory = output ?? Path.Combine(root, "bench", "results"),
+            Quick = quick,
+            MaxLoad = maxLoad,
+            LoadWait = loadWait,
+            GatewayEnvironment = gatewayEnvironment,
+        };
+    }
+
+    private static string? FindRepositoryRoot(string start)
+    {
+        for (var directory = new DirectoryInfo(start); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Qhaigc.Functions.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,156 @@
+using System.Net;
+
+namespace Qhaigc.Bench.Runner;
+
+/// <summary>
+/// The scenarios, each run direct to the fake upstream and then through the gateway with the same requests and the
+/// same load tool. Results are keyed <c>scenario.target</c> (for example <c>messages.rate200.gateway</c>).
+/// </summary>
+public sealed class BenchRun(BenchOptions options, Servers servers, Wrk wrk, CostMeter cost, string bodies, Action<string> progress)
+{
+    public const string MessagesPath = "v1/messages";
+    public const string ChatPath = "v1/chat/completions";
+
+    private static readonly string[] MessagesHeaders = ["x-api-key: " + Servers.GatewayKey, "anthropic-version: 2023-06-01"];
+    private static readonly string[] ChatHeaders = ["Authorization: Bearer " + Servers.GatewayKey];
+
+    public Dictionary<string, Numbers> Results { get; } = new(StringComparer.Ordinal);
+
+    public bool ChatAvailable { get; private set; }
+
+    public async Task RunAsync()
+    {
+        var direct = new Target("direct", servers.UpstreamUrl, MessagesHeaders);
+        var gateway = new Target("gateway", servers.GatewayUrl, MessagesHeaders);
+        var proxy = new Target("proxy", servers.ProxyUrl, MessagesHeaders);
+        var chatDirect = new Target("direct", servers.UpstreamUrl, ChatHeaders);
+        var chatGateway = new Target("gateway", servers.GatewayUrl, ChatHeaders);
+        var events = options.StreamEvents;
+
+        var messages = Body("messages.json", $$"""{"model":"bench","max_tokens":256,"messages":[{"role":"user","content":"Hello, Claude"}]}""");
+        var stream = Body("messages-stream.json", $$"""{"model":"bench-e{{events}}","max_tokens":256,"stream":true,"messages":[{"role":"user","content":"Hello, Claude"}]}""");
+        var stream20 = Body("messages-stream-e20.json", """{"model":"bench-e20","max_tokens":256,"stream":true,"messages":[{"role":"user","content":"Hello, Claude"}]}""");
+        var trickle100 = Body("messages-trickle-e100.json", """{"model":"bench-e100-g2","max_tokens":256,"stream":true,"messages":[{"role":"user","content":"Hello, Claude"}]}""");
+        var trickle20 = Body("messages-trickle-e20.json", """{"model":"bench-e20-g2","max_tokens":256,"stream":true,"messages":[{"role":"user","content":"Hello, Claude"}]}""");
+        var paced = Body("messages-paced.json", """{"model":"bench-e20-g25","max_tokens":256,"stream":true,"messages":[{"role":"user","content":"Hello, Claude"}]}""");
+        var chat = Body("chat.json", """{"model":"bench","max_tokens":256,"messages":[{"role":"user","content":"Hello, Claude"}]}""");
+        var chatStream = Body("chat-stream.json", $$"""{"model":"bench-e{{events}}","max_tokens":256,"stream":true,"messages":[{"role":"user","content":"Hello, Claude"}]}""");
+        var chatPaced = Body("chat-paced.json", """{"model":"bench-e20-g25","max_tokens":256,"stream":true,"messages":[{"role":"user","content":"Hello, Claude"}]}""");
+
+        ChatAvailable = await AnswersAsync(new Uri(servers.GatewayUrl, ChatPath), ChatHeaders, chat);
+
+        progress("warming up (JIT, connection pools, key cache)");
+        foreach (var target in new[] { direct, proxy, gateway })
+        {
+            await wrk.SaturateAsync(target, MessagesPath, messages, 2, 32, options.Warmup);
+            await wrk.SaturateAsync(target, MessagesPath, stream, 2, 8, options.Warmup / 2);
+        }
+
+        if (ChatAvailable)
+        {
+            foreach (var target in new[] { chatDirect, chatGateway })
+            {
+                await wrk.SaturateAsync(target, ChatPath, chat, 2, 32, options.Warmup / 2);
+                await wrk.SaturateAsync(target, ChatPath, chatStream, 2, 8, options.Warmup / 2);
+            }
+        }
+
+        await NonStreamingAsync("messages", MessagesPath, messages, direct, gateway, [200, 1000]);
+        await StreamingAsync("stream", MessagesPath, stream, paced, direct, gateway);
+
+        progress("reference: the same through a bare reverse proxy (YARP's forwarder)");
+        Results["messages.saturate.proxy"] = await cost.MeasureProxyAsync(() => wrk.SaturateAsync(proxy, MessagesPath, messages, 2, 32, options.Saturation));
+        Results["messages.rate200.proxy"] = await cost.MeasureProxyAsync(() => wrk.PacedAsync(proxy, MessagesPath, messages, 200, 8, options.Paced));
+        Results["stream.sequential.proxy"] = await Curl.SequentialAsync(proxy, MessagesPath, stream, options.SequentialStreams);
+        Results["stream.saturate.proxy"] = await cost.MeasureProxyAsync(() => wrk.SaturateAsync(proxy, MessagesPath, stream, 2, 16, options.Saturation));
+
+        progress($"stream: {20}-event answers through the gateway (allocations per event)");
+        Results["stream.saturate20.gateway"] = await cost.MeasureAsync(() => wrk.SaturateAsync(gateway, MessagesPath, stream20, 2, 16, options.Saturation));
+
+        // At saturation events come in bunches and most reads complete at once; a model's stream trickles, one
+        // event per read, which is where a per-event cost of waiting shows.
+        progress("stream: trickling answers (events 2 ms apart) through the gateway (allocations per event)");
+        Results["stream.trickle100.gateway"] = await cost.MeasureAsync(() => wrk.SaturateAsync(gateway, MessagesPath, trickle100, 2, 32, options.Saturation));
+        Results["stream.trickle20.gateway"] = await cost.MeasureAsync(() => wrk.SaturateAsync(gateway, MessagesPath, trickle20, 2, 32, options.Saturation));
+
+        if (ChatAvailable)
+        {
+            await NonStreamingAsync("chat", ChatPath, chat, chatDirect, chatGateway, [200]);
+            await StreamingAsync("chat-stream", ChatPath, chatStream, chatPaced, chatDirect, chatGateway);
+        }
+    }
+
+    private async Task NonStreamingAsync(string name, string path, string body, Target direct, Target gateway, int[] rates)
+    {
+        progress($"{name}: throughput at saturation");
+        Results[$"{name}.saturate.direct"] = await cost.MeasureDirectAsync(() => wrk.SaturateAsync(direct, path, body, 2, 32, options.Saturation));
+        Results[$"{name}.saturate.gateway"] = await cost.MeasureAsync(() => wrk.SaturateAsync(gateway, path, body, 2, 32, options.Saturation));
+
+        foreach (var rate in rates)
+        {
+            progress($"{name}: latency at {rate} requests per second");
+            // One connection per wrk thread; enough of them that each sends at most ~60 requests a second.
+            var connections = Math.Max(8, rate / 60);
+            Results[$"{name}.rate{rate}.direct"] = await cost.MeasureDirectAsync(() => wrk.PacedAsync(direct, path, body, rate, connections, options.Paced));
+            Results[$"{name}.rate{rate}.gateway"] = await cost.MeasureAsync(() => wrk.PacedAsync(gateway, path, body, rate, connections, options.Paced));
+        }
+    }
+
+    private async Task StreamingAsync(string name, string path, string body, string pacedBody, Target direct, Target gateway)
+    {
+        progress($"{name}: time to first byte and total time, {options.SequentialStreams} answers one after another");
+        foreach (var target in new[] { direct, gateway })
+        {
+            Results[$"{name}.sequential.{target.Name}"] = await Curl.SequentialAsync(target, path, body, options.SequentialStreams);
+        }
+
+        progress($"{name}: event arrival times of a paced answer (20 events, 25 ms apart)");
+        var arrivals = new Dictionary<string, List<double>>(StringComparer.Ordinal);
+        foreach (var target in new[] { direct, gateway })
+        {
+            var (times, mostPerRead) = await Curl.TraceAsync(target, path, pacedBody);
+            arrivals[target.Name] = times;
+            Results[$"{name}.paced.{target.Name}"] = new Numbers
+            {
+                ["events"] = times.Count,
+                ["mostEventsPerRead"] = mostPerRead,
+                ["firstEventMs"] = times.Count > 0 ? times[0] : double.NaN,
+                ["lastEventMs"] = times.Count > 0 ? times[^1] : double.NaN,
+            };
+        }
+
+        // Unbuffered means each event leaves the gateway when it arrives: its delay behind the direct stream stays
+        // the same from the first event to the last.
+        var lags = arrivals["gateway"].Zip(arrivals["direct"], static (g, d) => g - d).ToList();
+        Results[$"{name}.paced.gateway"]["maxLagMs"] = lags.Count > 0 ? lags.Max() : double.NaN;
+        Results[$"{name}.paced.gateway"]["medianLagMs"] = lags.Count > 0 ? Stats.Median(lags) : double.NaN;
+
+        progress($"{name}: events per second at saturation");
+        Results[$"{name}.saturate.direct"] = await cost.MeasureDirectAsync(() => wrk.SaturateAsync(direct, path, body, 2, 16, options.Saturation));
+        Results[$"{name}.saturate.gateway"] = await cost.MeasureAsync(() => wrk.SaturateAsync(gateway, path, body, 2, 16, options.Saturation));
+    }
+
+    private string Body(string fileName, string json)
+    {
+        var path = Path.Combine(bodies, fileName);
+        File.WriteAllText(path, json);
+        return path;
+    }
+
+    private static async Task<bool> AnswersAsync(Uri url, string[] headers, string bodyFile)
+    {
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, url)
+        {
+            Content = new StringContent(await File.ReadAllTextAsync(bodyFile), System.Text.Encoding.UTF8, "application/json"),
+        };
+        foreach (var header in headers)
+        {
+            var colon = header.IndexOf(':', StringComparison.Ordinal);
+            request.Headers.TryAddWithoutValidation(header[..colon], header[(colon + 1)..].Trim());
+        }
+
+        using var response = await http.SendAsync(request);
+        return response.StatusCode == HttpStatusCode.OK;
+    }
+}

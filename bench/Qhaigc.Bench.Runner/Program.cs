@@ -1,0 +1,105 @@
+using System.Globalization;
+using System.Text.Json;
+using Qhaigc.Bench.Runner;
+
+// The gateway overhead benchmark (bench/README.md): start Azurite, the fake upstream and the gateway, run every
+// scenario direct and through the gateway, print the tables and write them to bench/results/.
+var options = BenchOptions.Parse(args);
+foreach (var tool in new[] { "wrk", "curl", "node" })
+{
+    if (Tool.Find(tool) is null)
+    {
+        Console.Error.WriteLine($"{tool} is not on PATH. bench/run.sh installs wrk with apt-get where it can; see bench/README.md.");
+        return 2;
+    }
+}
+
+await WaitForQuietMachineAsync(options);
+var loadAtStart = MachineInfo.LoadAverage();
+var work = Directory.CreateTempSubdirectory("qhaigc-bench-").FullName;
+Directory.CreateDirectory(options.OutputDirectory);
+Log($"logs and request bodies in {work}");
+
+Dictionary<string, Numbers> results;
+bool chatAvailable;
+using (var servers = await Servers.StartAsync(options, work, options.StreamEvents))
+using (var http = new HttpClient())
+{
+    Task AnswerOnceAsync() => Ports.WaitAnswersAsync(http, new Uri(servers.GatewayUrl, BenchRun.MessagesPath),
+        ["x-api-key: " + Servers.GatewayKey, "anthropic-version: 2023-06-01"],
+        new { model = "bench", max_tokens = 16, messages = new[] { new { role = "user", content = "ready?" } } }, TimeSpan.FromSeconds(60));
+    var cost = new CostMeter(servers, http, AnswerOnceAsync);
+    await AnswerOnceAsync();
+    if ((await cost.RuntimeAsync()).Get("gatewayOptimized") != 1)
+    {
+        throw new InvalidOperationException("The gateway under test is a Debug build; build with `dotnet build bench/Qhaigc.Bench.slnx -c Release`.");
+    }
+
+    var idle = servers.Gateway.Sample();
+    Log($"gateway ready, {idle.RssBytes / (1024 * 1024)} MiB resident");
+
+    var run = new BenchRun(options, servers, new Wrk(Path.Combine(options.RepositoryRoot, "bench", "wrk")), cost, work, Log);
+    await run.RunAsync();
+    results = run.Results;
+    chatAvailable = run.ChatAvailable;
+    results["gateway.idle"] = new Numbers { ["rssBytes"] = idle.RssBytes };
+}
+
+var environment = MachineInfo.Describe(options, loadAtStart, MachineInfo.LoadAverage());
+var report = new Report(results, chatAvailable, options.StreamEvents).Render(environment);
+Console.WriteLine();
+Console.WriteLine(report);
+
+var stamp = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+await File.WriteAllTextAsync(Path.Combine(options.OutputDirectory, "latest.md"), report);
+await File.WriteAllTextAsync(Path.Combine(options.OutputDirectory, $"{stamp}.md"), report);
+await using (var json = File.Create(Path.Combine(options.OutputDirectory, $"{stamp}.json")))
+{
+    await using var writer = new Utf8JsonWriter(json, new JsonWriterOptions { Indented = true });
+    writer.WriteStartObject();
+    writer.WriteStartArray("environment");
+    foreach (var line in environment)
+    {
+        writer.WriteStringValue(line);
+    }
+
+    writer.WriteEndArray();
+    writer.WriteStartObject("results");
+    foreach (var (key, numbers) in results.OrderBy(static r => r.Key, StringComparer.Ordinal))
+    {
+        writer.WriteStartObject(key);
+        foreach (var (name, value) in numbers)
+        {
+            if (double.IsFinite(value))
+            {
+                writer.WriteNumber(name, value);
+            }
+        }
+
+        writer.WriteEndObject();
+    }
+
+    writer.WriteEndObject();
+    writer.WriteEndObject();
+}
+
+Log($"written to {Path.Combine(options.OutputDirectory, "latest.md")} and {stamp}.json");
+Directory.Delete(work, recursive: true);
+return 0;
+
+static void Log(string message) => Console.Error.WriteLine($"[bench {DateTime.Now:HH:mm:ss}] {message}");
+
+static async Task WaitForQuietMachineAsync(BenchOptions options)
+{
+    if (options.MaxLoad is not { } max)
+    {
+        return;
+    }
+
+    var deadline = DateTime.UtcNow + options.LoadWait;
+    while (MachineInfo.LoadAverage()[0] > max && DateTime.UtcNow < deadline)
+    {
+        Log($"load average {MachineInfo.LoadAverage()[0]:0.00} is above {max}; waiting");
+        await Task.Delay(TimeSpan.FromSeconds(15));
+    }
+}

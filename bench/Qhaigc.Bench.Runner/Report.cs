@@ -1,0 +1,248 @@
+using System.Globalization;
+using System.Text;
+
+namespace Qhaigc.Bench.Runner;
+
+/// <summary>Renders the results as Markdown tables: direct, gateway, added (gateway − direct) and the ratio.</summary>
+public sealed class Report(Dictionary<string, Numbers> results, bool chatAvailable, int streamEvents)
+{
+    private readonly StringBuilder _text = new();
+
+    public string Render(IReadOnlyList<string> environment)
+    {
+        Line("# Gateway overhead benchmark");
+        Line();
+        foreach (var line in environment)
+        {
+            Line("- " + line);
+        }
+
+        Line();
+        NonStreaming("Non-streaming `POST /v1/messages`", "messages", [200, 1000]);
+        Streaming($"Streaming `POST /v1/messages` ({streamEvents} events per answer)", "stream");
+        if (chatAvailable)
+        {
+            NonStreaming("Non-streaming `POST /v1/chat/completions` (OpenAI format, translated to and from Claude's)", "chat", [200]);
+            Streaming($"Streaming `POST /v1/chat/completions` ({streamEvents} chunks per answer)", "chat-stream");
+        }
+        else
+        {
+            Line("`/v1/chat/completions` is not served by this build of the gateway: no translation rows.");
+            Line();
+        }
+
+        Reference();
+        Costs();
+        Targets();
+        return _text.ToString();
+    }
+
+    private void NonStreaming(string title, string name, int[] rates)
+    {
+        Line("## " + title);
+        Line();
+        Header();
+        var direct = Get($"{name}.saturate.direct");
+        var gateway = Get($"{name}.saturate.gateway");
+        Row("throughput at saturation, 32 connections (req/s)", Rps(direct), Rps(gateway), "", Ratio(Rps(gateway), Rps(direct)), 0);
+        foreach (var rate in rates)
+        {
+            var d = Get($"{name}.rate{rate}.direct");
+            var g = Get($"{name}.rate{rate}.gateway");
+            Row($"achieved rate at {rate} req/s offered", Rps(d), Rps(g), "", double.NaN, 0);
+            foreach (var p in new[] { 50, 90, 99 })
+            {
+                Latency($"p{p} latency at {rate} req/s (ms)", d.Get($"p{p}Us") / 1000, g.Get($"p{p}Us") / 1000);
+            }
+
+            foreach (var p in new[] { 50, 99 })
+            {
+                Latency($"p{p} from due time at {rate} req/s (ms, coordinated-omission corrected)",
+                    d.Get($"scheduledP{p}Us") / 1000, g.Get($"scheduledP{p}Us") / 1000);
+            }
+
+            Row($"x-qhaigc-overhead-ms p50 / p99 at {rate} req/s", "", $"{F(g.Get("overheadP50Ms"), 3)} / {F(g.Get("overheadP99Ms"), 3)}", "", "");
+        }
+
+        Line();
+    }
+
+    private void Streaming(string title, string name)
+    {
+        Line("## " + title);
+        Line();
+        Header();
+        var d = Get($"{name}.sequential.direct");
+        var g = Get($"{name}.sequential.gateway");
+        foreach (var (label, key) in new[] { ("time to first byte", "ttfb"), ("total time", "total") })
+        {
+            foreach (var p in new[] { 50, 90, 99 })
+            {
+                Latency($"{label} p{p}, one answer at a time (ms)", d.Get($"{key}P{p}Ms"), g.Get($"{key}P{p}Ms"));
+            }
+        }
+
+        Row("x-qhaigc-overhead-ms p50 / p99 (until the first event is sent)", "", $"{F(g.Get("overheadP50Ms"), 3)} / {F(g.Get("overheadP99Ms"), 3)}", "", "");
+        var sd = Get($"{name}.saturate.direct");
+        var sg = Get($"{name}.saturate.gateway");
+        Row($"answers per second at saturation, 16 connections", Rps(sd), Rps(sg), "", Ratio(Rps(sg), Rps(sd)), 0);
+        Row($"events per second at saturation", Rps(sd) * streamEvents, Rps(sg) * streamEvents, "", Ratio(Rps(sg), Rps(sd)), 0);
+        var pd = Get($"{name}.paced.direct");
+        var pg = Get($"{name}.paced.gateway");
+        Row("paced answer (20 events, 25 ms apart): most events in one read", pd.Get("mostEventsPerRead"), pg.Get("mostEventsPerRead"), "", double.NaN, 0);
+        Row("paced answer: last event arrives after (ms)", pd.Get("lastEventMs"), pg.Get("lastEventMs"), Added(pg.Get("lastEventMs") - pd.Get("lastEventMs")), double.NaN, 1);
+        Row("paced answer: each event behind direct, median / max (ms)", "", $"{F(pg.Get("medianLagMs"), 2)} / {F(pg.Get("maxLagMs"), 2)}", "", "");
+        Line();
+    }
+
+    private void Reference()
+    {
+        Line("## Reference: a bare reverse proxy on the same path");
+        Line();
+        Line("YARP's forwarder and nothing else (no key, no parsing, no usage record), set up like the gateway's upstream client: " +
+             "what any .NET proxy adds on this machine. Added is over direct.");
+        Line();
+        Line("| | direct | bare proxy | gateway |");
+        Line("|---|---:|---:|---:|");
+        var d = Get("messages.saturate.direct");
+        var p = Get("messages.saturate.proxy");
+        var g = Get("messages.saturate.gateway");
+        Line($"| throughput at saturation, non-streaming (req/s) | {F(Rps(d), 0)} | {F(Rps(p), 0)} ({F(Ratio(Rps(p), Rps(d)), 2)}×) | {F(Rps(g), 0)} ({F(Ratio(Rps(g), Rps(d)), 2)}×) |");
+        foreach (var pct in new[] { 50, 99 })
+        {
+            var dd = Get("messages.rate200.direct").Get($"scheduledP{pct}Us") / 1000;
+            var pp = Get("messages.rate200.proxy").Get($"scheduledP{pct}Us") / 1000;
+            var gg = Get("messages.rate200.gateway").Get($"scheduledP{pct}Us") / 1000;
+            Line($"| p{pct} at 200 req/s, from due time (ms) | {F(dd, 3)} | {F(pp, 3)} ({Added(pp - dd)}) | {F(gg, 3)} ({Added(gg - dd)}) |");
+        }
+
+        var sd = Get("stream.sequential.direct").Get("ttfbP50Ms");
+        var sp = Get("stream.sequential.proxy").Get("ttfbP50Ms");
+        var sg = Get("stream.sequential.gateway").Get("ttfbP50Ms");
+        Line($"| streaming time to first byte p50 (ms) | {F(sd, 3)} | {F(sp, 3)} ({Added(sp - sd)}) | {F(sg, 3)} ({Added(sg - sd)}) |");
+        var ed = Get("stream.saturate.direct");
+        var ep = Get("stream.saturate.proxy");
+        var eg = Get("stream.saturate.gateway");
+        Line($"| events per second at saturation | {F(Rps(ed) * streamEvents, 0)} | {F(Rps(ep) * streamEvents, 0)} ({F(Ratio(Rps(ep), Rps(ed)), 2)}×) | " +
+             $"{F(Rps(eg) * streamEvents, 0)} ({F(Ratio(Rps(eg), Rps(ed)), 2)}×) |");
+        Line($"| proxy process CPU per request, non-streaming at saturation (ms) | | {F(p.Get("proxyCpuMsPerRequest"), 3)} | {F(g.Get("gatewayCpuMsPerRequest"), 3)} |");
+        Line();
+    }
+
+    private void Costs()
+    {
+        Line("## What the gateway spends");
+        Line();
+        Line("| gateway run | requests | gateway CPU ms / request | gateway CPU (cores) | allocated KB / request | GC gen0 / gen1 / gen2 | Azurite CPU ms / request | table reads | table writes | usage records queued at end |");
+        Line("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        var peak = 0.0;
+        foreach (var (key, n) in results.Where(static r => r.Key.EndsWith(".gateway", StringComparison.Ordinal) && r.Value.ContainsKey("gatewayCpuMsPerRequest")))
+        {
+            Line($"| {key[..^".gateway".Length]} | {F(n.Get("requests"), 0)} | {F(n.Get("gatewayCpuMsPerRequest"), 3)} | {F(n.Get("gatewayCpuCores"), 2)} | " +
+                 $"{F(n.Get("gatewayAllocBytesPerRequest") / 1024, 1)} | {F(n.Get("gatewayGen0"), 0)} / {F(n.Get("gatewayGen1"), 0)} / {F(n.Get("gatewayGen2"), 0)} | " +
+                 $"{F(n.Get("azuriteCpuMsPerRequest"), 3)} | {F(n.Get("storageReads"), 0)} | {F(n.Get("storageWrites"), 0)} | {F(n.Get("usageBacklogAtEnd"), 0)} |");
+            peak = Math.Max(peak, n.Get("gatewayPeakRssBytes"));
+        }
+
+        Line();
+        var perEvent = PerEventAllocation();
+        var trickling = TricklingAllocation();
+        var wire = WireBytesPerEvent();
+        Line($"- Allocated per streamed event (slope between 20- and {streamEvents}-event answers): **{F(perEvent, 0)} B** at saturation, " +
+             $"**{F(trickling, 0)} B** when events trickle in 2 ms apart (20- and 100-event answers); an event is {F(wire, 0)} B on the wire. " +
+             "SseParser hands each event over as a copy of its data (a byte array) and its name (a string).");
+        Line($"- Gateway peak memory (VmHWM): **{F(peak / (1024 * 1024), 0)} MiB**.");
+        Line();
+    }
+
+    private void Targets()
+    {
+        Line("## Targets");
+        Line();
+        var d200 = Get("messages.rate200.direct");
+        var g200 = Get("messages.rate200.gateway");
+        var addedP50 = (g200.Get("scheduledP50Us") - d200.Get("scheduledP50Us")) / 1000;
+        var addedP99 = (g200.Get("scheduledP99Us") - d200.Get("scheduledP99Us")) / 1000;
+        Target(addedP50 < 1, $"added p50 latency, non-streaming, 200 req/s, under 1 ms: {Added(addedP50)} ms");
+        Target(addedP99 < 5, $"added p99 latency, non-streaming, 200 req/s, under 5 ms: {Added(addedP99)} ms");
+
+        var sd = Get("stream.sequential.direct");
+        var sg = Get("stream.sequential.gateway");
+        var ttfb = sg.Get("ttfbP50Ms") - sd.Get("ttfbP50Ms");
+        Target(ttfb < 1, $"added time to first byte, streaming, p50, under 1 ms: {Added(ttfb)} ms");
+        var paced = Get("stream.paced.gateway");
+        var unbuffered = paced.Get("mostEventsPerRead") <= 1 && paced.Get("maxLagMs") < 10;
+        Target(unbuffered, $"events arrive unbuffered: at most {F(paced.Get("mostEventsPerRead"), 0)} event per read, " +
+                           $"each at most {F(paced.Get("maxLagMs"), 2)} ms behind the direct stream (events 25 ms apart)");
+
+        var throughput = Ratio(Rps(Get("messages.saturate.gateway")), Rps(Get("messages.saturate.direct")));
+        Target(throughput >= 0.5, $"throughput through the gateway at least half of direct: {F(throughput, 2)}× (non-streaming)");
+        var streams = Ratio(Rps(Get("stream.saturate.gateway")), Rps(Get("stream.saturate.direct")));
+        Line($"  (streaming: {F(streams, 2)}× of direct events per second)");
+
+        // A cached key in use is re-read in the background once per cache time; a request that waited on the table
+        // would come with the other connections' reads of the same key, several at once.
+        var runs = results.Where(static r => r.Key.EndsWith(".gateway", StringComparison.Ordinal) && r.Value.ContainsKey("storageReads")).ToList();
+        var reads = runs.Sum(static r => r.Value.Get("storageReads"));
+        var most = runs.Count == 0 ? 0 : runs.Max(static r => r.Value.Get("storageReads"));
+        Target(most <= 1, $"no table read on the request path with a cached key: {F(reads, 0)} key reads in {runs.Count} measured gateway runs, " +
+                          $"at most {F(most, 0)} in one (a background refresh)");
+        // The event's own bytes as SseParser returns them: its data in a byte array and its name in a string (UTF-16),
+        // each with an object header: about 64 B more than the event takes on the wire.
+        var perEvent = Math.Max(PerEventAllocation(), TricklingAllocation());
+        var wire = WireBytesPerEvent();
+        Target(perEvent <= wire + 64, $"no allocation per event beyond the event's bytes: at most {F(perEvent, 0)} B allocated per event " +
+                                      $"(saturated or trickling), for an event of {F(wire, 0)} B on the wire: its data and its name, as SseParser returns them");
+        Line();
+    }
+
+    private double PerEventAllocation()
+    {
+        var a200 = Get("stream.saturate.gateway").Get("gatewayAllocBytesPerRequest");
+        var a20 = Get("stream.saturate20.gateway").Get("gatewayAllocBytesPerRequest");
+        return (a200 - a20) / (streamEvents - 20);
+    }
+
+    private double TricklingAllocation()
+    {
+        var a100 = Get("stream.trickle100.gateway").Get("gatewayAllocBytesPerRequest");
+        var a20 = Get("stream.trickle20.gateway").Get("gatewayAllocBytesPerRequest");
+        return (a100 - a20) / 80;
+    }
+
+    private double WireBytesPerEvent()
+    {
+        var direct = Get("stream.saturate.direct");
+        return direct.Get("bytes") / direct.Get("requests") / streamEvents;
+    }
+
+    private void Target(bool met, string text) => Line($"- {(met ? "**met**" : "**not met**")}: {text}");
+
+    private void Header()
+    {
+        Line("| | direct | gateway | added | gateway / direct |");
+        Line("|---|---:|---:|---:|---:|");
+    }
+
+    private void Latency(string label, double direct, double gateway) =>
+        Row(label, direct, gateway, Added(gateway - direct), Ratio(gateway, direct), 3);
+
+    private void Row(string label, double direct, double gateway, string added, double ratio, int decimals) =>
+        Row(label, F(direct, decimals), F(gateway, decimals), added, double.IsNaN(ratio) ? "" : F(ratio, 2) + "×");
+
+    private void Row(string label, string direct, string gateway, string added, string ratio) =>
+        Line($"| {label} | {direct} | {gateway} | {added} | {ratio} |");
+
+    private Numbers Get(string key) => results.TryGetValue(key, out var numbers) ? numbers : new Numbers();
+
+    private static double Rps(Numbers n) => n.Get("requests") / (n.Get("durationUs") / 1_000_000);
+
+    private static double Ratio(double a, double b) => a / b;
+
+    private static string Added(double value) => double.IsNaN(value) ? "" : (value >= 0 ? "+" : "−") + F(Math.Abs(value), 3);
+
+    private static string F(double value, int decimals) =>
+        double.IsNaN(value) || double.IsInfinity(value) ? "n/a" : value.ToString("N" + decimals.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+
+    private void Line(string text = "") => _text.Append(text).Append('\n');
+}
