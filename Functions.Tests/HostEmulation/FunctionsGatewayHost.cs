@@ -76,6 +76,7 @@ public sealed class FunctionsGatewayHost : IGatewayHost
     /// <summary>Starts the worker under the emulated host and completes the handshake; settings use <c>:</c>-separated keys.</summary>
     public static async Task<FunctionsGatewayHost> StartAsync(IReadOnlyDictionary<string, string?> settings, FunctionsAppOutput? app = null)
     {
+        KnownSecrets.RegisterSettings(settings);
         app ??= FunctionsAppOutput.Locate();
         var log = new EmulatorLog();
         var channel = new WorkerChannel(Guid.NewGuid().ToString(), log);
@@ -177,6 +178,12 @@ public sealed class FunctionsGatewayHost : IGatewayHost
         {
             throw new InvalidOperationException(
                 $"{unsuccessful.Count} invocation(s) did not succeed: {string.Join("; ", unsuccessful)}{Environment.NewLine}{CapturedLogs}");
+        }
+
+        // As for every test gateway: no key, upstream or admin secret, nor prompt canary, in anything it logged.
+        if (KnownSecrets.FindIn(CapturedLogs) is { } secret)
+        {
+            Assert.Fail($"The Functions-mode gateway logged a secret or prompt text ({secret[..Math.Min(6, secret.Length)]}…).");
         }
     }
 

@@ -176,7 +176,11 @@ internal sealed class ResilientEvents(ResilientCall call, UpstreamResponse first
         return null;
     }
 
-    /// <summary>Ends the attempts with the failure as the stream's first event, an <c>error</c> the handler relays as HTTP.</summary>
+    /// <summary>
+    /// Ends the attempts with the failure as the stream's first event, an <c>error</c> the handler relays as HTTP. Its
+    /// status then follows from its type (429, 500, 529…), and a <c>retry-after</c> of a later attempt is not relayed:
+    /// the price of keeping the handlers' first-event wait (and its ping deadline) in charge of the stream.
+    /// </summary>
     private bool Surface(ApiError error)
     {
         _surfaced = new SseItem<byte[]>(ErrorEnvelope.Claude(error, call.Call.RequestId), EventNames.Error);
