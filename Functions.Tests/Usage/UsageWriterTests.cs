@@ -14,6 +14,58 @@ public sealed class UsageWriterTests
     private readonly IUsageStore _store = Substitute.For<IUsageStore>();
     private readonly CapturingLoggerProvider _logs = new();
 
+    public UsageWriterTests()
+    {
+        // A batch behaves as its records' single writes would, one after the other (all or none is the store's promise).
+        _store.WriteBatchAsync(Arg.Any<IReadOnlyList<UsageRecord>>(), Arg.Any<CancellationToken>()).Returns(async call =>
+        {
+            foreach (var record in call.Arg<IReadOnlyList<UsageRecord>>())
+            {
+                await _store.WriteAsync(record, call.Arg<CancellationToken>());
+            }
+        });
+    }
+
+    [Fact]
+    public async Task Submit_WritesRecordsWaitingForTheSameKey_InOneBatch()
+    {
+        // Arrange: storage is slow, so records pile up behind the first write.
+        var gate = new TaskCompletionSource();
+        var batches = new List<int>();
+        _store.WriteAsync(Arg.Any<UsageRecord>(), Arg.Any<CancellationToken>()).Returns(_ => gate.Task);
+        _store.WriteBatchAsync(Arg.Any<IReadOnlyList<UsageRecord>>(), Arg.Any<CancellationToken>()).Returns(call =>
+        {
+            lock (batches)
+            {
+                batches.Add(call.Arg<IReadOnlyList<UsageRecord>>().Count);
+            }
+
+            return Task.CompletedTask;
+        });
+        using var writer = Writer(maxAttempts: 3, writers: 1);
+        await writer.StartAsync(CancellationToken.None);
+        writer.Submit(Record("req_first"));
+        while (_store.ReceivedCalls().All(static c => c.GetMethodInfo().Name != nameof(IUsageStore.WriteAsync)))
+        {
+            await Task.Delay(10);
+        }
+
+        // Act
+        for (var i = 0; i < 150; i++)
+        {
+            writer.Submit(Record($"req_{i:D3}"));
+        }
+
+        gate.SetResult();
+        await writer.WaitForIdleAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        await writer.StopAsync(CancellationToken.None);
+
+        // Assert: the 150 waiting records went in batches of at most 100, not in 150 requests.
+        Assert.Equal(150, batches.Sum());
+        Assert.All(batches, static b => Assert.InRange(b, 2, 100));
+        Assert.True(batches.Count <= 3, string.Join(",", batches));
+    }
+
     [Fact]
     public async Task Submit_RetriesFailedWrites_UntilTheyLand()
     {
@@ -89,11 +141,11 @@ public sealed class UsageWriterTests
         Assert.Equal(0, writer.Outstanding);
     }
 
-    private UsageWriter Writer(int maxAttempts)
+    private UsageWriter Writer(int maxAttempts, int writers = 2)
     {
         var options = Options.Create(new GatewayOptions
         {
-            Usage = new UsageOptions { MaxAttempts = maxAttempts, FirstRetryDelay = TimeSpan.FromMilliseconds(20), MaxRetryDelay = TimeSpan.FromMilliseconds(50), Writers = 2 },
+            Usage = new UsageOptions { MaxAttempts = maxAttempts, FirstRetryDelay = TimeSpan.FromMilliseconds(20), MaxRetryDelay = TimeSpan.FromMilliseconds(50), Writers = writers },
         });
         var factory = LoggerFactory.Create(builder => builder.SetMinimumLevel(LogLevel.Trace).AddProvider(_logs));
         return new UsageWriter(_store, TimeProvider.System, options, factory.CreateLogger<UsageWriter>());

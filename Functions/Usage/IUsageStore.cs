@@ -5,6 +5,12 @@ public interface IUsageStore
 {
     Task WriteAsync(UsageRecord record, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Writes several records in as few requests as the store allows (Table Storage: one transaction per key of up to
+    /// 100 rows); idempotent like <see cref="WriteAsync"/>, so a failed batch can be written again, whole or one by one.
+    /// </summary>
+    Task WriteBatchAsync(IReadOnlyList<UsageRecord> records, CancellationToken cancellationToken);
+
     /// <summary>Records of one key that started in [since, until), oldest first.</summary>
     IAsyncEnumerable<UsageRecord> QueryAsync(string keyId, DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken);
 }

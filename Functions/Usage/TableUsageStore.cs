@@ -28,6 +28,71 @@ public sealed class TableUsageStore(GatewayTables tables) : IUsageStore
         }
     }
 
+    public async Task WriteBatchAsync(IReadOnlyList<UsageRecord> records, CancellationToken cancellationToken)
+    {
+        if (records.Count <= 1)
+        {
+            if (records.Count == 1)
+            {
+                await WriteAsync(records[0], cancellationToken);
+            }
+
+            return;
+        }
+
+        try
+        {
+            var table = await tables.UsageAsync(cancellationToken);
+            foreach (var transaction in Transactions(records))
+            {
+                await table.SubmitTransactionAsync(transaction, cancellationToken);
+            }
+        }
+        catch (RequestFailedException exception) when (exception.Status == 404)
+        {
+            tables.UsageTableMissing();
+            throw new StorageUnavailableException("The usage table does not exist.", exception);
+        }
+        catch (Exception exception) when (exception is not StorageUnavailableException && StorageErrors.IsUnavailable(exception, cancellationToken))
+        {
+            throw new StorageUnavailableException("The usage table could not be reached.", exception);
+        }
+    }
+
+    /// <summary>
+    /// Upserts grouped as Table Storage allows one transaction: one partition (key), at most 100 rows, a few MB (rows
+    /// carry the raw usage JSON, up to 64 KB each).
+    /// </summary>
+    private static IEnumerable<List<TableTransactionAction>> Transactions(IReadOnlyList<UsageRecord> records)
+    {
+        const int maxRows = 100;
+        const long maxBytes = 2 * 1024 * 1024;
+        foreach (var partition in records.GroupBy(static r => r.KeyId, StringComparer.Ordinal))
+        {
+            var transaction = new List<TableTransactionAction>(maxRows);
+            long bytes = 0;
+            foreach (var record in partition.DistinctBy(static r => r.RequestId, StringComparer.Ordinal))
+            {
+                var size = 2048 + 2L * ((record.RawUsage?.Length ?? 0) + (record.Model?.Length ?? 0) + (record.UpstreamModel?.Length ?? 0) +
+                                        (record.ErrorType?.Length ?? 0) + (record.ClientSessionId?.Length ?? 0) + (record.UpstreamRequestId?.Length ?? 0));
+                if (transaction.Count == maxRows || (transaction.Count > 0 && bytes + size > maxBytes))
+                {
+                    yield return transaction;
+                    transaction = new List<TableTransactionAction>(maxRows);
+                    bytes = 0;
+                }
+
+                transaction.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, UsageEntity.From(record)));
+                bytes += size;
+            }
+
+            if (transaction.Count > 0)
+            {
+                yield return transaction;
+            }
+        }
+    }
+
     public async IAsyncEnumerable<UsageRecord> QueryAsync(
         string keyId, DateTimeOffset since, DateTimeOffset until, [EnumeratorCancellation] CancellationToken cancellationToken)
     {

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Qhaigc.Functions.Hosting;
 using Qhaigc.Functions.Protocol;
+using Qhaigc.Functions.Storage;
 
 namespace Qhaigc.Functions.Usage;
 
@@ -22,6 +23,9 @@ public sealed partial class UsageWriter : BackgroundService, IHostedLifecycleSer
     private readonly ILogger<UsageWriter> _logger;
     private readonly UsageOptions _options;
     private readonly Channel<Pending> _queue;
+    /// <summary>Records written in one request at most (Table Storage's transaction limit).</summary>
+    private const int MaxBatch = 100;
+
     private readonly ConcurrentQueue<Pending> _retries = new();
     private long _outstanding;
 
@@ -102,35 +106,101 @@ public sealed partial class UsageWriter : BackgroundService, IHostedLifecycleSer
         }
 
         Log.Flushing(_logger, remaining.Count);
-        await Parallel.ForEachAsync(remaining, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.Writers) },
-            async (pending, _) =>
+        var batches = remaining.GroupBy(static p => p.Record.KeyId, StringComparer.Ordinal).SelectMany(static g => g.Chunk(MaxBatch));
+        await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.Writers) },
+            async (batch, _) =>
             {
                 try
                 {
-                    await _store.WriteAsync(pending.Record, cancellationToken);
-                    Interlocked.Decrement(ref _outstanding);
+                    await _store.WriteBatchAsync(Array.ConvertAll(batch, static p => p.Record), cancellationToken);
+                    Interlocked.Add(ref _outstanding, -batch.Length);
+                    return;
                 }
-                catch (Exception exception)
+                catch (Exception)
                 {
-                    Lost(pending.Record, "shutdown", exception);
+                    // One by one below, so that only the records that really cannot be written are reported lost.
+                }
+
+                foreach (var pending in batch)
+                {
+                    try
+                    {
+                        await _store.WriteAsync(pending.Record, cancellationToken);
+                        Interlocked.Decrement(ref _outstanding);
+                    }
+                    catch (Exception exception)
+                    {
+                        Lost(pending.Record, "shutdown", exception);
+                    }
                 }
             });
     }
 
     private async Task WriteLoopAsync(CancellationToken stoppingToken)
     {
+        var taken = new List<Pending>(MaxBatch);
         try
         {
             while (await _queue.Reader.WaitToReadAsync(stoppingToken))
             {
-                while (!stoppingToken.IsCancellationRequested && _queue.Reader.TryRead(out var pending))
+                // Whatever is waiting, up to a batch: under load one table transaction per key replaces many requests,
+                // so the writer keeps up with the calls instead of piling them up in memory.
+                taken.Clear();
+                while (taken.Count < MaxBatch && !stoppingToken.IsCancellationRequested && _queue.Reader.TryRead(out var pending))
                 {
-                    await WriteOnceAsync(pending, stoppingToken);
+                    taken.Add(pending);
+                }
+
+                foreach (var group in taken.GroupBy(static p => p.Record.KeyId, StringComparer.Ordinal))
+                {
+                    var batch = group.ToList();
+                    if (batch.Count == 1)
+                    {
+                        await WriteOnceAsync(batch[0], stoppingToken);
+                    }
+                    else
+                    {
+                        await WriteBatchAsync(batch, stoppingToken);
+                    }
                 }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+            // Every record taken was handed to a write, which queues it for StoppedAsync if the stop cut it short.
+        }
+    }
+
+    private async Task WriteBatchAsync(List<Pending> batch, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await _store.WriteBatchAsync(batch.ConvertAll(static p => p.Record), stoppingToken);
+            Interlocked.Add(ref _outstanding, -batch.Count);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down: StoppedAsync gives them their last try.
+            foreach (var pending in batch)
+            {
+                _retries.Enqueue(pending);
+            }
+        }
+        catch (StorageUnavailableException exception)
+        {
+            // Storage is down: every record waits for its retry, as a single write's would.
+            foreach (var pending in batch)
+            {
+                Retry(pending, exception);
+            }
+        }
+        catch (Exception)
+        {
+            // Storage refused the batch (a row it will not take, say): one by one, so one bad record holds back no other.
+            foreach (var pending in batch)
+            {
+                await WriteOnceAsync(pending, stoppingToken);
+            }
         }
     }
 
@@ -148,18 +218,23 @@ public sealed partial class UsageWriter : BackgroundService, IHostedLifecycleSer
         }
         catch (Exception exception)
         {
-            var attempt = pending.Attempt + 1;
-            if (attempt >= _options.MaxAttempts)
-            {
-                Lost(pending.Record, "retries exhausted", exception);
-                return;
-            }
-
-            var delay = TimeSpan.FromTicks(Math.Min(
-                _options.MaxRetryDelay.Ticks, _options.FirstRetryDelay.Ticks * (1L << Math.Min(attempt - 1, 20))));
-            Log.WriteFailed(_logger, pending.Record.RequestId, attempt, delay.TotalSeconds, exception);
-            _retries.Enqueue(new Pending(pending.Record, attempt, _time.GetUtcNow() + delay));
+            Retry(pending, exception);
         }
+    }
+
+    private void Retry(Pending pending, Exception exception)
+    {
+        var attempt = pending.Attempt + 1;
+        if (attempt >= _options.MaxAttempts)
+        {
+            Lost(pending.Record, "retries exhausted", exception);
+            return;
+        }
+
+        var delay = TimeSpan.FromTicks(Math.Min(
+            _options.MaxRetryDelay.Ticks, _options.FirstRetryDelay.Ticks * (1L << Math.Min(attempt - 1, 20))));
+        Log.WriteFailed(_logger, pending.Record.RequestId, attempt, delay.TotalSeconds, exception);
+        _retries.Enqueue(new Pending(pending.Record, attempt, _time.GetUtcNow() + delay));
     }
 
     private async Task RetryLoopAsync(CancellationToken stoppingToken)
