@@ -40,6 +40,7 @@ public sealed class SoakTests(ITestOutputHelper output)
         var (warmSecret, _) = await environment.CreateKeyAsync("warm-up");
         var (secret, key) = await environment.CreateKeyAsync("soak");
         await using var upstream = await FakeAnthropicUpstream.StartAsync();
+        upstream.KeepRequests = false;
         await using var gateway = await StandaloneGatewayHost.StartAsync(environment.Settings(upstream.GatewaySettings()), minimumLevel: LogLevel.Warning);
         var writer = gateway.Services.GetRequiredService<UsageWriter>();
 

@@ -125,6 +125,12 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
     /// <summary>How long <see cref="Models.SlowFirstByte"/> waits before answering.</summary>
     public TimeSpan SlowFirstByteDelay { get; set; } = TimeSpan.FromSeconds(1.5);
 
+    /// <summary>
+    /// Whether <see cref="Received"/> keeps every request. A soak turns it off: a hundred thousand kept requests would
+    /// be the test's memory, measured as if it were the gateway's.
+    /// </summary>
+    public bool KeepRequests { get; set; } = true;
+
     /// <summary><c>POST /v1/messages</c> calls received so far.</summary>
     public int MessageCalls => Volatile.Read(ref _messageCalls);
 
@@ -160,7 +166,11 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
         await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
         var body = buffer.ToArray();
         var headers = context.Request.Headers.ToDictionary(static h => h.Key.ToLowerInvariant(), static h => h.Value.ToString());
-        _received.Enqueue(new ReceivedRequest(context.Request.Path + context.Request.QueryString, headers, body));
+        if (KeepRequests)
+        {
+            _received.Enqueue(new ReceivedRequest(context.Request.Path + context.Request.QueryString, headers, body));
+        }
+
         Interlocked.Increment(ref _messageCalls);
 
         using var document = System.Text.Json.JsonDocument.Parse(body);
