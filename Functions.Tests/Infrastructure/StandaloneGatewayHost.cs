@@ -38,10 +38,11 @@ public sealed class StandaloneGatewayHost : IGatewayHost
         KnownSecrets.RegisterSettings(settings);
         var app = StandaloneHost.Build(["--urls", url], builder =>
         {
-            // Tests read the server's request log (and check it for secrets), which the gateway quiets by default.
+            // Tests read the server's request log (and check it for secrets), which the gateway quiets by default; a
+            // host asked for less (a soak, whose heap is measured) keeps production's levels.
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
             {
-                ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "Information",
+                ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = minimumLevel <= LogLevel.Information ? "Information" : minimumLevel.ToString(),
             });
             builder.Configuration.AddInMemoryCollection(settings);
             builder.Logging.ClearProviders();
