@@ -44,6 +44,7 @@ public sealed class HostileInputFuzzTests(ITestOutputHelper output)
     public async Task FuzzCorpus_GetsOnly2xxOr4xx_AndTheGatewayStaysUpAndBounded()
     {
         // Arrange: the local upstream (valid calls answer 200), a key, and the admin key.
+        KnownSecrets.Register(RequestCorpus.PromptCanary);
         var seed = Setting("QHAIGC_FUZZ_SEED", DefaultSeed);
         var count = Setting("QHAIGC_FUZZ_COUNT", DefaultCount);
         await using var scenario = await GatewayScenario.StartAsync(GatewayHosts.Standalone, withAnthropicUpstream: false);

@@ -79,6 +79,7 @@ public sealed class GatewayTestEnvironment
         string? limits = null)
     {
         var secret = ApiKeyHasher.NewSecret();
+        KnownSecrets.Register(secret);
         var hash = ApiKeyHasher.Hash(secret);
         var key = new ApiKey
         {

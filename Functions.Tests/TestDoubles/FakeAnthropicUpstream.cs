@@ -141,6 +141,7 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
 
     public static async Task<FakeAnthropicUpstream> StartAsync()
     {
+        KnownSecrets.Register(UpstreamKey);
         var port = FreePort.Next();
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
