@@ -16,11 +16,13 @@ public sealed class AzuriteServer : IAsyncDisposable
     private static readonly Lazy<Task<AzuriteServer>> SharedServer = new(() => StartAsync());
 
     private readonly Process _process;
+    private readonly TaskCompletionSource _closed;
 
-    private AzuriteServer(Process process, int port)
+    private AzuriteServer(Process process, int port, TaskCompletionSource closed)
     {
         _process = process;
         Port = port;
+        _closed = closed;
     }
 
     public int Port { get; }
@@ -63,13 +65,21 @@ public sealed class AzuriteServer : IAsyncDisposable
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("Azurite did not start.");
-        process.OutputDataReceived += static (_, _) => { };
+        // Azurite says when it has closed (its data saved); it may still wait for client connections before it exits.
+        var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, line) =>
+        {
+            if (line.Data?.Contains("successfully closed", StringComparison.Ordinal) == true)
+            {
+                closed.TrySetResult();
+            }
+        };
         process.ErrorDataReceived += static (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Kill(process);
         await FreePort.WaitUntilListeningAsync(chosen, TimeSpan.FromSeconds(30));
-        return new AzuriteServer(process, chosen);
+        return new AzuriteServer(process, chosen, closed);
     }
 
     public TableServiceClient CreateServiceClient() => new(ConnectionString);
@@ -82,18 +92,14 @@ public sealed class AzuriteServer : IAsyncDisposable
     {
         if (!_process.HasExited)
         {
-            using var term = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) } });
-            term?.WaitForExit();
-            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            try
-            {
-                await _process.WaitForExitAsync(grace.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                Kill(_process);
-                await _process.WaitForExitAsync();
-            }
+            // SIGINT: Azurite's table service saves its data on SIGINT only (it has no SIGTERM handler, so a TERM drops
+            // every write acknowledged since its last autosave, up to 5 s of them). Once it says it has closed, the
+            // data is on disk; the process itself may linger while clients keep connections open, so it is then ended.
+            using var interrupt = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) } });
+            interrupt?.WaitForExit();
+            await Task.WhenAny(_closed.Task, _process.WaitForExitAsync(), Task.Delay(TimeSpan.FromSeconds(10)));
+            Kill(_process);
+            await _process.WaitForExitAsync();
         }
 
         _process.Dispose();

@@ -38,22 +38,29 @@ public sealed class CapturingLoggerProvider : ILoggerProvider
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            var builder = new StringBuilder().Append(logLevel).Append(' ').Append(category).Append('[').Append(eventId.Id).Append("] ")
-                .Append(formatter(state, exception));
-            if (state is IEnumerable<KeyValuePair<string, object?>> values)
-            {
-                foreach (var (key, value) in values)
-                {
-                    builder.Append(" | ").Append(key).Append('=').Append(value);
-                }
-            }
-
-            if (exception is not null)
-            {
-                builder.Append(" | ").Append(exception);
-            }
-
-            lines.Enqueue(builder.ToString());
+            lines.Enqueue(Format(category, logLevel, eventId, state, exception, formatter));
         }
+    }
+
+    /// <summary>One log line: level, category, event id, message, every structured value, and the exception.</summary>
+    public static string Format<TState>(
+        string category, LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        var builder = new StringBuilder().Append(logLevel).Append(' ').Append(category).Append('[').Append(eventId.Id).Append("] ")
+            .Append(formatter(state, exception));
+        if (state is IEnumerable<KeyValuePair<string, object?>> values)
+        {
+            foreach (var (key, value) in values)
+            {
+                builder.Append(" | ").Append(key).Append('=').Append(value);
+            }
+        }
+
+        if (exception is not null)
+        {
+            builder.Append(" | ").Append(exception);
+        }
+
+        return builder.ToString();
     }
 }

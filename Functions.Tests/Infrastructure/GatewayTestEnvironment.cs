@@ -50,6 +50,9 @@ public sealed class GatewayTestEnvironment
 
     public static async Task<GatewayTestEnvironment> CreateAsync() => new(await AzuriteServer.SharedAsync());
 
+    /// <summary>Tables of their own on a given Azurite (one a test stops and restarts on the same port and location).</summary>
+    public static GatewayTestEnvironment On(AzuriteServer azurite) => new(azurite);
+
     /// <summary>Settings for a gateway on these tables; add upstreams and more with <paramref name="extra"/>.</summary>
     public Dictionary<string, string?> Settings(IEnumerable<KeyValuePair<string, string?>>? extra = null)
     {
@@ -76,6 +79,7 @@ public sealed class GatewayTestEnvironment
         string? limits = null)
     {
         var secret = ApiKeyHasher.NewSecret();
+        KnownSecrets.Register(secret);
         var hash = ApiKeyHasher.Hash(secret);
         var key = new ApiKey
         {

@@ -10,12 +10,14 @@ public sealed class StandaloneGatewayHost : IGatewayHost
 {
     private readonly WebApplication _app;
     private readonly CapturingLoggerProvider _logs;
+    private readonly SecretScanningLoggerProvider _scanner;
 
-    private StandaloneGatewayHost(WebApplication app, Uri baseAddress, CapturingLoggerProvider logs)
+    private StandaloneGatewayHost(WebApplication app, Uri baseAddress, CapturingLoggerProvider logs, SecretScanningLoggerProvider scanner)
     {
         _app = app;
         BaseAddress = baseAddress;
         _logs = logs;
+        _scanner = scanner;
     }
 
     public string Mode => GatewayHosts.Standalone;
@@ -27,26 +29,39 @@ public sealed class StandaloneGatewayHost : IGatewayHost
     public IServiceProvider Services => _app.Services;
 
     public static async Task<StandaloneGatewayHost> StartAsync(
-        IReadOnlyDictionary<string, string?> settings, Action<WebApplicationBuilder>? configure = null)
+        IReadOnlyDictionary<string, string?> settings, Action<WebApplicationBuilder>? configure = null, LogLevel minimumLevel = LogLevel.Trace)
     {
         var port = FreePort.Next();
         var url = $"http://127.0.0.1:{port}";
         var logs = new CapturingLoggerProvider();
+        var scanner = new SecretScanningLoggerProvider();
+        KnownSecrets.RegisterSettings(settings);
         var app = StandaloneHost.Build(["--urls", url], builder =>
         {
+            // Tests read the server's request log (and check it for secrets), which the gateway quiets by default.
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "Information",
+            });
             builder.Configuration.AddInMemoryCollection(settings);
             builder.Logging.ClearProviders();
-            builder.Logging.SetMinimumLevel(LogLevel.Trace);
+            builder.Logging.SetMinimumLevel(minimumLevel);
             builder.Logging.AddProvider(logs);
+            builder.Logging.AddProvider(scanner);
             configure?.Invoke(builder);
         });
         await app.StartAsync();
-        return new StandaloneGatewayHost(app, new Uri(url + "/"), logs);
+        return new StandaloneGatewayHost(app, new Uri(url + "/"), logs, scanner);
     }
 
+    /// <summary>Stops the gateway; fails the test if it logged a key, an upstream or admin secret, or a prompt canary.</summary>
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+        if (_scanner.Violations is [_, ..] violations)
+        {
+            Assert.Fail($"The gateway logged {violations.Count} line(s) with a secret or prompt text:\n{string.Join('\n', violations.Take(5))}");
+        }
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -40,12 +41,57 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
 
         /// <summary>Streams three events, then drops the connection.</summary>
         public const string Cut = "fake-cut";
+
+        /// <summary>Streams message_start, the text block's start and two text deltas, then never another event.</summary>
+        public const string StallAfterText = "fake-stall-after-text";
+
+        /// <summary>Resets the connection before any byte of the answer (no status line).</summary>
+        public const string ResetBeforeFirstByte = "fake-reset-before-first-byte";
+
+        /// <summary>Sends the 200 and the stream headers, then resets before the first event.</summary>
+        public const string ResetBeforeFirstEvent = "fake-reset-before-first-event";
+
+        /// <summary>Answers 500 with a Claude <c>api_error</c> body.</summary>
+        public const string ServerError = "fake-server-error";
+
+        /// <summary>Answers 503 with no body.</summary>
+        public const string Unavailable = "fake-unavailable";
+
+        /// <summary>Answers 200 <c>application/json</c> whose body is not JSON (a stream request gets <c>text/html</c>).</summary>
+        public const string NotJson = "fake-not-json";
+
+        /// <summary>A stream whose first event's data is not JSON.</summary>
+        public const string MalformedFirstEvent = "fake-malformed-first-event";
+
+        /// <summary>A stream that starts well, then sends a delta whose data is cut JSON.</summary>
+        public const string MalformedMidStream = "fake-malformed-mid-stream";
+
+        /// <summary>Waits <see cref="SlowFirstByteDelay"/> before it answers at all, then answers as <see cref="Text"/>.</summary>
+        public const string SlowFirstByte = "fake-slow-first-byte";
+
+        /// <summary>A long stream: message_start, then <see cref="LongDeltas"/> text deltas of 8 characters each, then the end.</summary>
+        public const string LongStream = "fake-long";
+
+        /// <summary>Answers 529 while <see cref="FailuresLeft"/> is above zero (counting down), then as <see cref="Text"/>.</summary>
+        public const string Flaky = "fake-flaky";
+
+        /// <summary>Resets before the first event while <see cref="FailuresLeft"/> is above zero, then streams as <see cref="Text"/>.</summary>
+        public const string FlakyReset = "fake-flaky-reset";
     }
+
+    /// <summary>Text deltas in a <see cref="Models.LongStream"/> stream.</summary>
+    public const int LongDeltas = 2000;
+
+    /// <summary>Output tokens a <see cref="Models.LongStream"/> stream reports (one per delta).</summary>
+    public const int LongOutputTokens = LongDeltas;
 
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<ReceivedRequest> _received = new();
     private TaskCompletionSource _pacedGate = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _aborted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _failuresLeft;
+    private int _messageCalls;
+    private long _abortedAtTimestamp;
 
     private FakeAnthropicUpstream(WebApplication app, Uri baseUrl)
     {
@@ -60,6 +106,28 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
     /// <summary>Completes when a streaming answer saw its client (the gateway) go away.</summary>
     public Task StreamAborted => _aborted.Task;
 
+    /// <summary>When the first aborted stream noticed (a <see cref="System.Diagnostics.Stopwatch"/> timestamp), or 0.</summary>
+    public long StreamAbortedAtTimestamp => Interlocked.Read(ref _abortedAtTimestamp);
+
+    /// <summary>How many more calls of the flaky models fail.</summary>
+    public int FailuresLeft
+    {
+        get => Volatile.Read(ref _failuresLeft);
+        set => Volatile.Write(ref _failuresLeft, value);
+    }
+
+    /// <summary>When set, every <c>/v1/messages</c> call is answered with this status (an outage of this upstream).</summary>
+    public int? OutageStatus { get; set; }
+
+    /// <summary>The <c>retry-after</c> sent with <see cref="OutageStatus"/> answers, if any.</summary>
+    public string? OutageRetryAfter { get; set; }
+
+    /// <summary>How long <see cref="Models.SlowFirstByte"/> waits before answering.</summary>
+    public TimeSpan SlowFirstByteDelay { get; set; } = TimeSpan.FromSeconds(1.5);
+
+    /// <summary><c>POST /v1/messages</c> calls received so far.</summary>
+    public int MessageCalls => Volatile.Read(ref _messageCalls);
+
     /// <summary>Settings that make a gateway use this fake as its <c>anthropic</c> upstream for the given model patterns.</summary>
     public IEnumerable<KeyValuePair<string, string?>> GatewaySettings(string name = "anthropic", string models = "*") =>
     [
@@ -73,6 +141,7 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
 
     public static async Task<FakeAnthropicUpstream> StartAsync()
     {
+        KnownSecrets.Register(UpstreamKey);
         var port = FreePort.Next();
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
@@ -92,6 +161,7 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
         var body = buffer.ToArray();
         var headers = context.Request.Headers.ToDictionary(static h => h.Key.ToLowerInvariant(), static h => h.Value.ToString());
         _received.Enqueue(new ReceivedRequest(context.Request.Path + context.Request.QueryString, headers, body));
+        Interlocked.Increment(ref _messageCalls);
 
         using var document = System.Text.Json.JsonDocument.Parse(body);
         var model = document.RootElement.GetProperty("model").GetString();
@@ -99,8 +169,43 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
         var response = context.Response;
         response.Headers["request-id"] = "req_upstream_" + Guid.NewGuid().ToString("N")[..12];
 
+        if (OutageStatus is { } outage)
+        {
+            await ErrorAsync(context, outage, Encoding.UTF8.GetBytes("""{"type":"error","error":{"type":""" + "\"" + (outage == 429 ? "rate_limit_error" : "overloaded_error") + "\"" + ""","message":"Outage"}}"""), OutageRetryAfter);
+            return;
+        }
+
+        var failing = model is Models.Flaky or Models.FlakyReset && Interlocked.Decrement(ref _failuresLeft) >= 0;
         switch (model)
         {
+            case Models.ResetBeforeFirstByte:
+                context.Abort();
+                return;
+            case Models.ServerError:
+                await ErrorAsync(context, 500, """{"type":"error","error":{"type":"api_error","message":"Internal server error"}}"""u8.ToArray());
+                return;
+            case Models.Unavailable:
+                context.Response.StatusCode = 503;
+                return;
+            case Models.Flaky when failing:
+                await ErrorAsync(context, 529, Fixtures.Bytes("Anthropic/overloaded.json"));
+                return;
+            case Models.NotJson:
+                response.ContentType = stream ? "text/html" : "application/json";
+                await response.WriteAsync("<html><body>Service temporarily unavailable</body></html>", context.RequestAborted);
+                return;
+            case Models.SlowFirstByte:
+                try
+                {
+                    await Task.Delay(SlowFirstByteDelay, context.RequestAborted);
+                }
+                catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+                {
+                    NoteAborted();
+                    return;
+                }
+
+                break;
             case Models.Overloaded:
                 await ErrorAsync(context, 529, Fixtures.Bytes("Anthropic/overloaded.json"), retryAfter: "3");
                 return;
@@ -137,6 +242,26 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
             _ => "Anthropic/text.sse",
         };
 
+        if (model is Models.ResetBeforeFirstEvent || (model is Models.FlakyReset && failing))
+        {
+            await response.Body.FlushAsync(context.RequestAborted);
+            await Task.Delay(100, context.RequestAborted);
+            context.Abort();
+            return;
+        }
+
+        if (model == Models.MalformedFirstEvent)
+        {
+            await WriteEventAsync(context, "message_start", "{\"type\":\"message_start\",\"message\":{\"id\":");
+            return;
+        }
+
+        if (model == Models.LongStream)
+        {
+            await WriteLongAsync(context);
+            return;
+        }
+
         if (model == Models.ErrorFirst)
         {
             await WriteEventAsync(context, "error", """{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}""");
@@ -159,9 +284,15 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
                     await _pacedGate.Task.WaitAsync(context.RequestAborted);
                 }
 
-                if (model == Models.Stall && i == 1)
+                if ((model == Models.Stall && i == 1) || (model == Models.StallAfterText && i == 5))
                 {
                     await Task.Delay(Timeout.Infinite, context.RequestAborted);
+                }
+
+                if (model == Models.MalformedMidStream && i == 3)
+                {
+                    await WriteEventAsync(context, "content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_del");
+                    continue;
                 }
 
                 if (model == Models.Cut && i == 3)
@@ -177,7 +308,41 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
-            _aborted.TrySetResult();
+            NoteAborted();
+        }
+    }
+
+    private void NoteAborted()
+    {
+        Interlocked.CompareExchange(ref _abortedAtTimestamp, System.Diagnostics.Stopwatch.GetTimestamp(), 0);
+        _aborted.TrySetResult();
+    }
+
+    /// <summary>A long answer, paced only by the reader: the gateway's writes wait for a slow client, and so do these.</summary>
+    private async Task WriteLongAsync(HttpContext context)
+    {
+        try
+        {
+            await WriteEventAsync(context, "message_start", """{"type":"message_start","message":{"id":"msg_long","type":"message","role":"assistant","content":[],"model":"fake-long","stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":11,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":1}}}""");
+            await WriteEventAsync(context, "content_block_start", """{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}""");
+            for (var i = 0; i < LongDeltas; i++)
+            {
+                await context.Response.WriteAsync(
+                    $"event: content_block_delta\ndata: {{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{{\"type\":\"text_delta\",\"text\":\"{i % 100000000:D8}\"}}}}\n\n",
+                    context.RequestAborted);
+                if (i % 50 == 0)
+                {
+                    await context.Response.Body.FlushAsync(context.RequestAborted);
+                }
+            }
+
+            await WriteEventAsync(context, "content_block_stop", """{"type":"content_block_stop","index":0}""");
+            await WriteEventAsync(context, "message_delta", """{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"input_tokens":11,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":""" + LongOutputTokens.ToString(System.Globalization.CultureInfo.InvariantCulture) + "}}");
+            await WriteEventAsync(context, "message_stop", """{"type":"message_stop"}""");
+        }
+        catch (Exception exception) when (exception is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested)
+        {
+            NoteAborted();
         }
     }
 

@@ -77,6 +77,7 @@ public sealed class FakeOpenAiUpstream : IAsyncDisposable
 
     public static async Task<FakeOpenAiUpstream> StartAsync()
     {
+        KnownSecrets.Register(UpstreamKey);
         var port = FreePort.Next();
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");

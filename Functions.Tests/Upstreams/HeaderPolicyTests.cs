@@ -22,6 +22,24 @@ public sealed class HeaderPolicyTests
         Assert.Equal(expected, HeaderPolicy.ForwardsToAnthropic(name));
 
     [Fact]
+    public void ExtraAnthropicHeaders_DropsHeadersTheClientNamesInConnection()
+    {
+        // Arrange: RFC 9110 §7.6.1: a header listed in Connection is hop-by-hop, whatever its name.
+        var headers = new HeaderDictionary
+        {
+            ["Connection"] = "keep-alive, Anthropic-Hop",
+            ["anthropic-hop"] = "not for the upstream",
+            ["anthropic-workspace-id"] = "ws-1",
+        };
+
+        // Act
+        var extra = HeaderPolicy.ExtraAnthropicHeaders(headers);
+
+        // Assert
+        Assert.Equal([new("anthropic-workspace-id", "ws-1")], extra);
+    }
+
+    [Fact]
     public void JoinBetas_JoinsRepeatedHeaders_AndFilterKeepsAllowed()
     {
         // Arrange

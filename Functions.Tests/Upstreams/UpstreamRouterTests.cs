@@ -56,6 +56,31 @@ public sealed class UpstreamRouterTests
         Assert.Equal("claude-other", router.Route("claude-other")!.Value.UpstreamModel);
     }
 
+    [Fact]
+    public void Candidates_ListEveryServingUpstream_MostSpecificFirst_ThenByName()
+    {
+        // Arrange
+        var options = new GatewayOptions();
+        options.Upstreams["z-catch-all"] = Anthropic("*");
+        options.Upstreams["b-claude"] = Anthropic("claude-*");
+        options.Upstreams["a-claude"] = Anthropic("claude-*");
+        options.Upstreams["c-exact"] = Anthropic("gpt-4o,claude-opus-4-1");
+        var mapped = Anthropic("claude-*");
+        mapped.ModelMap["claude-opus-4-1"] = "opus-on-d";
+        options.Upstreams["d-mapped"] = mapped;
+        var router = Router(options);
+
+        // Act
+        var candidates = router.Candidates("claude-opus-4-1");
+
+        // Assert: the primary, then the fallbacks in a fixed order, each with its own model name.
+        Assert.Equal(["c-exact", "a-claude", "b-claude", "d-mapped", "z-catch-all"], candidates.Select(static c => c.Upstream.Name));
+        Assert.Equal("opus-on-d", candidates[3].UpstreamModel);
+        Assert.Equal("claude-opus-4-1", candidates[0].UpstreamModel);
+        Assert.Equal(["z-catch-all"], router.Candidates("llama3").Select(static c => c.Upstream.Name));
+        Assert.Equal("c-exact", router.Route("claude-opus-4-1")!.Value.Upstream.Name);
+    }
+
     private static UpstreamOptions Anthropic(string models) =>
         new() { Kind = "anthropic", BaseUrl = new Uri("http://127.0.0.1:1/"), Models = models };
 

@@ -90,7 +90,9 @@ public sealed partial class ChatCompletionStreamResult(
             {
                 Log.UpstreamFailedMidStream(logger, call.RequestId, call.Upstream, exception);
                 state = UsageStates.Truncated;
-                var error = exception is OperationCanceledException
+                var error = exception is UpstreamProtocolException
+                    ? ApiError.From(ApiErrorKind.Internal, exception.Message)
+                    : exception is OperationCanceledException
                     ? new ApiError(504, ErrorTypes.Timeout, "The upstream stopped sending before the message was complete.")
                     : ApiError.From(ApiErrorKind.Overloaded, "The upstream connection was lost before the message was complete.");
                 errorType = error.Type;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.Unicode;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -22,6 +23,7 @@ namespace Qhaigc.Functions.Api;
 public sealed partial class ChatCompletionsHandler(
     ApiKeyAuthenticator authenticator,
     UpstreamRouter router,
+    ResilientUpstreamCaller upstreams,
     IUsageSink usage,
     GovernanceService governance,
     TimeProvider time,
@@ -58,7 +60,7 @@ public sealed partial class ChatCompletionsHandler(
         {
             body = await RequestBody.ReadAsync(request, _options.MaxRequestBodyBytes, aborted);
         }
-        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        catch (OperationCanceledException exception) when (RequestBody.ClientLeft(exception, aborted))
         {
             CallRecorders.Create(usage, gateway, key.Id, Endpoint, request).Finish(499, UsageStates.Cancelled);
             return Results.Empty;
@@ -74,6 +76,13 @@ public sealed partial class ChatCompletionsHandler(
         if (body is null)
         {
             return Refuse(CallRecorders.Create(usage, gateway, key.Id, Endpoint, request), format, TooLarge());
+        }
+
+        // JSON strings must be valid UTF-8; JsonDocument would only notice when a string is read (as /v1/messages does).
+        if (!Utf8.IsValid(body))
+        {
+            return Refuse(CallRecorders.Create(usage, gateway, key.Id, Endpoint, request), format,
+                ApiError.InvalidRequest("There was an error parsing the body: the body is not valid UTF-8."));
         }
 
         JsonDocument document;
@@ -110,7 +119,8 @@ public sealed partial class ChatCompletionsHandler(
         }
 
         var model = root.ValueKind == JsonValueKind.Object ? JsonValues.GetString(root, "model") : null;
-        var route = string.IsNullOrEmpty(model) ? null : router.Route(model);
+        var routes = string.IsNullOrEmpty(model) ? [] : router.Candidates(model);
+        var route = routes is [var primary, ..] ? primary : (UpstreamRoute?)null;
         var translation = new ChatRequestOptions { ClampTemperature = route?.Upstream is not OpenAiUpstream };
         var claudeBody = ChatRequestToClaude.Translate(root, translation, out var invalid);
         if (claudeBody is null)
@@ -152,11 +162,11 @@ public sealed partial class ChatCompletionsHandler(
         var includeUsage = root.TryGetProperty("stream_options", out var streamOptions) &&
                            streamOptions.ValueKind == JsonValueKind.Object &&
                            streamOptions.TryGetProperty("include_usage", out var include) && include.ValueKind == JsonValueKind.True;
-        return await ForwardAsync(gateway, call, messages, target, claudeStyle, includeUsage, aborted);
+        return await ForwardAsync(gateway, call, messages, routes, claudeStyle, includeUsage, aborted);
     }
 
     private async Task<IResult> ForwardAsync(
-        GatewayContext gateway, CallRecorder call, MessagesRequest messages, UpstreamRoute route, bool claudeStyle, bool includeUsage,
+        GatewayContext gateway, CallRecorder call, MessagesRequest messages, IReadOnlyList<UpstreamRoute> routes, bool claudeStyle, bool includeUsage,
         CancellationToken aborted)
     {
         var format = claudeStyle ? ErrorFormat.Claude : ErrorFormat.OpenAi;
@@ -166,7 +176,7 @@ public sealed partial class ChatCompletionsHandler(
         var waitStart = Stopwatch.GetTimestamp();
         try
         {
-            upstream = await route.Upstream.SendMessagesAsync(messages, route.UpstreamModel, aborted);
+            upstream = await upstreams.SendAsync(routes, messages, call, aborted);
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {

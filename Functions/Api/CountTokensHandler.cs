@@ -64,7 +64,7 @@ public sealed partial class CountTokensHandler(
         {
             body = await RequestBody.ReadAsync(request, _options.MaxRequestBodyBytes, aborted);
         }
-        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        catch (OperationCanceledException exception) when (RequestBody.ClientLeft(exception, aborted))
         {
             call.Finish(499, UsageStates.Cancelled);
             return Results.Empty;

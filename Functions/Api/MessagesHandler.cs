@@ -21,6 +21,7 @@ namespace Qhaigc.Functions.Api;
 public sealed partial class MessagesHandler(
     ApiKeyAuthenticator authenticator,
     UpstreamRouter router,
+    ResilientUpstreamCaller upstreams,
     IUsageSink usage,
     GovernanceService governance,
     TimeProvider time,
@@ -71,7 +72,7 @@ public sealed partial class MessagesHandler(
         {
             body = await RequestBody.ReadAsync(request, _options.MaxRequestBodyBytes, aborted);
         }
-        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        catch (OperationCanceledException exception) when (RequestBody.ClientLeft(exception, aborted))
         {
             call.Finish(499, UsageStates.Cancelled);
             return Results.Empty;
@@ -108,7 +109,7 @@ public sealed partial class MessagesHandler(
                 $"This API key does not have permission to use the model '{Truncate(messages.Model, 256)}'."));
         }
 
-        if (router.Route(messages.Model) is not { } route)
+        if (router.Candidates(messages.Model) is not [var route, ..] routes)
         {
             return Refuse(call, ApiError.From(ApiErrorKind.NotFound, "model: " + Truncate(messages.Model, 256)));
         }
@@ -120,18 +121,18 @@ public sealed partial class MessagesHandler(
             return Refuse(call, limited);
         }
 
-        return await ForwardAsync(context, gateway, call, messages, route, aborted);
+        return await ForwardAsync(context, gateway, call, messages, routes, aborted);
     }
 
     private async Task<IResult> ForwardAsync(
-        HttpContext context, GatewayContext gateway, CallRecorder call, MessagesRequest messages, UpstreamRoute route, CancellationToken aborted)
+        HttpContext context, GatewayContext gateway, CallRecorder call, MessagesRequest messages, IReadOnlyList<UpstreamRoute> routes, CancellationToken aborted)
     {
-        var modelToRestore = route.UpstreamModel == messages.Model ? null : messages.Model;
+        var modelToRestore = routes.All(route => route.UpstreamModel == messages.Model) ? null : messages.Model;
         UpstreamResponse upstream;
         var waitStart = Stopwatch.GetTimestamp();
         try
         {
-            upstream = await route.Upstream.SendMessagesAsync(messages, route.UpstreamModel, aborted);
+            upstream = await upstreams.SendAsync(routes, messages, call, aborted);
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -7,6 +8,13 @@ namespace Qhaigc.Functions.Api;
 /// <summary>Reads a request body into memory with a hard limit, whether or not the client sent a length.</summary>
 public static class RequestBody
 {
+    /// <summary>Kestrel's message for a body that ended before its <c>Content-Length</c> (invariant globalization: English).</summary>
+    private const string UnexpectedEnd = "Unexpected end of request content";
+
+    /// <summary>True when a body read failed because the client went away.</summary>
+    public static bool ClientLeft(Exception exception, CancellationToken aborted) =>
+        aborted.IsCancellationRequested || exception is ClientLeftException;
+
     /// <summary>The body, or null when it is larger than <paramref name="limit"/>.</summary>
     public static async Task<byte[]?> ReadAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
     {
@@ -19,7 +27,21 @@ public static class RequestBody
         var reader = request.BodyReader;
         while (true)
         {
-            var result = await reader.ReadAsync(cancellationToken);
+            ReadResult result;
+            try
+            {
+                result = await reader.ReadAsync(cancellationToken);
+            }
+            catch (Exception exception) when (exception is IOException ||
+                                              (exception is BadHttpRequestException && (request.HttpContext.RequestAborted.IsCancellationRequested ||
+                                                  exception.Message.Contains(UnexpectedEnd, StringComparison.Ordinal))))
+            {
+                // The connection ended in the middle of the body (a reset, or its end before the promised length): the
+                // client left, so the call is cancelled, not malformed (issue 7). Kestrel may signal RequestAborted a
+                // moment after the read fails, so the end of the content is recognised by itself too.
+                throw new ClientLeftException(exception);
+            }
+
             var buffer = result.Buffer;
             if (buffer.Length > limit)
             {

@@ -95,7 +95,9 @@ public sealed partial class StreamResult(
                 Log.UpstreamFailedMidStream(logger, call.RequestId, call.Upstream, exception);
                 state = UsageStates.Truncated;
                 var timedOut = exception is OperationCanceledException;
-                var error = timedOut
+                var error = exception is UpstreamProtocolException
+                    ? ApiError.From(ApiErrorKind.Internal, exception.Message)
+                    : timedOut
                     ? new ApiError(504, ErrorTypes.Timeout, "The upstream stopped sending before the message was complete.")
                     : ApiError.From(ApiErrorKind.Overloaded, "The upstream connection was lost before the message was complete.");
                 errorType = error.Type;

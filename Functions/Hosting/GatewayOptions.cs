@@ -29,6 +29,8 @@ public sealed class GatewayOptions
 
     public PricesOptions Prices { get; set; } = new();
 
+    public ResilienceOptions Resilience { get; set; } = new();
+
     public Dictionary<string, UpstreamOptions> Upstreams { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 }
 
@@ -90,6 +92,37 @@ public sealed class UsageOptions
 
     /// <summary>Concurrent table writes.</summary>
     public int Writers { get; set; } = 4;
+}
+
+/// <summary>
+/// Retries, fallback and the circuit breaker (<c>Gateway:Resilience</c>), all before the first byte reaches the client.
+/// The client's SDK retries too, so the gateway's own added wait stays short and bounded.
+/// </summary>
+public sealed class ResilienceOptions
+{
+    /// <summary>Upstream attempts per client call at most, over all the upstreams that serve its model.</summary>
+    public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>Backoff before the second attempt on the same upstream; doubled per attempt, with jitter.</summary>
+    public TimeSpan FirstRetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Longest backoff between two attempts.</summary>
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// An upstream's <c>retry-after</c> up to this long is waited out before the same upstream is tried again; a
+    /// longer one sends the call to the next upstream, or back to the client with the upstream's <c>retry-after</c>.
+    /// </summary>
+    public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Total time one call may spend waiting between attempts.</summary>
+    public TimeSpan MaxTotalDelay { get; set; } = TimeSpan.FromSeconds(4);
+
+    /// <summary>Consecutive failures that open an upstream's circuit; 0 turns the breaker off.</summary>
+    public int BreakerFailureThreshold { get; set; } = 5;
+
+    /// <summary>How long an open circuit rests its upstream before one probe call is let through.</summary>
+    public TimeSpan BreakerDuration { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 public sealed class UpstreamOptions

@@ -66,6 +66,18 @@ public sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             failures.Add("Gateway:Usage MaxAttempts, QueueCapacity and Writers must be at least 1.");
         }
 
+        var resilience = options.Resilience;
+        if (resilience.MaxAttempts < 1 || resilience.BreakerFailureThreshold < 0)
+        {
+            failures.Add("Gateway:Resilience:MaxAttempts must be at least 1 and BreakerFailureThreshold at least 0.");
+        }
+
+        if (resilience.FirstRetryDelay < TimeSpan.Zero || resilience.MaxRetryDelay < TimeSpan.Zero || resilience.MaxRetryAfter < TimeSpan.Zero ||
+            resilience.MaxTotalDelay < TimeSpan.Zero || resilience.BreakerDuration <= TimeSpan.Zero)
+        {
+            failures.Add("Gateway:Resilience delays must not be negative, and BreakerDuration must be positive.");
+        }
+
         if (options.Storage.TableServiceUri is { IsAbsoluteUri: false })
         {
             failures.Add("Gateway:Storage:TableServiceUri must be an absolute URL.");

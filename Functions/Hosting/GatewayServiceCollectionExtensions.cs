@@ -66,6 +66,8 @@ public static class GatewayServiceCollectionExtensions
 
         services.AddHttpClient();
         services.AddSingleton<UpstreamRouter>();
+        services.AddSingleton<UpstreamCircuitBreakers>();
+        services.AddSingleton<ResilientUpstreamCaller>();
         services.AddSingleton<ModelCatalog>();
 
         // Handlers shared by both hosting modes.

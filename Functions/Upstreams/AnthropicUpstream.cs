@@ -99,6 +99,14 @@ public sealed partial class AnthropicUpstream : IUpstream, ITokenCountingUpstrea
                 var bytes = await response.Content.ReadAsByteArrayAsync(timeout.Token);
                 response.Dispose();
                 timeout.Dispose();
+                if (!JsonShape.IsObject(bytes))
+                {
+                    // A 200 whose body is not a message (an HTML page from a proxy, a cut body) must not reach the client as one.
+                    Log.NotJson(_logger, Name, upstreamRequestId);
+                    return UpstreamResponse.Failed(
+                        ApiError.From(ApiErrorKind.Internal, "The upstream answered with a body that is not JSON."), upstreamRequestId);
+                }
+
                 return UpstreamResponse.Message(bytes, upstreamRequestId);
             }
 
@@ -114,7 +122,7 @@ public sealed partial class AnthropicUpstream : IUpstream, ITokenCountingUpstrea
             var stream = await response.Content.ReadAsStreamAsync(timeout.Token);
             var events = SseParser.Create(stream, static (_, data) => data.ToArray()).EnumerateAsync(timeout.Token).GetAsyncEnumerator(timeout.Token);
             var owner = new CallOwner(response, timeout);
-            return UpstreamResponse.Stream(new IdleTimeoutEnumerator(events, timeout, _options.IdleTimeout), upstreamRequestId, owner);
+            return UpstreamResponse.Stream(new CheckedClaudeEvents(new IdleTimeoutEnumerator(events, timeout, _options.IdleTimeout)), upstreamRequestId, owner);
         }
         catch (Exception exception) when (exception is HttpRequestException or IOException ||
                                           (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
@@ -309,5 +317,8 @@ public sealed partial class AnthropicUpstream : IUpstream, ITokenCountingUpstrea
 
         [LoggerMessage(EventId = 2003, Level = LogLevel.Error, Message = "Upstream {Upstream} answered a stream request with {MediaType}")]
         public static partial void NotAStream(ILogger logger, string upstream, string? mediaType);
+
+        [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "Upstream {Upstream} answered 200 with a body that is not JSON, upstream request {UpstreamRequestId}")]
+        public static partial void NotJson(ILogger logger, string upstream, string? upstreamRequestId);
     }
 }

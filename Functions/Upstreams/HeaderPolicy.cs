@@ -28,19 +28,39 @@ public static class HeaderPolicy
         !name.Equals(HeaderNames.AnthropicBeta, StringComparison.OrdinalIgnoreCase) &&
         !Blocked.Contains(name);
 
-    /// <summary>The client's <c>anthropic-*</c> headers other than version and beta.</summary>
+    /// <summary>
+    /// The client's <c>anthropic-*</c> headers other than version and beta. A header the client names in its
+    /// <c>Connection</c> header is hop-by-hop (RFC 9110 §7.6.1) and stays here, whatever its name.
+    /// </summary>
     public static IReadOnlyList<KeyValuePair<string, string>> ExtraAnthropicHeaders(IHeaderDictionary headers)
     {
         List<KeyValuePair<string, string>>? extra = null;
+        var connection = headers.Connection;
         foreach (var header in headers)
         {
-            if (ForwardsToAnthropic(header.Key))
+            if (ForwardsToAnthropic(header.Key) && !NamedIn(connection, header.Key))
             {
                 (extra ??= []).Add(new(header.Key.ToLowerInvariant(), header.Value.ToString()));
             }
         }
 
         return extra ?? (IReadOnlyList<KeyValuePair<string, string>>)[];
+    }
+
+    private static bool NamedIn(Microsoft.Extensions.Primitives.StringValues connection, string name)
+    {
+        foreach (var value in connection)
+        {
+            foreach (var token in (value ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (token.Equals(name, StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Joins repeated <c>anthropic-beta</c> headers with commas (spec §1.9); null when none.</summary>

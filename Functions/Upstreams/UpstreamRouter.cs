@@ -8,9 +8,9 @@ namespace Qhaigc.Functions.Upstreams;
 public readonly record struct UpstreamRoute(IUpstream Upstream, string UpstreamModel);
 
 /// <summary>
-/// Maps a client model name to an upstream by each upstream's <c>Models</c> glob patterns. When several match, the most
-/// specific pattern wins (an exact name over a wildcard, then more literal characters), then the upstream name in
-/// ordinal order, so routing never depends on configuration order. With no upstream configured, the built-in
+/// Maps a client model name to upstreams by each upstream's <c>Models</c> glob patterns. When several match, the most
+/// specific pattern comes first (an exact name over a wildcard, then more literal characters), then the upstream name in
+/// ordinal order, so routing never depends on configuration order; the rest serve as fallbacks. With no upstream configured, the built-in
 /// <c>local</c> upstream serves every model.
 /// </summary>
 public sealed class UpstreamRouter
@@ -38,36 +38,44 @@ public sealed class UpstreamRouter
 
     public IReadOnlyList<IUpstream> Upstreams => _entries.Select(static e => e.Upstream).ToArray();
 
-    /// <summary>The upstream for a model, or null when none serves it.</summary>
-    public UpstreamRoute? Route(string model)
+    /// <summary>The upstream for a model (the first of <see cref="Candidates"/>), or null when none serves it.</summary>
+    public UpstreamRoute? Route(string model) => Candidates(model) is [var first, ..] ? first : null;
+
+    /// <summary>
+    /// Every upstream that serves a model, in the order they are tried: the most specific pattern first, then the
+    /// upstream name. The first is the primary; the others are its fallbacks (issue 7). Empty when none serves it.
+    /// </summary>
+    public IReadOnlyList<UpstreamRoute> Candidates(string model)
     {
-        Entry? best = null;
-        var bestScore = -1;
+        List<(Entry Entry, int Score)>? matches = null;
         foreach (var entry in _entries)
         {
+            var best = -1;
             foreach (var pattern in entry.Patterns)
             {
-                if (!ModelPattern.IsMatch(pattern, model))
+                if (ModelPattern.IsMatch(pattern, model))
                 {
-                    continue;
+                    best = Math.Max(best, Specificity(pattern));
                 }
+            }
 
-                var score = Specificity(pattern);
-                if (score > bestScore)
-                {
-                    best = entry;
-                    bestScore = score;
-                }
+            if (best >= 0)
+            {
+                (matches ??= []).Add((entry, best));
             }
         }
 
-        if (best is null)
+        if (matches is null)
         {
-            return null;
+            return [];
         }
 
-        var upstreamModel = best.ModelMap.TryGetValue(model, out var mapped) && !string.IsNullOrWhiteSpace(mapped) ? mapped : model;
-        return new UpstreamRoute(best.Upstream, upstreamModel);
+        // A stable sort: entries are already in name order, so equal scores keep it.
+        return matches
+            .OrderByDescending(static m => m.Score)
+            .Select(m => new UpstreamRoute(m.Entry.Upstream,
+                m.Entry.ModelMap.TryGetValue(model, out var mapped) && !string.IsNullOrWhiteSpace(mapped) ? mapped : model))
+            .ToArray();
     }
 
     private static int Specificity(string pattern)

@@ -26,6 +26,9 @@ public sealed class CallRecorder(IUsageSink sink, string requestId, string keyId
 
     public string? ClientSessionId { get; set; }
 
+    /// <summary>Upstream attempts made for the call (retries and fallbacks included); 0 when none was.</summary>
+    public int UpstreamAttempts { get; set; }
+
     public double? TimeToFirstByteMs { get; private set; }
 
     public bool IsFinished => Volatile.Read(ref _finished) != 0;
@@ -66,6 +69,7 @@ public sealed class CallRecorder(IUsageSink sink, string requestId, string keyId
             TimeToFirstByteMs = TimeToFirstByteMs,
             ClientRetryCount = ClientRetryCount,
             ClientSessionId = ClientSessionId,
+            UpstreamAttempts = UpstreamAttempts == 0 ? null : UpstreamAttempts,
         });
     }
 }

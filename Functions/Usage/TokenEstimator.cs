@@ -31,30 +31,75 @@ public sealed class TokenEstimator
 
     public static TokenEstimator Shared { get; } = new();
 
-    public int Count(string? text) => string.IsNullOrEmpty(text) ? 0 : _tokenizer.Value.CountTokens(text);
+    public int Count(string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return 0;
+        }
+
+        if (text.Length <= SliceLength)
+        {
+            return _tokenizer.Value.CountTokens(text);
+        }
+
+        // Byte-pair encoding of one long run without a break (a megabyte of one letter, say) takes time quadratic in
+        // its length. Short slices, cut at a space where there is one, keep the cost linear; past ExactLength
+        // characters the rest is extrapolated, so one huge string cannot hold a thread for seconds (issue 7).
+        long total = 0;
+        var start = 0;
+        while (start < text.Length && start < ExactLength)
+        {
+            var length = Math.Min(SliceLength, text.Length - start);
+            if (start + length < text.Length)
+            {
+                var space = text.AsSpan(start + length - SliceLength / 8, SliceLength / 8).LastIndexOfAny(' ', '\n');
+                if (space > 0)
+                {
+                    // Cut before the space: the tokenizer joins a space to the word after it.
+                    length = length - SliceLength / 8 + space;
+                }
+                else if (char.IsHighSurrogate(text[start + length - 1]))
+                {
+                    length--;
+                }
+            }
+
+            total += _tokenizer.Value.CountTokens(text.AsSpan(start, length));
+            start += length;
+        }
+
+        return (int)Math.Min(int.MaxValue, start >= text.Length ? total : total * text.Length / start);
+    }
+
+    /// <summary>Longest text handed to the tokenizer at once.</summary>
+    private const int SliceLength = 256;
+
+    /// <summary>Characters of one string counted exactly; the rest of a longer one is extrapolated.</summary>
+    private const int ExactLength = 64 * 1024;
 
     /// <summary>The input tokens of a Claude Messages (or count_tokens) request: system, messages and tools.</summary>
     public long EstimateRequest(JsonElement root)
     {
         long total = 0;
-        if (root.TryGetProperty("system", out var system))
+        if (Property(root, "system", out var system))
         {
             total += CountContent(system);
         }
 
-        if (root.TryGetProperty("messages", out var messages) && messages.ValueKind == JsonValueKind.Array)
+        if (Property(root, "messages", out var messages) && messages.ValueKind == JsonValueKind.Array)
         {
             foreach (var message in messages.EnumerateArray())
             {
                 total += TokensPerMessage;
-                if (message.TryGetProperty("content", out var content))
+                if (Property(message, "content", out var content))
                 {
                     total += CountContent(content);
                 }
             }
         }
 
-        if (root.TryGetProperty("tools", out var tools) && tools.ValueKind == JsonValueKind.Array && tools.GetArrayLength() > 0)
+        if (Property(root, "tools", out var tools) && tools.ValueKind == JsonValueKind.Array && tools.GetArrayLength() > 0)
         {
             total += ToolUseSystemTokens;
             foreach (var tool in tools.EnumerateArray())
@@ -87,24 +132,27 @@ public sealed class TokenEstimator
 
     private long CountBlock(JsonElement block)
     {
-        if (block.ValueKind != JsonValueKind.Object || !block.TryGetProperty("type", out var typeElement))
+        if (block.ValueKind != JsonValueKind.Object || !block.TryGetProperty("type", out _))
         {
             return 0;
         }
 
-        switch (typeElement.GetString())
+        switch (String(block, "type"))
         {
             case "text":
-                return Count(block.TryGetProperty("text", out var text) ? text.GetString() : null);
+                return Count(String(block, "text"));
             case "tool_use":
-                return Count(block.TryGetProperty("name", out var name) ? name.GetString() : null) +
-                       (block.TryGetProperty("input", out var input) ? Count(input.GetRawText()) : 0);
+                return Count(String(block, "name")) + (block.TryGetProperty("input", out var input) ? Count(input.GetRawText()) : 0);
             case "tool_result":
                 return block.TryGetProperty("content", out var result) ? CountContent(result) : 0;
             case "image":
-                return block.TryGetProperty("source", out var imageSource) ? ImageTokens(imageSource) : DefaultImageTokens;
+                return Property(block, "source", out var imageSource) && imageSource.ValueKind == JsonValueKind.Object
+                    ? ImageTokens(imageSource)
+                    : DefaultImageTokens;
             case "document":
-                return block.TryGetProperty("source", out var documentSource) ? DocumentTokens(documentSource) : TokensPerPdfPage;
+                return Property(block, "source", out var documentSource) && documentSource.ValueKind == JsonValueKind.Object
+                    ? DocumentTokens(documentSource)
+                    : TokensPerPdfPage;
             case "thinking" or "redacted_thinking":
                 // Earlier turns' thinking is not part of Claude's context window.
                 return 0;
@@ -115,10 +163,10 @@ public sealed class TokenEstimator
 
     private long DocumentTokens(JsonElement source)
     {
-        var type = source.TryGetProperty("type", out var t) ? t.GetString() : null;
+        var type = String(source, "type");
         if (type == "text")
         {
-            return Count(source.TryGetProperty("data", out var data) ? data.GetString() : null);
+            return Count(String(source, "data"));
         }
 
         if (type == "content")
@@ -126,7 +174,7 @@ public sealed class TokenEstimator
             return source.TryGetProperty("content", out var content) ? CountContent(content) : 0;
         }
 
-        if (type == "base64" && source.TryGetProperty("data", out var base64) && base64.GetString() is { } encoded)
+        if (type == "base64" && String(source, "data") is { } encoded)
         {
             return (long)TokensPerPdfPage * Math.Max(1, CountPdfPages(encoded));
         }
@@ -168,10 +216,21 @@ public sealed class TokenEstimator
         return pages;
     }
 
+    /// <summary>A property of an object; false for a missing property or a value that is not an object.</summary>
+    private static bool Property(JsonElement element, string name, out JsonElement value)
+    {
+        value = default;
+        return element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out value);
+    }
+
+    /// <summary>A string property, or null when it is missing or of another type (client input is not trusted here).</summary>
+    private static string? String(JsonElement element, string name) =>
+        Property(element, name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
     /// <summary>Claude's image cost, width × height / 750, after its resize to at most 1568 px on the long edge.</summary>
     private static long ImageTokens(JsonElement source)
     {
-        if (!source.TryGetProperty("data", out var data) || data.GetString() is not { } base64 ||
+        if (String(source, "data") is not { } base64 ||
             !TryReadImageSize(base64, out var width, out var height))
         {
             return DefaultImageTokens;

@@ -74,6 +74,7 @@ public sealed class UsageEntity : ITableEntity
     public string? Currency { get; set; }
 
     public string? PriceVersion { get; set; }
+    public int? UpstreamAttempts { get; set; }
 
     public static string RowKeyFor(DateTimeOffset startedAt, string requestId) =>
         RowKeyPrefix(startedAt) + "_" + requestId;
@@ -112,6 +113,7 @@ public sealed class UsageEntity : ITableEntity
         CostMicros = record.Cost is { } cost ? Governance.Money.ToMicros(cost) : null,
         Currency = record.Currency,
         PriceVersion = Clip(record.PriceVersion),
+        UpstreamAttempts = record.UpstreamAttempts,
     };
 
     public UsageRecord ToRecord() => new()
@@ -143,6 +145,7 @@ public sealed class UsageEntity : ITableEntity
         Cost = CostMicros is { } micros ? Governance.Money.FromMicros(micros) : null,
         Currency = Currency,
         PriceVersion = PriceVersion,
+        UpstreamAttempts = UpstreamAttempts,
     };
 
     private static string? Clip(string? value) => value is { Length: > MaxStringLength } ? value[..MaxStringLength] : value;

@@ -77,4 +77,10 @@ public sealed record UsageRecord
 
     /// <summary>The version of the price table the cost was computed with (<c>Gateway:Prices:Version</c>, or a hash of the prices).</summary>
     public string? PriceVersion { get; init; }
+
+    /// <summary>
+    /// Upstream attempts the gateway made for the call (retries and fallbacks before the first byte, issue 7); the
+    /// record's <see cref="Upstream"/> is the last one. Null when the call never reached an upstream.
+    /// </summary>
+    public int? UpstreamAttempts { get; init; }
 }

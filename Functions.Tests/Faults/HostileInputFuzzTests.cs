@@ -1,0 +1,203 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Qhaigc.Functions.Tests.Fuzz;
+using Qhaigc.Functions.Tests.Infrastructure;
+using Qhaigc.Functions.Usage;
+using Xunit.Abstractions;
+
+namespace Qhaigc.Functions.Tests.Faults;
+
+/// <summary>
+/// Hostile input (issue 7): thousands of generated requests (<see cref="RequestCorpus"/>) against a running gateway,
+/// in parallel, as raw bytes on real sockets. Every one gets a 2xx or a 4xx, never a 5xx; the gateway neither crashes
+/// nor logs an unhandled exception, still answers afterwards, and its GC heap stays bounded.
+/// Rerun with another corpus: <c>QHAIGC_FUZZ_SEED=42 QHAIGC_FUZZ_COUNT=20000 dotnet test --filter HostileInputFuzzTests</c>.
+/// </summary>
+public sealed class HostileInputFuzzTests(ITestOutputHelper output)
+{
+    private const int DefaultSeed = 20261125;
+    /// <summary>Requests per pass; the corpus is sent twice.</summary>
+    private const int DefaultCount = 1500;
+
+    /// <summary>
+    /// Live GC heap allowed after a pass. Most of what is live then is pooled buffers (ArrayPool for JSON documents of
+    /// megabyte bodies, Kestrel's block pool) that the next pass reuses: repeated passes stay in the same range
+    /// instead of growing. A Flex Consumption instance has 2 GB.
+    /// </summary>
+    private const long HeapLimit = 1024L * 1024 * 1024;
+
+    /// <summary>Longest wait for an answer (a 2 MB prompt through the local upstream takes a moment on a busy machine).</summary>
+    private static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// For a request whose framing promises more than it sends, waiting this long means the gateway waits for the rest,
+    /// as HTTP says it must; the client then gives up.
+    /// </summary>
+    private static readonly TimeSpan IncompleteRequestTimeout = TimeSpan.FromSeconds(2);
+
+    [Fact]
+    public async Task FuzzCorpus_GetsOnly2xxOr4xx_AndTheGatewayStaysUpAndBounded()
+    {
+        // Arrange: the local upstream (valid calls answer 200), a key, and the admin key.
+        KnownSecrets.Register(RequestCorpus.PromptCanary);
+        var seed = Setting("QHAIGC_FUZZ_SEED", DefaultSeed);
+        var count = Setting("QHAIGC_FUZZ_COUNT", DefaultCount);
+        await using var scenario = await GatewayScenario.StartAsync(GatewayHosts.Standalone, withAnthropicUpstream: false);
+        var target = new FuzzTarget($"127.0.0.1:{scenario.Host.BaseAddress.Port}", scenario.Secret, GatewayTestEnvironment.AdminKey);
+        var results = new ConcurrentBag<(int Index, string Family, string Preview, int Status)>();
+        var clock = Stopwatch.StartNew();
+
+        // Act: the corpus twice; after each pass the live heap must be within the limit, so memory does not grow with
+        // the number of requests.
+        await RunAsync(RequestCorpus.Generate(seed, count, target), scenario.Host.BaseAddress.Port, results);
+        var heapWarm = Heap();
+        await RunAsync(RequestCorpus.Generate(seed, count, target), scenario.Host.BaseAddress.Port, results);
+        var heapAfter = Heap();
+        clock.Stop();
+        await ((StandaloneGatewayHost)scenario.Host).Services.GetRequiredService<UsageWriter>().WaitForIdleAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+
+        // Assert: no 5xx, and every request answered (except one that left its body unfinished, which HTTP waits for).
+        var failures = results
+            .Where(static r => r.Status >= 500 || (r.Status == NoAnswer && r.Family != "bad-framing") || r.Status == ConnectionClosed)
+            .OrderBy(static r => r.Index)
+            .Select(r => $"#{r.Index} {r.Family} -> {Describe(r.Status)}: {r.Preview}")
+            .ToList();
+        var summary = string.Join(", ", results.GroupBy(static r => r.Status).OrderBy(static g => g.Key).Select(static g => $"{Describe(g.Key)}: {g.Count()}"));
+        var errors = scenario.Host.CapturedLogs.Split('\n').Where(static l => l.StartsWith("Error ", StringComparison.Ordinal) || l.StartsWith("Critical ", StringComparison.Ordinal));
+        Assert.True(failures.Count == 0,
+            $"seed {seed}: {failures.Count} of {count} failed ({summary}):\n{string.Join('\n', failures.Take(20))}\ngateway errors:\n{string.Join('\n', errors.Distinct().Take(5))}");
+        Assert.Equal(2 * count, results.Count);
+        Assert.Contains(results, static r => r.Status is >= 200 and < 300);
+
+        // ... the gateway logged no unhandled exception and still answers,
+        var logs = scenario.Host.CapturedLogs;
+        Assert.DoesNotContain("unhandled exception", logs, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("Critical ", logs, StringComparison.Ordinal);
+        using var http = scenario.Http();
+        using var after = await http.SendAsync(RawClient.Messages(scenario.Secret, RawClient.Body("claude-sonnet-4-5")));
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+
+        // ... and memory stayed bounded.
+        output.WriteLine($"seed {seed}: {2 * count} requests in {clock.Elapsed}; {summary}; GC heap {heapWarm / 1_048_576} MB after pass 1, {heapAfter / 1_048_576} MB after pass 2");
+        Assert.True(heapWarm < HeapLimit && heapAfter < HeapLimit,
+            $"GC heap {heapWarm / 1_048_576} MB after the first pass, {heapAfter / 1_048_576} MB after the second ({2 * count} requests in {clock.Elapsed}; {summary})");
+    }
+
+    [Fact]
+    public void RequestCorpus_IsDeterministic_ForASeed()
+    {
+        // Arrange
+        var target = new FuzzTarget("127.0.0.1:1", "sk-qh-key", "admin");
+
+        // Act
+        var first = RequestCorpus.Generate(7, 60, target).Select(static c => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(c.Request))).ToList();
+        var again = RequestCorpus.Generate(7, 60, target).Select(static c => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(c.Request))).ToList();
+        var other = RequestCorpus.Generate(8, 60, target).Select(static c => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(c.Request))).ToList();
+
+        // Assert
+        Assert.Equal(first, again);
+        Assert.NotEqual(first, other);
+    }
+
+    private static Task RunAsync(IEnumerable<FuzzCase> corpus, int port, ConcurrentBag<(int Index, string Family, string Preview, int Status)> results) =>
+        Parallel.ForEachAsync(corpus, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (fuzzCase, _) =>
+        {
+            var status = await SendAsync(port, fuzzCase.Request, fuzzCase.Family == "bad-framing" ? IncompleteRequestTimeout : AnswerTimeout);
+            results.Add((fuzzCase.Index, fuzzCase.Family, fuzzCase.Preview(), status));
+        });
+
+    private const int NoAnswer = -1;
+    private const int ConnectionClosed = -2;
+
+    /// <summary>Sends raw bytes on a fresh connection; the answer's status, or why there was none.</summary>
+    private static async Task<int> SendAsync(int port, byte[] request, TimeSpan answerTimeout)
+    {
+        using var client = new TcpClient { NoDelay = true };
+        await client.ConnectAsync(IPAddress.Loopback, port);
+        var stream = client.GetStream();
+        using var timeout = new CancellationTokenSource(answerTimeout);
+        try
+        {
+            await stream.WriteAsync(request, timeout.Token);
+        }
+        catch (IOException)
+        {
+            // The gateway answered and closed before taking the whole request (a 413 or 431, say): read that answer.
+        }
+        catch (OperationCanceledException)
+        {
+            // It stopped reading (the answer is already there), or waits for the rest of an incomplete request.
+        }
+
+        var received = new MemoryStream();
+        var buffer = new byte[16 * 1024];
+        try
+        {
+            int read;
+            using var readTimeout = new CancellationTokenSource(answerTimeout);
+            while (!IsComplete(received) && (read = await stream.ReadAsync(buffer, readTimeout.Token)) > 0)
+            {
+                received.Write(buffer, 0, read);
+            }
+        }
+        catch (Exception exception) when (exception is IOException or OperationCanceledException)
+        {
+            if (received.Length == 0)
+            {
+                return exception is OperationCanceledException ? NoAnswer : ConnectionClosed;
+            }
+        }
+
+        var head = Encoding.Latin1.GetString(received.GetBuffer(), 0, (int)Math.Min(received.Length, 64));
+        return head.StartsWith("HTTP/1.1 ", StringComparison.Ordinal) && int.TryParse(head.AsSpan(9, 3), NumberStyles.None, CultureInfo.InvariantCulture, out var status)
+            ? status
+            : ConnectionClosed;
+    }
+
+    /// <summary>
+    /// True once an answer with a <c>Content-Length</c> is all here: the gateway may keep the connection open a while
+    /// after an early answer (a 413 before the body), draining the body the client announced.
+    /// </summary>
+    private static bool IsComplete(MemoryStream received)
+    {
+        var text = Encoding.Latin1.GetString(received.GetBuffer(), 0, (int)received.Length);
+        var end = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        if (end < 0)
+        {
+            return false;
+        }
+
+        foreach (var line in text[..end].Split("\r\n"))
+        {
+            if (line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase) &&
+                long.TryParse(line.AsSpan("Content-Length:".Length).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var length))
+            {
+                return received.Length >= end + 4 + length;
+            }
+        }
+
+        return false;
+    }
+
+    private static string Describe(int status) => status switch
+    {
+        NoAnswer => "no answer",
+        ConnectionClosed => "closed without an answer",
+        _ => status.ToString(CultureInfo.InvariantCulture),
+    };
+
+    private static long Heap()
+    {
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        return GC.GetTotalMemory(forceFullCollection: true);
+    }
+
+    private static int Setting(string name, int fallback) =>
+        int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : fallback;
+}

@@ -1,0 +1,20 @@
+namespace Qhaigc.Functions.Api;
+
+/// <summary>The client went away while its request body was being read: the call is cancelled (issue 7).</summary>
+public sealed class ClientLeftException : OperationCanceledException
+{
+    public ClientLeftException()
+        : base("The client left before it sent the whole body.")
+    {
+    }
+
+    public ClientLeftException(Exception innerException)
+        : base("The client left before it sent the whole body.", innerException)
+    {
+    }
+
+    public ClientLeftException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
