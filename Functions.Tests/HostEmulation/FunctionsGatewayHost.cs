@@ -163,6 +163,7 @@ public sealed class FunctionsGatewayHost : IGatewayHost
             // A graceful stop first, as the host does; the worker is killed below whatever happens.
             if (!_worker.HasExited && !_channel.Disconnected.IsCompleted)
             {
+                await _channel.WaitForPendingAsync(GracefulStopTimeout);
                 await TerminateWorkerAsync(GracefulStopTimeout);
             }
         }

@@ -36,6 +36,19 @@ internal sealed class WorkerChannel
         _log = log;
     }
 
+    /// <summary>
+    /// Waits until every request sent to the worker has its answer (or the time is up): the host lets invocations in
+    /// flight finish before it terminates a worker, and an invocation whose HTTP answer is out may still be reporting.
+    /// </summary>
+    public async Task WaitForPendingAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!_pending.IsEmpty && !_disconnected.Task.IsCompleted && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+    }
+
     /// <summary>The id passed to the worker (<c>--functions-worker-id</c>); its StartStream must carry it.</summary>
     public string WorkerId { get; }
 

@@ -67,6 +67,44 @@ public sealed class ApiKeyAuthenticatorTests
     }
 
     [Fact]
+    public async Task CheckAsync_SharesOneTableRead_BetweenConcurrentMisses()
+    {
+        // Arrange
+        var key = Key();
+        var read = new TaskCompletionSource<ApiKey?>();
+        _store.FindByHashAsync(key.Hash, Arg.Any<CancellationToken>()).Returns(read.Task);
+
+        // Act
+        var checks = Enumerable.Range(0, 5).Select(_ => _authenticator.CheckAsync(Secret, CancellationToken.None).AsTask()).ToList();
+        read.SetResult(key);
+        var outcomes = await Task.WhenAll(checks);
+
+        // Assert
+        Assert.All(outcomes, static c => Assert.Equal(KeyCheckOutcome.Valid, c.Outcome));
+        await _store.Received(1).FindByHashAsync(key.Hash, Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
+    public async Task CheckAsync_StopsWaiting_WhenItsRequestIsCancelled()
+    {
+        // Arrange
+        var key = Key();
+        var read = new TaskCompletionSource<ApiKey?>();
+        _store.FindByHashAsync(key.Hash, Arg.Any<CancellationToken>()).Returns(read.Task);
+        using var cancel = new CancellationTokenSource();
+
+        // Act
+        var cancelled = _authenticator.CheckAsync(Secret, cancel.Token).AsTask();
+        var other = _authenticator.CheckAsync(Secret, CancellationToken.None).AsTask();
+        await cancel.CancelAsync();
+        read.SetResult(key);
+
+        // Assert
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+        Assert.Equal(KeyCheckOutcome.Valid, (await other).Outcome);
+    }
+
+    [Fact]
     public async Task CheckAsync_RemembersUnknownKeysBriefly()
     {
         // Arrange

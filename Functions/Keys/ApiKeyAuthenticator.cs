@@ -23,12 +23,14 @@ public readonly record struct KeyCheck(KeyCheckOutcome Outcome, ApiKey? Key);
 /// Checks a secret against the key store through a short in-memory cache: a cached key costs no table read, an
 /// unknown key is remembered briefly too, and while storage is down a recently cached key keeps working. A key in use
 /// is re-read in the background during the last quarter of its cache time, so a busy key never waits on the table
-/// (DESIGN.md, "Speed") and a revocation still takes effect within the cache time.
+/// (DESIGN.md, "Speed") and a revocation still takes effect within the cache time; requests that miss the same key at
+/// once share one read.
 /// </summary>
 public sealed partial class ApiKeyAuthenticator(
     IApiKeyStore store, TimeProvider time, IOptions<GatewayOptions> options, ILogger<ApiKeyAuthenticator> logger)
 {
     private readonly ConcurrentDictionary<string, Entry> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task<ApiKey?>> _lookups = new(StringComparer.Ordinal);
     private readonly KeyCacheOptions _options = options.Value.Keys;
 
     public async ValueTask<KeyCheck> CheckAsync(string secret, CancellationToken cancellationToken)
@@ -54,7 +56,7 @@ public sealed partial class ApiKeyAuthenticator(
         ApiKey? key;
         try
         {
-            key = await store.FindByHashAsync(hash, cancellationToken);
+            key = await LookUpAsync(hash).WaitAsync(cancellationToken);
         }
         catch (StorageUnavailableException exception)
         {
@@ -77,6 +79,47 @@ public sealed partial class ApiKeyAuthenticator(
 
     private static KeyCheck Judge(ApiKey? key, DateTimeOffset now) =>
         key is not null && key.IsActiveAt(now) ? new(KeyCheckOutcome.Valid, key) : new(KeyCheckOutcome.Invalid, key);
+
+    /// <summary>
+    /// One table read for all the requests that miss the same key at once (a burst when a key's entry has run out, or
+    /// on a key's first use), instead of one read each. The read is not cancelled with any one request; each request
+    /// stops waiting when it is cancelled.
+    /// </summary>
+    private Task<ApiKey?> LookUpAsync(string hash)
+    {
+        while (true)
+        {
+            if (_lookups.TryGetValue(hash, out var pending))
+            {
+                return pending;
+            }
+
+            var lookup = new TaskCompletionSource<ApiKey?>(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (_lookups.TryAdd(hash, lookup.Task))
+            {
+                _ = ReadAsync(hash, lookup);
+                return lookup.Task;
+            }
+        }
+    }
+
+    private async Task ReadAsync(string hash, TaskCompletionSource<ApiKey?> lookup)
+    {
+        try
+        {
+            lookup.SetResult(await store.FindByHashAsync(hash, CancellationToken.None));
+        }
+        catch (Exception exception)
+        {
+            lookup.SetException(exception);
+            // Observed here too, in case every request waiting for it was cancelled first.
+            _ = lookup.Task.Exception;
+        }
+        finally
+        {
+            _lookups.TryRemove(new KeyValuePair<string, Task<ApiKey?>>(hash, lookup.Task));
+        }
+    }
 
     /// <summary>Re-reads a cached key off the request path; on failure the entry simply runs out as it would have.</summary>
     private async Task RefreshAsync(string hash, Entry entry)

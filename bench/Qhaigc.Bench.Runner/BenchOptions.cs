@@ -12,6 +12,9 @@ public sealed class BenchOptions
     /// <summary>Short runs, to check the harness itself; the numbers are not worth recording.</summary>
     public bool Quick { get; init; }
 
+    /// <summary>The options as given, for the record.</summary>
+    public IReadOnlyList<string> Arguments { get; init; } = [];
+
     /// <summary>Wait (up to <see cref="LoadWait"/>) for the one-minute load average to drop below this before starting.</summary>
     public double? MaxLoad { get; init; }
 
@@ -77,6 +80,7 @@ public sealed class BenchOptions
             MaxLoad = maxLoad,
             LoadWait = loadWait,
             GatewayEnvironment = gatewayEnvironment,
+            Arguments = args,
         };
     }
 

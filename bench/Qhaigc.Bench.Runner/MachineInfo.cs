@@ -24,7 +24,8 @@ public static class MachineInfo
         return
         [
             $"Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; commit {Run("git", "-C", options.RepositoryRoot, "rev-parse", "--short", "HEAD")}",
-            $"Command: `bench/run.sh`{(options.Quick ? " --quick (harness check; numbers not for the record)" : "")}",
+            $"Command: `bench/run.sh{(options.Arguments.Count > 0 ? " " + string.Join(' ', options.Arguments) : "")}`" +
+            (options.Quick ? " (a harness check; numbers not for the record)" : ""),
             $"Machine: {cpu}, {Environment.ProcessorCount} cores, {long.Parse(memory, CultureInfo.InvariantCulture) / (1024 * 1024)} GiB; " +
             $"{os ?? RuntimeInformation.OSDescription}, kernel {File.ReadAllText("/proc/sys/kernel/osrelease").Trim()}",
             $"Runtime: {RuntimeInformation.FrameworkDescription}; gateway in standalone mode (Kestrel), Release build, default settings",

@@ -4,6 +4,13 @@ using Qhaigc.Bench.Runner;
 
 // The gateway overhead benchmark (bench/README.md): start Azurite, the fake upstream and the gateway, run every
 // scenario direct and through the gateway, print the tables and write them to bench/results/.
+// `--render FILE.json` prints the tables of a recorded run again instead (after a change to the report).
+if (args is ["--render", var recorded])
+{
+    Console.WriteLine(RecordedRun.Render(recorded));
+    return 0;
+}
+
 var options = BenchOptions.Parse(args);
 foreach (var tool in new[] { "wrk", "curl", "node" })
 {
