@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Unicode;
 using Microsoft.AspNetCore.Http;
@@ -173,19 +172,15 @@ public sealed partial class ChatCompletionsHandler(
         // The answer names the model the client asked for (spec §7.6), whatever name the upstream used.
         var modelToRestore = claudeStyle ? messages.Model : null;
         UpstreamResponse upstream;
-        var waitStart = Stopwatch.GetTimestamp();
         try
         {
+            // The upstream's share of this is charged to the call's wait clock by the upstream client (issue 5).
             upstream = await upstreams.SendAsync(routes, messages, call, aborted);
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
             call.Finish(499, UsageStates.Cancelled);
             return Results.Empty;
-        }
-        finally
-        {
-            gateway.AddWait(waitStart);
         }
 
         call.UpstreamRequestId = upstream.UpstreamRequestId;

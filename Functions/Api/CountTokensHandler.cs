@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -107,7 +106,6 @@ public sealed partial class CountTokensHandler(
         if (route.Upstream is ITokenCountingUpstream counter)
         {
             UpstreamResponse counted;
-            var waitStart = Stopwatch.GetTimestamp();
             try
             {
                 counted = await counter.CountTokensAsync(messages, route.UpstreamModel, aborted);
@@ -116,10 +114,6 @@ public sealed partial class CountTokensHandler(
             {
                 call.Finish(499, UsageStates.Cancelled);
                 return Results.Empty;
-            }
-            finally
-            {
-                gateway.AddWait(waitStart);
             }
 
             call.UpstreamRequestId = counted.UpstreamRequestId;

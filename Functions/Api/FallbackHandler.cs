@@ -11,7 +11,7 @@ public sealed class FallbackHandler(TimeProvider time)
 {
     public IResult Handle(HttpContext context)
     {
-        GatewayContext.Begin(context, time);
+        GatewayContext.Of(context, time);
         var request = context.Request;
         var isRoot = !request.Path.HasValue || request.Path.Value == "/";
         if (isRoot && (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)))

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Qhaigc.Functions.Protocol;
+using Qhaigc.Functions.Upstreams;
 
 namespace Qhaigc.Functions.Api;
 
@@ -8,10 +9,16 @@ namespace Qhaigc.Functions.Api;
 /// Per-request state that every endpoint shares: the request id (sent as <c>request-id</c> and <c>x-request-id</c>
 /// on every answer, spec §2.3), when the call started, and how long it waited on others, for the overhead header.
 /// </summary>
+/// <remarks>
+/// The overhead header (<c>x-qhaigc-overhead-ms</c>, issue 5) is the time from the request's arrival to the moment the
+/// answer's headers go out, less what <see cref="Waits"/> counted: the upstream answering, a body or event still on
+/// its way, the client still sending, pauses between retries. Building and sending the upstream request, parsing the
+/// answer, keys, limits and usage are the gateway's. In the standalone mode the clock starts as the server hands the
+/// request to the pipeline; in the Functions mode, when the worker starts the function (the host's own forwarding is
+/// outside the worker's sight).
+/// </remarks>
 public sealed class GatewayContext
 {
-    private long _waitTicks;
-
     private GatewayContext(string requestId, long startTimestamp, DateTimeOffset startedAt)
     {
         RequestId = requestId;
@@ -25,7 +32,41 @@ public sealed class GatewayContext
 
     public DateTimeOffset StartedAt { get; }
 
+    /// <summary>The time this call spent waiting on its upstream and its client.</summary>
+    public WaitClock Waits { get; } = new();
+
+    public TimeSpan Elapsed => Stopwatch.GetElapsedTime(StartTimestamp);
+
+    /// <summary>Time spent in the gateway so far, excluding waits on the upstream and on the client.</summary>
+    public TimeSpan Overhead
+    {
+        get
+        {
+            var ticks = Stopwatch.GetTimestamp() - StartTimestamp - Waits.Ticks;
+            return TimeSpan.FromSeconds(Math.Max(0, ticks) / (double)Stopwatch.Frequency);
+        }
+    }
+
+    /// <summary>
+    /// The request's context, created on first use, and made the current <see cref="WaitClock"/> of the calling
+    /// handler's async flow (call it from the handler itself, an async method, so the flow is restored after it).
+    /// </summary>
     public static GatewayContext Begin(HttpContext httpContext, TimeProvider time)
+    {
+        var context = Of(httpContext, time);
+        WaitClock.Current = context.Waits;
+        return context;
+    }
+
+    /// <summary>The request's context, created on first use; for handlers that never wait on an upstream.</summary>
+    public static GatewayContext Of(HttpContext httpContext, TimeProvider time) =>
+        httpContext.Features.Get<GatewayContext>() ?? Arrive(httpContext, time);
+
+    /// <summary>
+    /// Creates the request's context as early as the host allows (the standalone mode's first middleware), so the
+    /// overhead header counts the pipeline too. Does not touch the async flow.
+    /// </summary>
+    public static GatewayContext Arrive(HttpContext httpContext, TimeProvider time)
     {
         var context = new GatewayContext(Ids.NewRequestId(), Stopwatch.GetTimestamp(), time.GetUtcNow());
         httpContext.Features.Set(context);
@@ -46,20 +87,8 @@ public sealed class GatewayContext
 
     public static string? RequestIdOf(HttpContext httpContext) => httpContext.Features.Get<GatewayContext>()?.RequestId;
 
-    public TimeSpan Elapsed => Stopwatch.GetElapsedTime(StartTimestamp);
-
     /// <summary>Adds time spent waiting on the upstream or the client, which is not the gateway's own overhead.</summary>
-    public void AddWait(long startTimestamp) => Interlocked.Add(ref _waitTicks, Stopwatch.GetTimestamp() - startTimestamp);
-
-    /// <summary>Time spent in the gateway so far, excluding waits on the upstream and on the client.</summary>
-    public TimeSpan Overhead
-    {
-        get
-        {
-            var ticks = Stopwatch.GetTimestamp() - StartTimestamp - Interlocked.Read(ref _waitTicks);
-            return TimeSpan.FromSeconds(Math.Max(0, ticks) / (double)Stopwatch.Frequency);
-        }
-    }
+    public void AddWait(long startTimestamp) => Waits.AddSince(startTimestamp);
 
     public void WriteOverheadHeader(HttpResponse response)
     {

@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Net.ServerSentEvents;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -8,7 +6,6 @@ using Qhaigc.Functions.Governance;
 using Qhaigc.Functions.Hosting;
 using Qhaigc.Functions.Keys;
 using Qhaigc.Functions.Protocol;
-using Qhaigc.Functions.Protocol.Sse;
 using Qhaigc.Functions.Upstreams;
 using Qhaigc.Functions.Usage;
 
@@ -121,27 +118,23 @@ public sealed partial class MessagesHandler(
             return Refuse(call, limited);
         }
 
-        return await ForwardAsync(context, gateway, call, messages, routes, aborted);
+        return await ForwardAsync(gateway, call, messages, routes, aborted);
     }
 
     private async Task<IResult> ForwardAsync(
-        HttpContext context, GatewayContext gateway, CallRecorder call, MessagesRequest messages, IReadOnlyList<UpstreamRoute> routes, CancellationToken aborted)
+        GatewayContext gateway, CallRecorder call, MessagesRequest messages, IReadOnlyList<UpstreamRoute> routes, CancellationToken aborted)
     {
         var modelToRestore = routes.All(route => route.UpstreamModel == messages.Model) ? null : messages.Model;
         UpstreamResponse upstream;
-        var waitStart = Stopwatch.GetTimestamp();
         try
         {
+            // The upstream's share of this is charged to the call's wait clock by the upstream client (issue 5).
             upstream = await upstreams.SendAsync(routes, messages, call, aborted);
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
             call.Finish(499, UsageStates.Cancelled);
             return Results.Empty;
-        }
-        finally
-        {
-            gateway.AddWait(waitStart);
         }
 
         call.UpstreamRequestId = upstream.UpstreamRequestId;
@@ -156,78 +149,24 @@ public sealed partial class MessagesHandler(
             return new MessageResult(body, modelToRestore, call) { UsageEstimated = upstream.UsageEstimated };
         }
 
-        return await StartStreamAsync(context, gateway, call, upstream, modelToRestore, aborted);
-    }
-
-    /// <summary>
-    /// Waits for the upstream's first event before anything is committed, so a failure before it is still a plain HTTP
-    /// error that SDKs retry (spec §4.10). An <c>error</c> as the very first event becomes such an HTTP error too.
-    /// </summary>
-    private async Task<IResult> StartStreamAsync(
-        HttpContext context, GatewayContext gateway, CallRecorder call, UpstreamResponse upstream, string? modelToRestore, CancellationToken aborted)
-    {
-        var events = upstream.Events!;
-        var waitStart = Stopwatch.GetTimestamp();
-        Task<bool>? pending = null;
-        bool hasFirst;
-        try
+        var start = await UpstreamStreamStart.WaitAsync(upstream, gateway, _options.Streaming, time, aborted);
+        switch (start.Outcome)
         {
-            var move = events.MoveNextAsync();
-            if (move.IsCompleted)
-            {
-                hasFirst = move.Result;
-            }
-            else
-            {
-                var task = move.AsTask();
-                var first = await Task.WhenAny(task, Task.Delay(_options.Streaming.FirstEventTimeout, time, aborted));
-                if (first == task)
+            case StreamStartOutcome.Cancelled:
+                await upstream.DisposeAsync();
+                call.Finish(499, UsageStates.Cancelled);
+                return Results.Empty;
+            case StreamStartOutcome.Failed:
+                if (start.Failure is not null)
                 {
-                    hasFirst = await task;
+                    Log.UpstreamFailedBeforeFirstEvent(logger, call.RequestId, call.Upstream, start.Failure);
                 }
-                else
-                {
-                    aborted.ThrowIfCancellationRequested();
-                    // Silent for too long: commit the 200 and keep the connection alive with pings (spec §4.10-4.11).
-                    pending = task;
-                    hasFirst = false;
-                }
-            }
-        }
-        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
-        {
-            await upstream.DisposeAsync();
-            call.Finish(499, UsageStates.Cancelled);
-            return Results.Empty;
-        }
-        catch (Exception exception) when (exception is IOException or HttpRequestException or OperationCanceledException)
-        {
-            Log.UpstreamFailedBeforeFirstEvent(logger, call.RequestId, call.Upstream, exception);
-            await upstream.DisposeAsync();
-            return Refuse(call, ApiError.From(ApiErrorKind.UpstreamUnavailable, "The upstream connection failed before the answer started."));
-        }
-        finally
-        {
-            gateway.AddWait(waitStart);
+
+                await upstream.DisposeAsync();
+                return Refuse(call, start.Error!);
         }
 
-        if (pending is null && !hasFirst)
-        {
-            await upstream.DisposeAsync();
-            return Refuse(call, ApiError.From(ApiErrorKind.UpstreamUnavailable, "The upstream closed the stream without an answer."));
-        }
-
-        if (pending is null && events.Current.EventType == EventNames.Error)
-        {
-            var meter = new UsageMeter();
-            meter.ObserveEvent(EventNames.Error, events.Current.Data);
-            await upstream.DisposeAsync();
-            var type = meter.ErrorType ?? ErrorTypes.Api;
-            return Refuse(call, new ApiError(ApiError.StatusForType(type), type, meter.ErrorMessage ?? "The upstream failed."));
-        }
-
-        SseItem<byte[]>? firstEvent = pending is null ? events.Current : null;
-        return new StreamResult(upstream, firstEvent, pending, modelToRestore, gateway, call, _options.Streaming, time, logger);
+        return new StreamResult(upstream, start.FirstEvent, start.Pending, modelToRestore, gateway, call, _options.Streaming, time, logger);
     }
 
     private async Task<(ApiKey? Key, IResult? Refusal)> AuthenticateAsync(HttpRequest request, CancellationToken cancellationToken)

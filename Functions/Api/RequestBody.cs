@@ -1,7 +1,9 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Qhaigc.Functions.Upstreams;
 
 namespace Qhaigc.Functions.Api;
 
@@ -30,7 +32,24 @@ public static class RequestBody
             ReadResult result;
             try
             {
-                result = await reader.ReadAsync(cancellationToken);
+                var read = reader.ReadAsync(cancellationToken);
+                if (read.IsCompleted)
+                {
+                    result = await read;
+                }
+                else
+                {
+                    // The body is still arriving: waiting on the client is not the gateway's overhead (issue 5).
+                    var waitStart = Stopwatch.GetTimestamp();
+                    try
+                    {
+                        result = await read;
+                    }
+                    finally
+                    {
+                        WaitClock.ChargeSince(waitStart);
+                    }
+                }
             }
             catch (Exception exception) when (exception is IOException ||
                                               (exception is BadHttpRequestException && (request.HttpContext.RequestAborted.IsCancellationRequested ||

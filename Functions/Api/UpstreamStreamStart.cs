@@ -18,17 +18,19 @@ public static class UpstreamStreamStart
         UpstreamResponse upstream, GatewayContext gateway, StreamingOptions streaming, TimeProvider time, CancellationToken aborted)
     {
         var events = upstream.Events!;
-        var waitStart = Stopwatch.GetTimestamp();
+        long waitStart = 0;
         try
         {
             var move = events.MoveNextAsync();
             bool hasFirst;
             if (move.IsCompleted)
             {
+                // Already in (usually with the headers): reading it was the gateway's own work.
                 hasFirst = move.Result;
             }
             else
             {
+                waitStart = Stopwatch.GetTimestamp();
                 var task = move.AsTask();
                 var first = await Task.WhenAny(task, Task.Delay(streaming.FirstEventTimeout, time, aborted));
                 if (first != task)
@@ -70,7 +72,10 @@ public static class UpstreamStreamStart
         }
         finally
         {
-            gateway.AddWait(waitStart);
+            if (waitStart != 0)
+            {
+                gateway.AddWait(waitStart);
+            }
         }
     }
 }

@@ -58,6 +58,8 @@ public static class GatewayServiceCollectionExtensions
                     client.Timeout = Timeout.InfiniteTimeSpan;
                 })
                 .ConfigurePrimaryHttpMessageHandler(() => CreateProxyHandler(connectTimeout))
+                // Separates the upstream's time from the gateway's, for the overhead header (issue 5).
+                .AddHttpMessageHandler(static () => new UpstreamWaitHandler())
                 .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
                 // The upstream adapters log what matters (errors, with the upstream request id); the factory's own
                 // per-request logging handlers cost a scope and two log checks on every call.
@@ -82,7 +84,8 @@ public static class GatewayServiceCollectionExtensions
 
     /// <summary>
     /// A handler for talking to upstreams the way a reverse proxy does (YARP's settings): no cookies, redirects or
-    /// automatic decompression, a connect timeout, pooled connections recycled for DNS changes.
+    /// automatic decompression, a connect timeout, pooled connections recycled for DNS changes. Its connect callback
+    /// is the default one that also tells the call's <see cref="WaitClock"/> it waited for a new connection.
     /// </summary>
     public static SocketsHttpHandler CreateProxyHandler(TimeSpan connectTimeout) => new()
     {
@@ -94,5 +97,6 @@ public static class GatewayServiceCollectionExtensions
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
         PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
         EnableMultipleHttp2Connections = true,
+        ConnectCallback = UpstreamWaitHandler.ConnectAsync,
     };
 }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration.Memory;
+using Microsoft.Extensions.DependencyInjection;
 using Qhaigc.Functions.Admin;
 using Qhaigc.Functions.Api;
 
@@ -49,6 +50,14 @@ public static class StandaloneHost
         builder.Services.AddGateway(builder.Configuration);
 
         var app = builder.Build();
+        // The overhead header's clock starts as Kestrel hands the request over, before routing (issue 5).
+        var time = app.Services.GetRequiredService<TimeProvider>();
+        app.Use((context, next) =>
+        {
+            GatewayContext.Arrive(context, time);
+            return next(context);
+        });
+        app.UseRouting();
         app.MapGateway();
         return app;
     }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.ServerSentEvents;
 using Microsoft.Extensions.Logging;
 using Qhaigc.Functions.Hosting;
@@ -17,8 +16,6 @@ public sealed partial class AnthropicUpstream : IUpstream, ITokenCountingUpstrea
 {
     /// <summary>Largest upstream error body read; the rest is not needed to relay the error.</summary>
     private const int MaxErrorBodyBytes = 64 * 1024;
-
-    private static readonly MediaTypeHeaderValue Json = new("application/json");
 
     private readonly HttpClient _http;
     private readonly UpstreamOptions _options;
@@ -53,7 +50,7 @@ public sealed partial class AnthropicUpstream : IUpstream, ITokenCountingUpstrea
 
         using var message = new HttpRequestMessage(HttpMethod.Post, _messagesUri)
         {
-            Content = new ByteArrayContent(body) { Headers = { ContentType = Json } },
+            Content = new UpstreamRequestContent(body),
             Version = HttpVersion.Version11,
             VersionPolicy = HttpVersionPolicy.RequestVersionOrHigher,
         };
@@ -96,7 +93,7 @@ public sealed partial class AnthropicUpstream : IUpstream, ITokenCountingUpstrea
 
             if (!request.Stream)
             {
-                var bytes = await response.Content.ReadAsByteArrayAsync(timeout.Token);
+                var bytes = await UpstreamWaitHandler.ReadBodyAsync(response, timeout.Token);
                 response.Dispose();
                 timeout.Dispose();
                 if (!JsonShape.IsObject(bytes))
@@ -150,7 +147,7 @@ public sealed partial class AnthropicUpstream : IUpstream, ITokenCountingUpstrea
             : JsonRewriter.WithTopLevelString(request.Root, "model", upstreamModel);
         using var message = new HttpRequestMessage(HttpMethod.Post, Combine(_options.BaseUrl!, "v1/messages/count_tokens"))
         {
-            Content = new ByteArrayContent(body) { Headers = { ContentType = Json } },
+            Content = new UpstreamRequestContent(body),
         };
         var headers = message.Headers;
         if (!string.IsNullOrEmpty(_options.ApiKey))
@@ -182,7 +179,7 @@ public sealed partial class AnthropicUpstream : IUpstream, ITokenCountingUpstrea
                 return UpstreamResponse.Failed(error, upstreamRequestId);
             }
 
-            return UpstreamResponse.Message(await response.Content.ReadAsByteArrayAsync(timeout.Token), upstreamRequestId);
+            return UpstreamResponse.Message(await UpstreamWaitHandler.ReadBodyAsync(response, timeout.Token), upstreamRequestId);
         }
         catch (Exception exception) when (exception is HttpRequestException or IOException ||
                                           (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
@@ -213,7 +210,7 @@ public sealed partial class AnthropicUpstream : IUpstream, ITokenCountingUpstrea
             timeout.CancelAfter(_options.IdleTimeout);
             using var response = await _http.SendAsync(message, timeout.Token);
             response.EnsureSuccessStatusCode();
-            var (items, hasMore, lastId) = ModelListReader.Read(await response.Content.ReadAsByteArrayAsync(timeout.Token));
+            var (items, hasMore, lastId) = ModelListReader.Read(await UpstreamWaitHandler.ReadBodyAsync(response, timeout.Token));
             models.AddRange(items);
             if (!hasMore || lastId is null || lastId == after)
             {

@@ -17,8 +17,6 @@ namespace Qhaigc.Functions.Upstreams;
 /// </summary>
 public sealed partial class OpenAiUpstream : IUpstream, IModelListingUpstream
 {
-    private static readonly MediaTypeHeaderValue Json = new("application/json");
-
     private readonly HttpClient _http;
     private readonly UpstreamOptions _options;
     private readonly ChatUpstreamOptions _chatOptions;
@@ -65,7 +63,7 @@ public sealed partial class OpenAiUpstream : IUpstream, IModelListingUpstream
 
         using var message = new HttpRequestMessage(HttpMethod.Post, _completionsUri)
         {
-            Content = new ByteArrayContent(translated.Body) { Headers = { ContentType = Json } },
+            Content = new UpstreamRequestContent(translated.Body),
             Version = HttpVersion.Version11,
             VersionPolicy = HttpVersionPolicy.RequestVersionOrHigher,
         };
@@ -94,7 +92,7 @@ public sealed partial class OpenAiUpstream : IUpstream, IModelListingUpstream
 
             if (!request.Stream)
             {
-                var bytes = await response.Content.ReadAsByteArrayAsync(timeout.Token);
+                var bytes = await UpstreamWaitHandler.ReadBodyAsync(response, timeout.Token);
                 response.Dispose();
                 timeout.Dispose();
                 var claude = ChatCompletionToClaude.Translate(bytes, context, out var estimated, out var answerError);
@@ -149,7 +147,7 @@ public sealed partial class OpenAiUpstream : IUpstream, IModelListingUpstream
         timeout.CancelAfter(_options.IdleTimeout);
         using var response = await _http.SendAsync(message, timeout.Token);
         response.EnsureSuccessStatusCode();
-        return ModelListReader.Read(await response.Content.ReadAsByteArrayAsync(timeout.Token)).Models;
+        return ModelListReader.Read(await UpstreamWaitHandler.ReadBodyAsync(response, timeout.Token)).Models;
     }
 
     /// <summary>Adds <c>Authorization: Bearer</c> with the upstream's own key; local servers often need none.</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Qhaigc.Functions.Hosting;
 using Qhaigc.Functions.Protocol;
 using Qhaigc.Functions.Usage;
@@ -131,7 +132,16 @@ internal sealed class ResilientCall(
             if (delay > TimeSpan.Zero)
             {
                 _waited += delay;
-                await Task.Delay(delay, caller.Time, aborted);
+                // Backing off from a failing upstream is waiting on it, not the gateway's overhead.
+                var waitStart = Stopwatch.GetTimestamp();
+                try
+                {
+                    await Task.Delay(delay, caller.Time, aborted);
+                }
+                finally
+                {
+                    WaitClock.ChargeSince(waitStart);
+                }
             }
 
             var route = routes[index];

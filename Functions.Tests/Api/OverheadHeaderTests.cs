@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Qhaigc.Functions.Api;
+using Qhaigc.Functions.Tests.Infrastructure;
+using Qhaigc.Functions.Upstreams;
+using Models = Qhaigc.Functions.Tests.TestDoubles.FakeAnthropicUpstream.Models;
+
+namespace Qhaigc.Functions.Tests.Api;
+
+/// <summary>
+/// <c>x-qhaigc-overhead-ms</c> (issue 5): the gateway's own time, without waiting on the upstream or on the client.
+/// The waits here are long (a second and more) and the bounds loose, so a busy machine cannot fail them; what they
+/// check is what the header counts, not how fast the gateway is.
+/// </summary>
+public sealed class OverheadHeaderTests
+{
+    private static readonly TimeSpan UpstreamDelay = TimeSpan.FromSeconds(1.5);
+
+    public static TheoryData<string, bool> ModesAndStreaming
+    {
+        get
+        {
+            var data = new TheoryData<string, bool>();
+            foreach (var mode in GatewayHosts.AvailableModes)
+            {
+                data.Add(mode, false);
+                data.Add(mode, true);
+            }
+
+            return data;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(ModesAndStreaming))]
+    public async Task OverheadHeader_LeavesOutTheUpstreamsTime_WhenItIsSlowToAnswer(string mode, bool stream)
+    {
+        // Arrange: the upstream waits 1.5 s before it sends anything.
+        await using var scenario = await GatewayScenario.StartAsync(mode);
+        scenario.Upstream!.SlowFirstByteDelay = UpstreamDelay;
+        using var http = scenario.Http();
+        await WarmUpAsync(http, scenario);
+
+        // Act
+        var started = Stopwatch.GetTimestamp();
+        using var response = await http.SendAsync(
+            RawClient.Messages(scenario.Secret, RawClient.Body(Models.SlowFirstByte, stream)), HttpCompletionOption.ResponseHeadersRead);
+        var elapsed = Stopwatch.GetElapsedTime(started);
+
+        // Assert: the answer took the upstream's time; the header does not count it.
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(elapsed >= UpstreamDelay, $"answered after {elapsed}");
+        var overhead = Overhead(response);
+        Assert.True(overhead < UpstreamDelay / 3, $"overhead {overhead} for a call of {elapsed}");
+    }
+
+    [Theory]
+    [MemberData(nameof(ModesAndStreaming))]
+    public async Task OverheadHeader_LeavesOutRetryPauses_WhenTheUpstreamFailsFirst(string mode, bool stream)
+    {
+        // Arrange: the first attempt gets a 529; the retry, after a pause of 1 to 2 s, succeeds.
+        await using var scenario = await GatewayScenario.StartAsync(mode, configure: settings =>
+        {
+            settings["Gateway:Resilience:FirstRetryDelay"] = "00:00:02";
+            settings["Gateway:Resilience:MaxRetryDelay"] = "00:00:02";
+        });
+        scenario.Upstream!.FailuresLeft = 1;
+        using var http = scenario.Http();
+        await WarmUpAsync(http, scenario);
+
+        // Act
+        var started = Stopwatch.GetTimestamp();
+        using var response = await http.SendAsync(
+            RawClient.Messages(scenario.Secret, RawClient.Body(Models.Flaky, stream)), HttpCompletionOption.ResponseHeadersRead);
+        var elapsed = Stopwatch.GetElapsedTime(started);
+
+        // Assert
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(elapsed >= TimeSpan.FromSeconds(1), $"answered after {elapsed}");
+        var overhead = Overhead(response);
+        Assert.True(overhead < TimeSpan.FromSeconds(1) / 3, $"overhead {overhead} for a call of {elapsed}");
+    }
+
+    [Fact]
+    public async Task OverheadHeader_LeavesOutTheClientsTime_WhenItsBodyArrivesSlowly()
+    {
+        // Arrange: the client sends half of its body, pauses 1.5 s, then sends the rest.
+        await using var scenario = await GatewayScenario.StartAsync(GatewayHosts.Standalone);
+        using var http = scenario.Http();
+        await WarmUpAsync(http, scenario);
+        using var request = RawClient.Messages(scenario.Secret, "");
+        request.Content = new PausingContent(Encoding.UTF8.GetBytes(RawClient.Body(Models.Text)), UpstreamDelay);
+        request.Content.Headers.ContentType = new("application/json");
+
+        // Act
+        var started = Stopwatch.GetTimestamp();
+        using var response = await http.SendAsync(request);
+        var elapsed = Stopwatch.GetElapsedTime(started);
+
+        // Assert
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(elapsed >= UpstreamDelay, $"answered after {elapsed}");
+        var overhead = Overhead(response);
+        Assert.True(overhead < UpstreamDelay / 3, $"overhead {overhead} for a call of {elapsed}");
+    }
+
+    [Fact]
+    public void Overhead_CountsTheGatewaysTime_LessWhatItWaited()
+    {
+        // Arrange: 300 ms of the gateway's own work, then a 400 ms wait on others.
+        var httpContext = new DefaultHttpContext();
+        var gateway = GatewayContext.Arrive(httpContext, TimeProvider.System);
+        Thread.Sleep(300);
+        var waitStart = Stopwatch.GetTimestamp();
+        Thread.Sleep(400);
+        gateway.AddWait(waitStart);
+
+        // Act
+        var overhead = gateway.Overhead;
+        var elapsed = gateway.Elapsed;
+
+        // Assert: the work counts, the wait does not.
+        Assert.True(overhead >= TimeSpan.FromMilliseconds(295), $"overhead {overhead}");
+        Assert.True(overhead <= elapsed - TimeSpan.FromMilliseconds(395), $"overhead {overhead} of {elapsed}");
+        Assert.Same(gateway, GatewayContext.Of(httpContext, TimeProvider.System));
+    }
+
+    [Fact]
+    public async Task Begin_MakesTheCallsClockCurrent_OnlyInTheHandlersFlow()
+    {
+        // Arrange
+        var httpContext = new DefaultHttpContext();
+
+        // Act: a handler (an async method) begins the call.
+        var clock = await HandlerAsync(httpContext);
+
+        // Assert: its clock was current inside, and is not after it returned.
+        Assert.Same(GatewayContext.Of(httpContext, TimeProvider.System).Waits, clock);
+        Assert.Null(WaitClock.Current);
+
+        static async Task<WaitClock?> HandlerAsync(HttpContext httpContext)
+        {
+            GatewayContext.Begin(httpContext, TimeProvider.System);
+            await Task.Yield();
+            return WaitClock.Current;
+        }
+    }
+
+    /// <summary>One call first: a fresh process compiles the gateway's code on its first call, which is overhead too, but not the one tested.</summary>
+    private static async Task WarmUpAsync(HttpClient http, GatewayScenario scenario)
+    {
+        using var response = await http.SendAsync(RawClient.Messages(scenario.Secret, RawClient.Body(Models.Text)));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    private static TimeSpan Overhead(HttpResponseMessage response)
+    {
+        var header = RawClient.Header(response, "x-qhaigc-overhead-ms");
+        Assert.NotNull(header);
+        return TimeSpan.FromMilliseconds(double.Parse(header, CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>A body sent in two halves with a pause between them, as a slow client does.</summary>
+    private sealed class PausingContent(byte[] body, TimeSpan pause) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            var half = body.Length / 2;
+            await stream.WriteAsync(body.AsMemory(0, half));
+            await stream.FlushAsync();
+            await Task.Delay(pause);
+            await stream.WriteAsync(body.AsMemory(half));
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = body.Length;
+            return true;
+        }
+    }
+}

@@ -1,0 +1,188 @@
+using System.Diagnostics;
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Qhaigc.Functions.Hosting;
+using Qhaigc.Functions.Upstreams;
+
+namespace Qhaigc.Functions.Tests.Upstreams;
+
+/// <summary>
+/// What the upstream client charges to a call's <see cref="WaitClock"/> (the overhead header's "waiting on the
+/// upstream", issue 5): the upstream's answer time, not the gateway's work before the request leaves.
+/// </summary>
+public sealed class UpstreamWaitHandlerTests
+{
+    private static readonly TimeSpan GatewaySide = TimeSpan.FromMilliseconds(300);
+    private static readonly TimeSpan UpstreamSide = TimeSpan.FromMilliseconds(400);
+
+    [Fact]
+    public async Task SendAsync_ChargesFromBodySentToHeaders_NotTheWorkBefore()
+    {
+        // Arrange: the inner handler spends 300 ms before it writes the body (the gateway's side: pool, headers),
+        // then 400 ms before it answers (the upstream's).
+        var inner = new LambdaHandler(async (request, cancellationToken) =>
+        {
+            await Task.Delay(GatewaySide, cancellationToken);
+            await request.Content!.CopyToAsync(Stream.Null, cancellationToken);
+            await Task.Delay(UpstreamSide, cancellationToken);
+            return new HttpResponseMessage(HttpStatusCode.OK);
+        });
+        using var client = new HttpClient(new UpstreamWaitHandler(inner));
+        var clock = new WaitClock();
+
+        // Act
+        var started = Stopwatch.GetTimestamp();
+        using var response = await SendWithClockAsync(client, clock, new UpstreamRequestContent("{}"u8.ToArray()));
+        var elapsed = Stopwatch.GetElapsedTime(started);
+
+        // Assert: the upstream's 400 ms (timers may fire a millisecond early), and none of the 300 ms before the body
+        // was written.
+        var waited = Waited(clock);
+        Assert.True(waited >= UpstreamSide - TimeSpan.FromMilliseconds(20), $"waited {waited}");
+        Assert.True(waited <= elapsed - GatewaySide + TimeSpan.FromMilliseconds(20), $"waited {waited} of {elapsed}");
+        Assert.False(clock.OpenedConnection);
+    }
+
+    [Fact]
+    public async Task SendAsync_ChargesTheWholeSend_WhenTheBodyWasNeverWritten()
+    {
+        // Arrange: a request without a body of ours (a model listing) or one that fails before its body is written.
+        var inner = new LambdaHandler(async (_, cancellationToken) =>
+        {
+            await Task.Delay(UpstreamSide, cancellationToken);
+            throw new HttpRequestException("connection refused");
+        });
+        using var client = new HttpClient(new UpstreamWaitHandler(inner));
+        var clock = new WaitClock();
+
+        // Act
+        await Assert.ThrowsAsync<HttpRequestException>(() => SendWithClockAsync(client, clock, new UpstreamRequestContent("{}"u8.ToArray())));
+
+        // Assert
+        Assert.True(Waited(clock) >= UpstreamSide - TimeSpan.FromMilliseconds(20), $"waited {Waited(clock)}");
+    }
+
+    [Fact]
+    public async Task SendAsync_ChargesNothing_WithoutACallsClock()
+    {
+        // Arrange: outside a call (a background refresh, a test): nothing to charge, nothing breaks.
+        var inner = new LambdaHandler((_, _) => Task.FromResult(new HttpResponseMessage(HttpStatusCode.NoContent)));
+        using var client = new HttpClient(new UpstreamWaitHandler(inner));
+
+        // Act
+        using var response = await client.GetAsync(new Uri("http://127.0.0.1:9/"));
+
+        // Assert
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        Assert.Null(WaitClock.Current);
+    }
+
+    [Fact]
+    public async Task ConnectAsync_MarksTheCallThatOpenedAConnection_AndOnlyIt()
+    {
+        // Arrange: a real loopback server and the gateway's own proxy handler, whose connect callback is under test.
+        await using var server = await StartServerAsync();
+        using var client = new HttpClient(new UpstreamWaitHandler(GatewayServiceCollectionExtensions.CreateProxyHandler(TimeSpan.FromSeconds(5))));
+        var first = new WaitClock();
+        var second = new WaitClock();
+
+        // Act: the first call opens the connection, the second reuses it.
+        using (var response = await SendWithClockAsync(client, first, new UpstreamRequestContent("{}"u8.ToArray()), server.Uri))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            await response.Content.ReadAsByteArrayAsync();
+        }
+
+        using (var response = await SendWithClockAsync(client, second, new UpstreamRequestContent("{}"u8.ToArray()), server.Uri))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        // Assert
+        Assert.True(first.OpenedConnection);
+        Assert.False(second.OpenedConnection);
+        Assert.True(first.Ticks > 0);
+        Assert.True(second.Ticks > 0);
+    }
+
+    [Fact]
+    public async Task ReadBodyAsync_ChargesABodyStillOnItsWay()
+    {
+        // Arrange: headers now, the body 400 ms later.
+        var inner = new LambdaHandler((_, _) => Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK)
+        {
+            Content = new StreamContent(new SlowStream(UpstreamSide, "{\"ok\":true}"u8.ToArray())),
+        }));
+        using var client = new HttpClient(inner);
+        using var response = await client.GetAsync(new Uri("http://127.0.0.1:9/"), HttpCompletionOption.ResponseHeadersRead);
+        var clock = new WaitClock();
+
+        // Act
+        var body = await ReadWithClockAsync(response, clock);
+
+        // Assert
+        Assert.Equal("{\"ok\":true}"u8.ToArray(), body);
+        Assert.True(Waited(clock) >= UpstreamSide - TimeSpan.FromMilliseconds(20), $"waited {Waited(clock)}");
+    }
+
+    private static TimeSpan Waited(WaitClock clock) => TimeSpan.FromSeconds(clock.Ticks / (double)Stopwatch.Frequency);
+
+    /// <summary>Sends as a handler does: with the call's clock set in its own async flow.</summary>
+    private static async Task<HttpResponseMessage> SendWithClockAsync(HttpClient client, WaitClock clock, HttpContent content, Uri? uri = null)
+    {
+        WaitClock.Current = clock;
+        using var request = new HttpRequestMessage(HttpMethod.Post, uri ?? new Uri("http://127.0.0.1:9/v1/messages")) { Content = content };
+        return await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+    }
+
+    private static async Task<byte[]> ReadWithClockAsync(HttpResponseMessage response, WaitClock clock)
+    {
+        WaitClock.Current = clock;
+        return await UpstreamWaitHandler.ReadBodyAsync(response, CancellationToken.None);
+    }
+
+    private static async Task<LoopbackServer> StartServerAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        app.MapPost("/", static () => Results.Text("{}", "application/json"));
+        await app.StartAsync();
+        return new LoopbackServer(app);
+    }
+
+    private sealed class LoopbackServer(WebApplication app) : IAsyncDisposable
+    {
+        public Uri Uri { get; } = new(app.Urls.First() + "/");
+
+        public ValueTask DisposeAsync() => app.DisposeAsync();
+    }
+
+    private sealed class LambdaHandler(Func<HttpRequestMessage, CancellationToken, Task<HttpResponseMessage>> send) : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            send(request, cancellationToken);
+    }
+
+    /// <summary>A body whose bytes arrive only after a delay.</summary>
+    private sealed class SlowStream(TimeSpan delay, byte[] bytes) : MemoryStream(bytes)
+    {
+        private bool _waited;
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (!_waited)
+            {
+                _waited = true;
+                await Task.Delay(delay, cancellationToken);
+            }
+
+            return await base.ReadAsync(buffer, cancellationToken);
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+    }
+}
