@@ -26,6 +26,12 @@ public sealed partial class StreamResult(
     TimeProvider time,
     ILogger logger) : IResult
 {
+    /// <summary>Written but not yet flushed, after which the relay flushes even while events keep arriving at once.</summary>
+    public const int MaxUnflushedBytes = 16 * 1024;
+
+    /// <summary>"event: ", "data: " and the three line ends around an event's name and data.</summary>
+    private const int SseFramingBytes = 16;
+
     public async Task ExecuteAsync(HttpContext httpContext)
     {
         var response = httpContext.Response;
@@ -35,6 +41,7 @@ public sealed partial class StreamResult(
         var events = upstream.Events!;
         var state = UsageStates.Complete;
         string? errorType = null;
+        var unflushed = 0;
 
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "text/event-stream; charset=utf-8";
@@ -46,19 +53,32 @@ public sealed partial class StreamResult(
         {
             if (firstEvent is { } first)
             {
-                await RelayAsync(first);
-            }
-            else
-            {
-                // Committed before the first event (the upstream was silent too long): headers now, pings meanwhile.
-                await writer.FlushAsync(aborted);
-                call.MarkFirstByte();
+                Relay(first);
             }
 
-            while (await keepAlive.NextAsync(NextEvent()))
+            // The headers (and the first event, if here) leave at once; with no first event yet, the upstream was
+            // silent too long: headers now, pings meanwhile.
+            await FlushAsync();
+            call.MarkFirstByte();
+
+            while (true)
             {
+                // Events that arrived together leave together: the relay flushes when the next event is not here yet
+                // (or enough is waiting), so no event ever waits for a later one, and a burst costs one write, not one
+                // per event (issue 5).
+                var next = NextEvent();
+                if (unflushed > 0 && (!next.IsCompleted || unflushed >= MaxUnflushedBytes))
+                {
+                    await FlushAsync();
+                }
+
+                if (!await keepAlive.NextAsync(next))
+                {
+                    break;
+                }
+
                 var item = events.Current;
-                await RelayAsync(item);
+                Relay(item);
                 if (item.EventType == EventNames.Error)
                 {
                     state = UsageStates.Truncated;
@@ -132,7 +152,7 @@ public sealed partial class StreamResult(
             }
         }
 
-        async ValueTask RelayAsync(SseItem<byte[]> item)
+        void Relay(SseItem<byte[]> item)
         {
             meter.ObserveEvent(item.EventType, item.Data);
             var data = item.Data;
@@ -148,8 +168,13 @@ public sealed partial class StreamResult(
             }
 
             SseWriter.Write(writer, item.EventType, data);
+            unflushed += data.Length + item.EventType.Length + SseFramingBytes;
+        }
+
+        async ValueTask FlushAsync()
+        {
+            unflushed = 0;
             var flushed = await writer.FlushAsync(aborted);
-            call.MarkFirstByte();
             if (flushed.IsCanceled || flushed.IsCompleted)
             {
                 throw new OperationCanceledException(aborted);
