@@ -150,20 +150,9 @@ public sealed partial class MessagesHandler(
         }
 
         var start = await UpstreamStreamStart.WaitAsync(upstream, gateway, _options.Streaming, time, aborted);
-        switch (start.Outcome)
+        if (start.Outcome != StreamStartOutcome.Started)
         {
-            case StreamStartOutcome.Cancelled:
-                await upstream.DisposeAsync();
-                call.Finish(499, UsageStates.Cancelled);
-                return Results.Empty;
-            case StreamStartOutcome.Failed:
-                if (start.Failure is not null)
-                {
-                    Log.UpstreamFailedBeforeFirstEvent(logger, call.RequestId, call.Upstream, start.Failure);
-                }
-
-                await upstream.DisposeAsync();
-                return Refuse(call, start.Error!);
+            return await UpstreamStreamStart.EndUnstartedAsync(start, upstream, call, logger) is { } error ? Refuse(call, error) : Results.Empty;
         }
 
         return new StreamResult(upstream, start.FirstEvent, start.Pending, modelToRestore, gateway, call, _options.Streaming, time, logger);
@@ -192,8 +181,5 @@ public sealed partial class MessagesHandler(
     {
         [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Call {RequestId} refused: {Status} {ErrorType}")]
         public static partial void Refused(ILogger logger, string requestId, int status, string errorType);
-
-        [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Call {RequestId}: upstream {Upstream} failed before its first event")]
-        public static partial void UpstreamFailedBeforeFirstEvent(ILogger logger, string requestId, string? upstream, Exception exception);
     }
 }

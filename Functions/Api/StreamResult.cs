@@ -60,6 +60,9 @@ public sealed partial class StreamResult(
             // silent too long: headers now, pings meanwhile.
             await FlushAsync();
             call.MarkFirstByte();
+            // Let the server's sender (queued by that flush) run before the relay goes on with events already here:
+            // on a busy machine it would otherwise wait for a whole burst to be relayed before the first byte leaves.
+            await Task.Yield();
 
             while (true)
             {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Logging;
 using Qhaigc.Functions.Hosting;
 using Qhaigc.Functions.Protocol;
 using Qhaigc.Functions.Protocol.Sse;
@@ -12,7 +13,7 @@ namespace Qhaigc.Functions.Api;
 /// HTTP error that SDKs retry (spec §4.10); an <c>error</c> as the very first event becomes such an error too. After
 /// <see cref="StreamingOptions.FirstEventTimeout"/> the caller commits the 200 and keeps the connection alive.
 /// </summary>
-public static class UpstreamStreamStart
+public static partial class UpstreamStreamStart
 {
     public static async Task<StreamStart> WaitAsync(
         UpstreamResponse upstream, GatewayContext gateway, StreamingOptions streaming, TimeProvider time, CancellationToken aborted)
@@ -77,5 +78,32 @@ public static class UpstreamStreamStart
                 gateway.AddWait(waitStart);
             }
         }
+    }
+
+    /// <summary>
+    /// Ends a call whose stream did not start: a cancelled one as the client's doing (null), a failed one with the
+    /// error to refuse it with, in the caller's error format.
+    /// </summary>
+    public static async Task<ApiError?> EndUnstartedAsync(StreamStart start, UpstreamResponse upstream, CallRecorder call, ILogger logger)
+    {
+        await upstream.DisposeAsync();
+        if (start.Outcome == StreamStartOutcome.Cancelled)
+        {
+            call.Finish(499, UsageStates.Cancelled);
+            return null;
+        }
+
+        if (start.Failure is not null)
+        {
+            Log.UpstreamFailedBeforeFirstEvent(logger, call.RequestId, call.Upstream, start.Failure);
+        }
+
+        return start.Error!;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Call {RequestId}: upstream {Upstream} failed before its first event")]
+        public static partial void UpstreamFailedBeforeFirstEvent(ILogger logger, string requestId, string? upstream, Exception exception);
     }
 }
