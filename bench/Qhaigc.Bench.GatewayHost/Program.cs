@@ -11,4 +11,19 @@ using var outbound = new OutboundRequestCounter();
 var app = StandaloneHost.Build(args);
 var usage = app.Services.GetRequiredService<UsageWriter>();
 app.MapGet("/_bench/runtime", () => Results.Text(RuntimeCounters.Json(outbound, usage), "application/json"));
+if (Environment.GetEnvironmentVariable("BENCH_ALLOCATION_SAMPLES") == "1")
+{
+    var sampler = new AllocationSampler();
+    app.MapGet("/_bench/allocations", (bool? reset) =>
+    {
+        var report = sampler.Report();
+        if (reset == true)
+        {
+            sampler.Reset();
+        }
+
+        return Results.Text(report);
+    });
+}
+
 await app.RunAsync();
