@@ -1,8 +1,10 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Text;
+using System.Threading.Tasks.Sources;
 
 namespace Qhaigc.Functions.Protocol.Sse;
 
@@ -16,7 +18,7 @@ namespace Qhaigc.Functions.Protocol.Sse;
 /// Why not <see cref="SseParser"/>: it allocates a string per event name and, whenever a read has to wait, a state
 /// machine box per read (the bench runner's trickle scenario). Here Claude's and OpenAI's event names come back as
 /// cached strings, an event already buffered completes <see cref="MoveNextAsync"/> synchronously, and a read that
-/// waits runs on a pooled builder.
+/// waits completes through the reader itself (an <see cref="IValueTaskSource{TResult}"/>), not a new state machine.
 /// </para>
 /// <para>
 /// Matches <see cref="SseParser"/> deliberately where it departs from a literal reading of the spec: a blank line
@@ -25,7 +27,7 @@ namespace Qhaigc.Functions.Protocol.Sse;
 /// dispatched. It does not dispose the stream: whoever owns the response does.
 /// </para>
 /// </remarks>
-public sealed class SseReader : IAsyncEnumerator<SseItem<byte[]>>
+public sealed class SseReader : IAsyncEnumerator<SseItem<byte[]>>, IValueTaskSource<bool>
 {
     /// <summary>Larger than SseParser's 1 KiB: a Claude <c>message_start</c> alone is close to that.</summary>
     internal const int DefaultBufferSize = 4096;
@@ -40,7 +42,7 @@ public sealed class SseReader : IAsyncEnumerator<SseItem<byte[]>>
     private const byte Cr = (byte)'\r';
     private const byte Lf = (byte)'\n';
 
-    /// <summary>A <see cref="MoveNextSlowAsync"/> is running; only it may touch or return the buffers.</summary>
+    /// <summary>A <see cref="MoveNextSlow"/> is running; only it may touch or return the buffers.</summary>
     private const int Busy = 1;
     private const int Disposed = 2;
 
@@ -66,6 +68,11 @@ public sealed class SseReader : IAsyncEnumerator<SseItem<byte[]>>
     private string? _eventType;
     private string? _eventId;
     private TimeSpan? _reconnectionInterval;
+
+    /// <summary>The task of a <see cref="MoveNextAsync"/> that waits on a read, and that read.</summary>
+    private ManualResetValueTaskSourceCore<bool> _move;
+    private ConfiguredValueTaskAwaitable<int>.ConfiguredValueTaskAwaiter _pendingRead;
+    private Action? _onReadCompleted;
 
     public SseReader(Stream stream, CancellationToken cancellationToken = default)
         : this(stream, ArrayPool<byte>.Shared, DefaultBufferSize, cancellationToken)
@@ -125,7 +132,7 @@ public sealed class SseReader : IAsyncEnumerator<SseItem<byte[]>>
             return new ValueTask<bool>(false);
         }
 
-        return MoveNextSlowAsync();
+        return MoveNextSlow();
     }
 
     /// <summary>
@@ -143,48 +150,133 @@ public sealed class SseReader : IAsyncEnumerator<SseItem<byte[]>>
         return default;
     }
 
-    /// <summary>Reads until an event is complete or the stream ends; one pooled box serves every read that waits.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> MoveNextSlowAsync()
+    /// <summary>
+    /// Reads until an event is complete or the stream ends. When a read has to wait, the reader itself is the
+    /// <see cref="IValueTaskSource{TResult}"/> behind the returned task and the read's continuation is one cached
+    /// delegate: nothing is allocated per read, in Debug builds (where async state machines are classes) too.
+    /// </summary>
+    private ValueTask<bool> MoveNextSlow()
     {
+        _move.Reset();
         Interlocked.Or(ref _state, Busy);
+        bool result;
         try
         {
-            while ((Volatile.Read(ref _state) & Disposed) == 0)
+            if (!ReadUntilEventOrWait(out result))
             {
-                _cancellationToken.ThrowIfCancellationRequested();
-                var read = await _stream.ReadAsync(PrepareRead(), _cancellationToken).ConfigureAwait(false);
-                if (read == 0)
-                {
-                    _eof = true;
-                }
-                else
-                {
-                    _end += read;
-                }
-
-                if (TryReadEvent())
-                {
-                    return true;
-                }
-
-                if (_eof)
-                {
-                    ReturnBuffers();
-                    return false;
-                }
+                return new ValueTask<bool>(this, _move.Version);
             }
-
-            return false;
         }
-        finally
+        catch (Exception exception)
         {
-            if ((Interlocked.And(ref _state, ~Busy) & Disposed) != 0)
+            EndBusy();
+            return ValueTask.FromException<bool>(exception);
+        }
+
+        EndBusy();
+        return new ValueTask<bool>(result);
+    }
+
+    /// <summary>Reads and parses until done (true, with the result) or until a read waits (false).</summary>
+    [SuppressMessage("Reliability", "CA2012:Use ValueTasks correctly",
+        Justification = "Each read's awaiter is consumed exactly once: by GetResult here, or in OnReadCompleted once it completes.")]
+    private bool ReadUntilEventOrWait(out bool result)
+    {
+        while ((Volatile.Read(ref _state) & Disposed) == 0)
+        {
+            _cancellationToken.ThrowIfCancellationRequested();
+            var read = _stream.ReadAsync(PrepareRead(), _cancellationToken).ConfigureAwait(false).GetAwaiter();
+            if (!read.IsCompleted)
             {
-                ReturnBuffers();
+                _pendingRead = read;
+                read.UnsafeOnCompleted(_onReadCompleted ??= OnReadCompleted);
+                result = false;
+                return false;
             }
+
+            if (Consume(read.GetResult(), out result))
+            {
+                return true;
+            }
+        }
+
+        result = false;
+        return true;
+    }
+
+    private void OnReadCompleted()
+    {
+        bool result;
+        try
+        {
+            var read = _pendingRead;
+            _pendingRead = default;
+            if (!Consume(read.GetResult(), out result) && !ReadUntilEventOrWait(out result))
+            {
+                return;
+            }
+        }
+        catch (Exception exception)
+        {
+            EndBusy();
+            _move.SetException(exception);
+            return;
+        }
+
+        EndBusy();
+        _move.SetResult(result);
+    }
+
+    /// <summary>Takes in <paramref name="read"/> bytes; true, with the result, when an event or the end was reached.</summary>
+    private bool Consume(int read, out bool result)
+    {
+        if (read == 0)
+        {
+            _eof = true;
+        }
+        else
+        {
+            _end += read;
+        }
+
+        if ((Volatile.Read(ref _state) & Disposed) != 0)
+        {
+            result = false;
+            return true;
+        }
+
+        if (TryReadEvent())
+        {
+            result = true;
+            return true;
+        }
+
+        if (_eof)
+        {
+            ReturnBuffers();
+            result = false;
+            return true;
+        }
+
+        result = false;
+        return false;
+    }
+
+    /// <summary>Ends a slow read; if the reader was disposed meanwhile, the buffers are this read's to return.</summary>
+    private void EndBusy()
+    {
+        if ((Interlocked.And(ref _state, ~Busy) & Disposed) != 0)
+        {
+            ReturnBuffers();
         }
     }
+
+    bool IValueTaskSource<bool>.GetResult(short token) => _move.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource<bool>.GetStatus(short token) => _move.GetStatus(token);
+
+    void IValueTaskSource<bool>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _move.OnCompleted(continuation, state, token, flags);
 
     /// <summary>Parses complete lines already in the buffer until one dispatches an event.</summary>
     private bool TryReadEvent()
