@@ -4,6 +4,7 @@ using System.Net.ServerSentEvents;
 using Microsoft.Extensions.Logging;
 using Qhaigc.Functions.Hosting;
 using Qhaigc.Functions.Protocol;
+using Qhaigc.Functions.Protocol.Sse;
 
 namespace Qhaigc.Functions.Upstreams;
 
@@ -117,7 +118,7 @@ public sealed partial class AnthropicUpstream : IUpstream, ITokenCountingUpstrea
             }
 
             var stream = await response.Content.ReadAsStreamAsync(timeout.Token);
-            var events = SseParser.Create(stream, static (_, data) => data.ToArray()).EnumerateAsync(timeout.Token).GetAsyncEnumerator(timeout.Token);
+            var events = new SseReader(stream, timeout.Token);
             var owner = new CallOwner(response, timeout);
             return UpstreamResponse.Stream(new CheckedClaudeEvents(new IdleTimeoutEnumerator(events, timeout, _options.IdleTimeout)), upstreamRequestId, owner);
         }

@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.ServerSentEvents;
 using Microsoft.Extensions.Logging;
 using Qhaigc.Functions.Hosting;
 using Qhaigc.Functions.Protocol;
+using Qhaigc.Functions.Protocol.Sse;
 using Qhaigc.Functions.Translation;
 using Qhaigc.Functions.Usage;
 
@@ -115,7 +115,7 @@ public sealed partial class OpenAiUpstream : IUpstream, IModelListingUpstream
             }
 
             var stream = await response.Content.ReadAsStreamAsync(timeout.Token);
-            var chunks = SseParser.Create(stream, static (_, data) => data.ToArray()).EnumerateAsync(timeout.Token).GetAsyncEnumerator(timeout.Token);
+            var chunks = new SseReader(stream, timeout.Token);
             var translator = new ChatStreamToClaude(context);
             var events = new ChatStreamEvents(new AnthropicUpstream.IdleTimeoutEnumerator(chunks, timeout, _options.IdleTimeout), translator);
             return UpstreamResponse.Stream(events, upstreamRequestId, new AnthropicUpstream.CallOwner(response, timeout), () => translator.UsageEstimated);

@@ -220,7 +220,7 @@ public sealed class Report(Dictionary<string, Numbers> results, bool chatAvailab
         var wire = WireBytesPerEvent();
         Line($"- Allocated per streamed event (slope between 20- and {streamEvents}-event answers): **{F(perEvent, 0)} B** at saturation, " +
              $"**{F(trickling, 0)} B** when events trickle in 2 ms apart (20- and 100-event answers); an event is {F(wire, 0)} B on the wire. " +
-             "SseParser hands each event over as a copy of its data (a byte array) and its name (a string).");
+             "The upstream reader (SseReader) hands each event over as a copy of its data (a byte array); Claude's event names are cached strings.");
         Line($"- Gateway peak memory (VmHWM): **{F(peak / (1024 * 1024), 0)} MiB**.");
         Line();
     }
@@ -264,12 +264,12 @@ public sealed class Report(Dictionary<string, Numbers> results, bool chatAvailab
         var most = runs.Count == 0 ? 0 : runs.Max(static r => r.Value.Get("storageReads"));
         Target(most <= 1, $"no table read on the request path with a cached key: {F(reads, 0)} key reads in {runs.Count} measured gateway runs, " +
                           $"at most {F(most, 0)} in one (a background refresh)");
-        // The event's own bytes as SseParser returns them: its data in a byte array and its name in a string (UTF-16),
-        // each with an object header: about 64 B more than the event takes on the wire.
+        // The event's own bytes: its data in a byte array with an object header (SseReader caches Claude's event names;
+        // SseParser, before it, also allocated the name as a string): at most 64 B more than the event takes on the wire.
         var perEvent = Math.Max(PerEventAllocation(), TricklingAllocation());
         var wire = WireBytesPerEvent();
         Target(perEvent <= wire + 64, $"no allocation per event beyond the event's bytes: at most {F(perEvent, 0)} B allocated per event " +
-                                      $"(saturated or trickling), for an event of {F(wire, 0)} B on the wire: its data and its name, as SseParser returns them");
+                                      $"(saturated or trickling), for an event of {F(wire, 0)} B on the wire: its data, as SseReader returns it");
         Line();
     }
 

@@ -7,9 +7,12 @@ public static class ClaudeEvents
 {
     private static readonly string[] Words = ["The", " quick", " brown", " fox", " jumps", " over", " the", " lazy", " dog", "."];
 
-    public static byte[] Bytes(int events)
+    public static byte[] Bytes(int events) => [.. PerEvent(events).SelectMany(static e => e)];
+
+    /// <summary>The same stream, one array per event: what a read returns when events trickle in one at a time.</summary>
+    public static List<byte[]> PerEvent(int events)
     {
-        var text = new StringBuilder();
+        var text = new List<string>();
         Event(text, "message_start",
             """{"type":"message_start","message":{"id":"msg_01Bench","type":"message","role":"assistant","content":[],"model":"claude-sonnet-4-5","stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":25,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":1}}}""");
         Event(text, "content_block_start", """{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}""");
@@ -23,9 +26,8 @@ public static class ClaudeEvents
         Event(text, "message_delta",
             $$$"""{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":{{{events - 5}}}}}""");
         Event(text, "message_stop", """{"type":"message_stop"}""");
-        return Encoding.UTF8.GetBytes(text.ToString());
+        return text.ConvertAll(Encoding.UTF8.GetBytes);
     }
 
-    private static void Event(StringBuilder text, string name, string data) =>
-        text.Append("event: ").Append(name).Append("\ndata: ").Append(data).Append("\n\n");
+    private static void Event(List<string> text, string name, string data) => text.Add($"event: {name}\ndata: {data}\n\n");
 }

@@ -8,7 +8,7 @@ namespace Qhaigc.Functions.Benchmarks;
 
 /// <summary>
 /// The passthrough stream's CPU work for one answer of N events, the way the gateway does it: parse the upstream's
-/// bytes with <see cref="SseParser"/> (as <c>AnthropicUpstream</c> does), count usage, write each event to a pipe.
+/// bytes with <see cref="SseReader"/> (as <c>AnthropicUpstream</c> does), count usage, write each event to a pipe.
 /// Allocated bytes per operation divided by N is the per-event cost (compare with the event's own bytes).
 /// </summary>
 [MemoryDiagnoser]
@@ -34,9 +34,10 @@ public class SseRelayBenchmarks
     public async Task<int> Parse()
     {
         var count = 0;
-        await foreach (var item in SseParser.Create(new MemoryStream(_stream), static (_, data) => data.ToArray()).EnumerateAsync())
+        await using var reader = new SseReader(new MemoryStream(_stream));
+        while (await reader.MoveNextAsync())
         {
-            count += item.Data.Length;
+            count += reader.Current.Data.Length;
         }
 
         return count;
@@ -74,8 +75,10 @@ public class SseRelayBenchmarks
     {
         var meter = new UsageMeter();
         var writer = _pipe.Writer;
-        await foreach (var item in SseParser.Create(new MemoryStream(_stream), static (_, data) => data.ToArray()).EnumerateAsync())
+        await using var reader = new SseReader(new MemoryStream(_stream));
+        while (await reader.MoveNextAsync())
         {
+            var item = reader.Current;
             meter.ObserveEvent(item.EventType, item.Data);
             SseWriter.Write(writer, item.EventType, item.Data);
         }
