@@ -16,6 +16,7 @@ namespace Qhaigc.Functions.Tests.Faults;
 /// heap and thread count are back near where they started, and every answered call is in the usage table.
 /// CI runs 20 s; the full five minutes: <c>QHAIGC_SOAK_SECONDS=300 dotnet test --filter SoakTests</c>.
 /// </summary>
+[Collection(SoakCollectionDefinition.Name)]
 public sealed class SoakTests(ITestOutputHelper output)
 {
     private const long HeapGrowthLimit = 64L * 1024 * 1024;

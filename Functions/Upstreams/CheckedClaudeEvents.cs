@@ -1,4 +1,5 @@
 using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
 using Qhaigc.Functions.Protocol;
 
 namespace Qhaigc.Functions.Upstreams;
@@ -12,19 +13,25 @@ public sealed class CheckedClaudeEvents(IAsyncEnumerator<SseItem<byte[]>> inner)
 {
     public SseItem<byte[]> Current => inner.Current;
 
-    public async ValueTask<bool> MoveNextAsync()
+    public ValueTask<bool> MoveNextAsync()
     {
-        if (!await inner.MoveNextAsync())
-        {
-            return false;
-        }
+        // An event already read is checked at once; only a read that waits takes the (pooled) async path, so the
+        // check adds no allocation per event (issue 5).
+        var next = inner.MoveNextAsync();
+        return next.IsCompletedSuccessfully ? new ValueTask<bool>(Check(next.Result)) : AwaitAndCheckAsync(next);
+    }
 
-        if (!JsonShape.IsObject(inner.Current.Data))
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> AwaitAndCheckAsync(ValueTask<bool> next) => Check(await next);
+
+    private bool Check(bool moved)
+    {
+        if (moved && !JsonShape.IsObject(inner.Current.Data))
         {
             throw new UpstreamProtocolException("The upstream sent an event that is not valid JSON.");
         }
 
-        return true;
+        return moved;
     }
 
     public ValueTask DisposeAsync() => inner.DisposeAsync();
