@@ -143,9 +143,10 @@ public sealed partial class ChatCompletionStreamResult(
                 return;
             }
 
-            foreach (var payload in payloads)
+            // Indexed, not foreach: an interface enumerator would be one more allocation per event.
+            for (var i = 0; i < payloads.Count; i++)
             {
-                WriteData(writer, payload);
+                WriteData(writer, payloads[i]);
             }
 
             var flushed = await writer.FlushAsync(aborted);

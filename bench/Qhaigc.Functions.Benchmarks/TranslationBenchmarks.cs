@@ -19,12 +19,23 @@ public class TranslationBenchmarks
     private static readonly byte[] ClaudeMessage = Encoding.UTF8.GetBytes(
         """{"id":"msg_01Bench","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[{"type":"text","text":"The quick brown fox jumps over the lazy dog."}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":25,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":15}}""");
 
+    private static readonly byte[] TextDelta = Encoding.UTF8.GetBytes(
+        """{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":" quick"}}""");
+
     private static readonly ChatRequestOptions Options = new();
     private SseItem<byte[]>[] _events = [];
+    private ClaudeStreamToChat _started = null!;
 
     [GlobalSetup]
-    public void Setup() =>
+    public void Setup()
+    {
         _events = [.. SseParser.Create(new MemoryStream(ClaudeEvents.Bytes(200)), static (_, data) => data.ToArray()).Enumerate()];
+        _started = new ClaudeStreamToChat("chatcmpl-bench", 1764000000, "claude-sonnet-4-5", includeUsage: true);
+        foreach (var item in _events.Take(2))
+        {
+            _started.OnEvent(item.EventType, item.Data);
+        }
+    }
 
     [Benchmark]
     public int ChatRequestToClaudeRequest()
@@ -53,4 +64,8 @@ public class TranslationBenchmarks
 
         return bytes;
     }
+
+    /// <summary>One text delta on a stream already started: the event nearly every event of a long answer is.</summary>
+    [Benchmark]
+    public int ClaudeTextDeltaToChatChunk() => _started.OnEvent("content_block_delta", TextDelta)[0].Length;
 }
