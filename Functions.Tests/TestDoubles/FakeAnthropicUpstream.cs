@@ -66,6 +66,12 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
         /// <summary>A stream that starts well, then sends a delta whose data is cut JSON.</summary>
         public const string MalformedMidStream = "fake-malformed-mid-stream";
 
+        /// <summary>
+        /// A stream whose text block starts with a lone surrogate escape (<c>\ud800</c>): valid JSON that no UTF-8 text
+        /// can carry, relayed as it is to a Claude client but not translatable for an OpenAI one.
+        /// </summary>
+        public const string UntranslatableMidStream = "fake-untranslatable-mid-stream";
+
         /// <summary>Waits <see cref="SlowFirstByteDelay"/> before it answers at all, then answers as <see cref="Text"/>.</summary>
         public const string SlowFirstByte = "fake-slow-first-byte";
 
@@ -302,6 +308,13 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
                 if (model == Models.MalformedMidStream && i == 3)
                 {
                     await WriteEventAsync(context, "content_block_delta", "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_del");
+                    continue;
+                }
+
+                if (model == Models.UntranslatableMidStream && i == 1)
+                {
+                    await WriteEventAsync(context, "content_block_start",
+                        "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\\ud800\"}}");
                     continue;
                 }
 

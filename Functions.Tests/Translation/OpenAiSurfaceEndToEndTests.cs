@@ -151,6 +151,28 @@ public sealed class OpenAiSurfaceEndToEndTests
 
     [Theory]
     [MemberData(nameof(Modes))]
+    public async Task ChatCompletions_EndsWithAnErrorChunk_WhenAnEventCannotBeTranslated(string mode)
+    {
+        // Arrange: the Anthropic upstream's text block starts with a lone surrogate escape, which no UTF-8 text carries.
+        await using var arrangement = await TranslationArrangement.StartAsync(mode, TranslationArrangement.Anthropic);
+        using var http = arrangement.Scenario.Http();
+        var body = $$"""{"model":"{{FakeAnthropicUpstream.Models.UntranslatableMidStream}}","stream":true,"messages":[{"role":"user","content":"hi"}]}""";
+
+        // Act
+        using var response = await http.SendAsync(RawClient.Messages(arrangement.Scenario.Secret, body, path: "v1/chat/completions"));
+        var events = Fixtures.ParseEvents(await response.Content.ReadAsStringAsync());
+
+        // Assert: the stream ends with one error chunk (not cut short, not [DONE]), and the call is recorded as truncated.
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var last = JsonDocument.Parse(events[^1].Data);
+        Assert.Equal("api_error", last.RootElement.GetProperty("error").GetProperty("type").GetString());
+        Assert.DoesNotContain(events, static e => e.Data == "[DONE]");
+        var record = Assert.Single(await arrangement.WaitForRecordsAsync(1));
+        Assert.Equal(UsageStates.Truncated, record.State);
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
     public async Task Models_ListsForOpenAiSdk_EveryServedModelTheKeyMayUse(string mode)
     {
         // Arrange: literal names, a mapped name, and a wildcard resolved through the upstream's own list.

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.ServerSentEvents;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -40,6 +41,7 @@ public sealed partial class ChatCompletionStreamResult(
         var pending = start.Pending;
         var state = UsageStates.Complete;
         string? errorType = null;
+        var unflushed = 0;
 
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "text/event-stream; charset=utf-8";
@@ -51,17 +53,29 @@ public sealed partial class ChatCompletionStreamResult(
         {
             if (start.FirstEvent is { } first)
             {
-                await RelayAsync(first);
-            }
-            else
-            {
-                await writer.FlushAsync(aborted);
-                call.MarkFirstByte();
+                Relay(first);
             }
 
-            while (!translator.Finished && await keepAlive.NextAsync(NextEvent()))
+            // Headers (and the first chunk, if here) at once, then chunks flushed as StreamResult does: when the next
+            // event is not here yet, so a burst leaves in one write and nothing waits for a later event.
+            await FlushAsync();
+            call.MarkFirstByte();
+            await Task.Yield();
+
+            while (!translator.Finished)
             {
-                await RelayAsync(events.Current);
+                var next = NextEvent();
+                if (unflushed > 0 && (!next.IsCompleted || unflushed >= StreamResult.MaxUnflushedBytes))
+                {
+                    await FlushAsync();
+                }
+
+                if (!await keepAlive.NextAsync(next))
+                {
+                    break;
+                }
+
+                Relay(events.Current);
             }
 
             if (meter.ErrorType is not null)
@@ -134,23 +148,33 @@ public sealed partial class ChatCompletionStreamResult(
             }
         }
 
-        async ValueTask RelayAsync(SseItem<byte[]> item)
+        void Relay(SseItem<byte[]> item)
         {
             meter.ObserveEvent(item.EventType, item.Data);
-            var payloads = translator.OnEvent(item.EventType, item.Data);
-            if (payloads.Count == 0)
+            IReadOnlyList<byte[]> payloads;
+            try
             {
-                return;
+                payloads = translator.OnEvent(item.EventType, item.Data);
+            }
+            catch (Exception exception) when (exception is JsonException or InvalidOperationException or ArgumentException)
+            {
+                // Text the translator cannot carry over (invalid UTF-8, say): the stream ends with an error event, not
+                // with a response cut short that a client would take for a network failure.
+                throw new UpstreamProtocolException("The upstream sent an event that could not be translated.", exception);
             }
 
             // Indexed, not foreach: an interface enumerator would be one more allocation per event.
             for (var i = 0; i < payloads.Count; i++)
             {
                 WriteData(writer, payloads[i]);
+                unflushed += payloads[i].Length + 8;
             }
+        }
 
+        async ValueTask FlushAsync()
+        {
+            unflushed = 0;
             var flushed = await writer.FlushAsync(aborted);
-            call.MarkFirstByte();
             if (flushed.IsCanceled || flushed.IsCompleted)
             {
                 throw new OperationCanceledException(aborted);
