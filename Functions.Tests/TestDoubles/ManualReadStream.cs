@@ -3,7 +3,7 @@ using System.Threading.Tasks.Sources;
 namespace Qhaigc.Functions.Tests.TestDoubles;
 
 /// <summary>
-/// A read-only stream whose every read waits until the test calls <see cref="Complete"/>, which hands over the next
+/// A read-only stream whose every read waits until the test (or benchmark: the bench links this file) calls <see cref="Complete"/>, which hands over the next
 /// chunk and runs the reader's continuation inline on the calling thread. It is how an event trickling in one per
 /// network read looks to a parser, without threads or timers, so allocations can be counted on one thread.
 /// The pending read is one reusable <see cref="IValueTaskSource{TResult}"/>: the stream itself allocates nothing.
@@ -16,6 +16,13 @@ public sealed class ManualReadStream(IReadOnlyList<byte[]> chunks) : Stream, IVa
     private int _offset;
 
     public bool ReadPending { get; private set; }
+
+    /// <summary>Starts over from the first chunk, so one instance serves every benchmark iteration.</summary>
+    public void Rewind()
+    {
+        _chunk = 0;
+        _offset = 0;
+    }
 
     public override bool CanRead => true;
 

@@ -2,6 +2,7 @@ using System.Net.ServerSentEvents;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using Qhaigc.Functions.Protocol.Sse;
+using Qhaigc.Functions.Tests.TestDoubles;
 
 namespace Qhaigc.Functions.Benchmarks;
 
