@@ -96,7 +96,7 @@ public sealed partial class ChatCompletionStreamResult(
         }
         catch (Exception exception) when (exception is IOException or HttpRequestException or OperationCanceledException)
         {
-            if (aborted.IsCancellationRequested)
+            if (aborted.IsCancellationRequested || exception is ClientLeftException)
             {
                 state = UsageStates.Cancelled;
             }
@@ -177,7 +177,8 @@ public sealed partial class ChatCompletionStreamResult(
             var flushed = await writer.FlushAsync(aborted);
             if (flushed.IsCanceled || flushed.IsCompleted)
             {
-                throw new OperationCanceledException(aborted);
+                // The client's side of the pipe is done: it left, even if the request's abort has not been signalled yet.
+                throw new ClientLeftException("The client left while the answer was being written.");
             }
         }
 

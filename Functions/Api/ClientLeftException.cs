@@ -1,10 +1,15 @@
 namespace Qhaigc.Functions.Api;
 
-/// <summary>The client went away while its request body was being read: the call is cancelled (issue 7).</summary>
+/// <summary>The client went away while its request body was being read, or its answer written: the call is cancelled (issue 7).</summary>
 public sealed class ClientLeftException : OperationCanceledException
 {
     public ClientLeftException()
         : base("The client left before it sent the whole body.")
+    {
+    }
+
+    public ClientLeftException(string message)
+        : base(message)
     {
     }
 

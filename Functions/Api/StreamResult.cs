@@ -108,7 +108,7 @@ public sealed partial class StreamResult(
         }
         catch (Exception exception) when (exception is IOException or HttpRequestException or OperationCanceledException)
         {
-            if (aborted.IsCancellationRequested)
+            if (aborted.IsCancellationRequested || exception is ClientLeftException)
             {
                 state = UsageStates.Cancelled;
             }
@@ -180,7 +180,8 @@ public sealed partial class StreamResult(
             var flushed = await writer.FlushAsync(aborted);
             if (flushed.IsCanceled || flushed.IsCompleted)
             {
-                throw new OperationCanceledException(aborted);
+                // The client's side of the pipe is done: it left, even if the request's abort has not been signalled yet.
+                throw new ClientLeftException("The client left while the answer was being written.");
             }
         }
 
