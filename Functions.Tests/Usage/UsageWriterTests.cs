@@ -26,6 +26,54 @@ public sealed class UsageWriterTests
         });
     }
 
+    [Theory]
+    [InlineData(2000, 1)]
+    [InlineData(0, 5)]
+    public async Task Submit_GathersRecordsArrivingWithinTheBatchWindow_IntoOneWrite(int windowMs, int expectedWrites)
+    {
+        // Arrange: five calls 20 ms apart, as at a few dozen calls a second (without a window, each is let be written
+        // before the next comes, so that a slow machine cannot put two together).
+        var writes = new List<int>();
+        _store.WriteAsync(Arg.Any<UsageRecord>(), Arg.Any<CancellationToken>()).Returns(_ =>
+        {
+            lock (writes)
+            {
+                writes.Add(1);
+            }
+
+            return Task.CompletedTask;
+        });
+        _store.WriteBatchAsync(Arg.Any<IReadOnlyList<UsageRecord>>(), Arg.Any<CancellationToken>()).Returns(call =>
+        {
+            lock (writes)
+            {
+                writes.Add(call.Arg<IReadOnlyList<UsageRecord>>().Count);
+            }
+
+            return Task.CompletedTask;
+        });
+        using var writer = Writer(maxAttempts: 3, writers: 1, batchWindow: TimeSpan.FromMilliseconds(windowMs));
+        await writer.StartAsync(CancellationToken.None);
+
+        // Act
+        for (var i = 0; i < 5; i++)
+        {
+            writer.Submit(Record($"req_{i}"));
+            await Task.Delay(20);
+            if (windowMs == 0)
+            {
+                await writer.WaitForIdleAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+            }
+        }
+
+        await writer.WaitForIdleAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        await writer.StopAsync(CancellationToken.None);
+
+        // Assert: with a window every record is in one write; without one, each is written as it comes.
+        Assert.Equal(5, writes.Sum());
+        Assert.Equal(expectedWrites, writes.Count);
+    }
+
     [Fact]
     public async Task Submit_WritesRecordsWaitingForTheSameKey_InOneBatch()
     {
@@ -141,11 +189,18 @@ public sealed class UsageWriterTests
         Assert.Equal(0, writer.Outstanding);
     }
 
-    private UsageWriter Writer(int maxAttempts, int writers = 2)
+    private UsageWriter Writer(int maxAttempts, int writers = 2, TimeSpan? batchWindow = null)
     {
         var options = Options.Create(new GatewayOptions
         {
-            Usage = new UsageOptions { MaxAttempts = maxAttempts, FirstRetryDelay = TimeSpan.FromMilliseconds(20), MaxRetryDelay = TimeSpan.FromMilliseconds(50), Writers = writers },
+            Usage = new UsageOptions
+            {
+                MaxAttempts = maxAttempts,
+                FirstRetryDelay = TimeSpan.FromMilliseconds(20),
+                MaxRetryDelay = TimeSpan.FromMilliseconds(50),
+                Writers = writers,
+                BatchWindow = batchWindow ?? TimeSpan.FromMilliseconds(50),
+            },
         });
         var factory = LoggerFactory.Create(builder => builder.SetMinimumLevel(LogLevel.Trace).AddProvider(_logs));
         return new UsageWriter(_store, TimeProvider.System, options, factory.CreateLogger<UsageWriter>());

@@ -92,6 +92,12 @@ public sealed class UsageOptions
 
     /// <summary>Concurrent table writes.</summary>
     public int Writers { get; set; } = 4;
+
+    /// <summary>
+    /// How long a writer gathers records after the first one arrives, so that calls a few milliseconds apart share one
+    /// table transaction per key; zero writes each record as soon as it is queued.
+    /// </summary>
+    public TimeSpan BatchWindow { get; set; } = TimeSpan.FromMilliseconds(50);
 }
 
 /// <summary>

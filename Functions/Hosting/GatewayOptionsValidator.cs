@@ -66,6 +66,11 @@ public sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             failures.Add("Gateway:Usage MaxAttempts, QueueCapacity and Writers must be at least 1.");
         }
 
+        if (options.Usage.BatchWindow < TimeSpan.Zero || options.Usage.BatchWindow > TimeSpan.FromSeconds(5))
+        {
+            failures.Add("Gateway:Usage:BatchWindow must be between 0 and 5 seconds.");
+        }
+
         var resilience = options.Resilience;
         if (resilience.MaxAttempts < 1 || resilience.BreakerFailureThreshold < 0)
         {

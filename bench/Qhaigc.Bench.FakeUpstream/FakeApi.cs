@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -46,11 +47,18 @@ public sealed class FakeApi(BenchModel defaults)
         response.Headers.CacheControl = "no-cache";
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         var writer = response.BodyWriter;
+        // Paced events keep to a schedule from the first one (event i is due i gaps after it), so a late timer delays
+        // one event, not every event after it: direct and gateway runs can be compared event by event.
+        var started = Stopwatch.GetTimestamp();
         for (var i = 0; i < events.Length; i++)
         {
             if (i > 0 && ask.GapMs > 0)
             {
-                await Task.Delay(ask.GapMs, context.RequestAborted);
+                var due = TimeSpan.FromMilliseconds(i * (double)ask.GapMs) - Stopwatch.GetElapsedTime(started);
+                if (due > TimeSpan.Zero)
+                {
+                    await Task.Delay(due, context.RequestAborted);
+                }
             }
 
             writer.Write(events[i]);
