@@ -65,7 +65,7 @@ public sealed partial class ChatCompletionStreamResult(
             while (!translator.Finished)
             {
                 var next = NextEvent();
-                if (unflushed > 0 && (!next.IsCompleted || unflushed >= StreamResult.MaxUnflushedBytes))
+                if (unflushed > 0 && (!next.IsCompleted || unflushed >= StreamRelay.MaxUnflushedBytes))
                 {
                     await FlushAsync();
                 }
@@ -104,11 +104,7 @@ public sealed partial class ChatCompletionStreamResult(
             {
                 Log.UpstreamFailedMidStream(logger, call.RequestId, call.Upstream, exception);
                 state = UsageStates.Truncated;
-                var error = exception is UpstreamProtocolException
-                    ? ApiError.From(ApiErrorKind.Internal, exception.Message)
-                    : exception is OperationCanceledException
-                    ? new ApiError(504, ErrorTypes.Timeout, "The upstream stopped sending before the message was complete.")
-                    : ApiError.From(ApiErrorKind.Overloaded, "The upstream connection was lost before the message was complete.");
+                var error = StreamRelay.MidStreamError(exception);
                 errorType = error.Type;
                 try
                 {
@@ -122,30 +118,7 @@ public sealed partial class ChatCompletionStreamResult(
         }
         finally
         {
-            try
-            {
-                // Disposing the upstream response closes its connection, which cancels the upstream call if still running.
-                await upstream.DisposeAsync();
-                ObserveAbandoned(pending);
-                if (state != UsageStates.Cancelled)
-                {
-                    await response.CompleteAsync();
-                }
-            }
-            catch (Exception exception) when (exception is IOException or OperationCanceledException)
-            {
-                state = UsageStates.Cancelled;
-            }
-            finally
-            {
-                meter.Usage.Estimated |= upstream.UsageEstimated;
-                if (state != UsageStates.Complete)
-                {
-                    meter.EstimateIfIncomplete();
-                }
-
-                call.Finish(200, state, errorType, meter.Usage);
-            }
+            await StreamRelay.FinishAsync(response, upstream, pending, meter, call, state, errorType);
         }
 
         void Relay(SseItem<byte[]> item)
@@ -171,15 +144,10 @@ public sealed partial class ChatCompletionStreamResult(
             }
         }
 
-        async ValueTask FlushAsync()
+        ValueTask FlushAsync()
         {
             unflushed = 0;
-            var flushed = await writer.FlushAsync(aborted);
-            if (flushed.IsCanceled || flushed.IsCompleted)
-            {
-                // The client's side of the pipe is done: it left, even if the request's abort has not been signalled yet.
-                throw new ClientLeftException("The client left while the answer was being written.");
-            }
+            return StreamRelay.FlushAsync(response, aborted);
         }
 
         // The first event if it was still pending when the response was committed, else the next one.
@@ -208,10 +176,6 @@ public sealed partial class ChatCompletionStreamResult(
         writer.Write(payload);
         writer.Write("\n\n"u8);
     }
-
-    /// <summary>A first read still pending when the stream ends must not surface as an unobserved task exception.</summary>
-    private static void ObserveAbandoned(Task<bool>? task) =>
-        task?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
 
     private static partial class Log
     {

@@ -26,9 +26,6 @@ public sealed partial class StreamResult(
     TimeProvider time,
     ILogger logger) : IResult
 {
-    /// <summary>Written but not yet flushed, after which the relay flushes even while events keep arriving at once.</summary>
-    public const int MaxUnflushedBytes = 16 * 1024;
-
     /// <summary>"event: ", "data: " and the three line ends around an event's name and data.</summary>
     private const int SseFramingBytes = 16;
 
@@ -70,7 +67,7 @@ public sealed partial class StreamResult(
                 // (or enough is waiting), so no event ever waits for a later one, and a burst costs one write, not one
                 // per event (issue 5).
                 var next = NextEvent();
-                if (unflushed > 0 && (!next.IsCompleted || unflushed >= MaxUnflushedBytes))
+                if (unflushed > 0 && (!next.IsCompleted || unflushed >= StreamRelay.MaxUnflushedBytes))
                 {
                     await FlushAsync();
                 }
@@ -117,42 +114,14 @@ public sealed partial class StreamResult(
                 // The upstream reset, stalled past the idle timeout, or sent something unreadable.
                 Log.UpstreamFailedMidStream(logger, call.RequestId, call.Upstream, exception);
                 state = UsageStates.Truncated;
-                var timedOut = exception is OperationCanceledException;
-                var error = exception is UpstreamProtocolException
-                    ? ApiError.From(ApiErrorKind.Internal, exception.Message)
-                    : timedOut
-                    ? new ApiError(504, ErrorTypes.Timeout, "The upstream stopped sending before the message was complete.")
-                    : ApiError.From(ApiErrorKind.Overloaded, "The upstream connection was lost before the message was complete.");
+                var error = StreamRelay.MidStreamError(exception);
                 errorType = error.Type;
                 await TryWriteErrorAsync(error);
             }
         }
         finally
         {
-            try
-            {
-                // Disposing the upstream response closes its connection, which cancels the upstream call if still running.
-                await upstream.DisposeAsync();
-                ObserveAbandoned(pendingFirst);
-                if (state != UsageStates.Cancelled)
-                {
-                    await response.CompleteAsync();
-                }
-            }
-            catch (Exception exception) when (exception is IOException or OperationCanceledException)
-            {
-                state = UsageStates.Cancelled;
-            }
-            finally
-            {
-                meter.Usage.Estimated |= upstream.UsageEstimated;
-                if (state != UsageStates.Complete)
-                {
-                    meter.EstimateIfIncomplete();
-                }
-
-                call.Finish(200, state, errorType, meter.Usage);
-            }
+            await StreamRelay.FinishAsync(response, upstream, pendingFirst, meter, call, state, errorType);
         }
 
         void Relay(SseItem<byte[]> item)
@@ -174,15 +143,10 @@ public sealed partial class StreamResult(
             unflushed += data.Length + item.EventType.Length + SseFramingBytes;
         }
 
-        async ValueTask FlushAsync()
+        ValueTask FlushAsync()
         {
             unflushed = 0;
-            var flushed = await writer.FlushAsync(aborted);
-            if (flushed.IsCanceled || flushed.IsCompleted)
-            {
-                // The client's side of the pipe is done: it left, even if the request's abort has not been signalled yet.
-                throw new ClientLeftException("The client left while the answer was being written.");
-            }
+            return StreamRelay.FlushAsync(response, aborted);
         }
 
         // The first event if it was still pending when the response was committed, else the next one.
@@ -215,10 +179,6 @@ public sealed partial class StreamResult(
             }
         }
     }
-
-    /// <summary>A read abandoned when the client left faults once the upstream is closed; observe it so nothing goes unobserved.</summary>
-    private static void ObserveAbandoned(Task<bool>? task) =>
-        task?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
 
     private static partial class Log
     {
