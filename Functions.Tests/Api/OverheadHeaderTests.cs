@@ -17,7 +17,7 @@ namespace Qhaigc.Functions.Tests.Api;
 /// </summary>
 public sealed class OverheadHeaderTests
 {
-    private static readonly TimeSpan UpstreamDelay = TimeSpan.FromSeconds(1.5);
+    private static readonly TimeSpan UpstreamDelay = TimeSpan.FromSeconds(3);
 
     public static TheoryData<string, bool> ModesAndStreaming
     {
@@ -38,7 +38,7 @@ public sealed class OverheadHeaderTests
     [MemberData(nameof(ModesAndStreaming))]
     public async Task OverheadHeader_LeavesOutTheUpstreamsTime_WhenItIsSlowToAnswer(string mode, bool stream)
     {
-        // Arrange: the upstream waits 1.5 s before it sends anything.
+        // Arrange: the upstream waits 3 s before it sends anything.
         await using var scenario = await GatewayScenario.StartAsync(mode);
         scenario.Upstream!.SlowFirstByteDelay = UpstreamDelay;
         using var http = scenario.Http();
@@ -55,11 +55,11 @@ public sealed class OverheadHeaderTests
     [MemberData(nameof(ModesAndStreaming))]
     public async Task OverheadHeader_LeavesOutRetryPauses_WhenTheUpstreamFailsFirst(string mode, bool stream)
     {
-        // Arrange: the first attempt gets a 529; the retry, after a pause of 1 to 2 s, succeeds.
+        // Arrange: the first attempt gets a 529; the retry, after a pause of 1.5 to 3 s, succeeds.
         await using var scenario = await GatewayScenario.StartAsync(mode, configure: settings =>
         {
-            settings["Gateway:Resilience:FirstRetryDelay"] = "00:00:02";
-            settings["Gateway:Resilience:MaxRetryDelay"] = "00:00:02";
+            settings["Gateway:Resilience:FirstRetryDelay"] = "00:00:03";
+            settings["Gateway:Resilience:MaxRetryDelay"] = "00:00:03";
         });
         scenario.Upstream!.FailuresLeft = 1;
         using var http = scenario.Http();
@@ -69,13 +69,13 @@ public sealed class OverheadHeaderTests
         var (response, elapsed) = await TimedSendAsync(http, RawClient.Messages(scenario.Secret, RawClient.Body(Models.Flaky, stream)));
 
         // Assert
-        AssertLeftOut(response, elapsed, TimeSpan.FromSeconds(1));
+        AssertLeftOut(response, elapsed, TimeSpan.FromSeconds(1.5));
     }
 
     [Fact]
     public async Task OverheadHeader_LeavesOutTheClientsTime_WhenItsBodyArrivesSlowly()
     {
-        // Arrange: the client sends half of its body, pauses 1.5 s, then sends the rest.
+        // Arrange: the client sends half of its body, pauses 3 s, then sends the rest.
         await using var scenario = await GatewayScenario.StartAsync(GatewayHosts.Standalone);
         using var http = scenario.Http();
         await WarmUpAsync(http, scenario);
