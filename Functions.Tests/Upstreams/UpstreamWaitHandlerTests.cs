@@ -127,6 +127,24 @@ public sealed class UpstreamWaitHandlerTests
         Assert.True(Waited(clock) >= UpstreamSide - TimeSpan.FromMilliseconds(20), $"waited {Waited(clock)}");
     }
 
+    [Fact]
+    public async Task UpstreamRequestContent_IsSentOnlyOnceFlushed()
+    {
+        // Arrange: a connection's stream that buffers until flushed, as HTTP/1.1's does.
+        var content = new UpstreamRequestContent("{\"model\":\"m\"}"u8.ToArray());
+        var stream = new FlushRecordingStream();
+
+        // Act
+        await content.CopyToAsync(stream);
+
+        // Assert: the body went out whole and was flushed before it counts as sent (writing is the gateway's work).
+        Assert.Equal("{\"model\":\"m\"}"u8.ToArray(), stream.ToArray());
+        Assert.True(stream.FlushedAt > 0);
+        Assert.True(content.SentTimestamp >= stream.FlushedAt);
+        Assert.Equal(13, content.Headers.ContentLength);
+        Assert.Equal("application/json", content.Headers.ContentType?.MediaType);
+    }
+
     private static TimeSpan Waited(WaitClock clock) => TimeSpan.FromSeconds(clock.Ticks / (double)Stopwatch.Frequency);
 
     /// <summary>Sends as a handler does: with the call's clock set in its own async flow.</summary>
@@ -184,5 +202,16 @@ public sealed class UpstreamWaitHandlerTests
 
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
             ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+    }
+
+    private sealed class FlushRecordingStream : MemoryStream
+    {
+        public long FlushedAt { get; private set; }
+
+        public override Task FlushAsync(CancellationToken cancellationToken)
+        {
+            FlushedAt = Stopwatch.GetTimestamp();
+            return Task.CompletedTask;
+        }
     }
 }
