@@ -31,11 +31,18 @@ public sealed class GatewayTables
         _usage = patient.GetTableClient(storage.UsageTable);
         _limits = fast.GetTableClient(storage.LimitsTable);
         _limitsPatient = patient.GetTableClient(storage.LimitsTable);
+        UsageBatch = CreateBatchClient(storage, configuration, storage.UsageTable);
         _keysReady = new TableEnsurer(_keys);
         _usageReady = new TableEnsurer(_usage);
         _limitsReady = new TableEnsurer(_limits);
         UsesDevelopmentStorage = IsDevelopmentStorage(storage, configuration);
     }
+
+    /// <summary>
+    /// Writes usage records a transaction at a time without the SDK's per-row objects (issue 5); null where storage
+    /// is reached in a way it does not sign (a shared access signature), and the SDK's transaction is used.
+    /// </summary>
+    public TableBatchClient? UsageBatch { get; }
 
     /// <summary>True when the tables are Azurite's (or another loopback emulator's).</summary>
     public bool UsesDevelopmentStorage { get; }
@@ -106,7 +113,29 @@ public sealed class GatewayTables
         return endpoint.IsLoopback;
     }
 
+    private static TableBatchClient? CreateBatchClient(StorageOptions storage, IConfiguration configuration, string table)
+    {
+        var clientOptions = ClientOptions(fastFail: false);
+        return storage.TableServiceUri is { } uri
+            ? TableBatchClient.ForToken(uri, Credential.Value, table, clientOptions)
+            : TableBatchClient.ForConnectionString(ResolveConnectionString(storage, configuration)!, table, clientOptions);
+    }
+
     private static TableServiceClient CreateService(StorageOptions storage, IConfiguration configuration, bool fastFail)
+    {
+        var clientOptions = ClientOptions(fastFail);
+        if (storage.TableServiceUri is { } uri)
+        {
+            return new TableServiceClient(uri, Credential.Value, clientOptions);
+        }
+
+        return new TableServiceClient(ResolveConnectionString(storage, configuration), clientOptions);
+    }
+
+    /// <summary>One credential for every client: its token cache is shared, so one token serves them all.</summary>
+    private static readonly Lazy<DefaultAzureCredential> Credential = new(static () => new DefaultAzureCredential());
+
+    private static TableClientOptions ClientOptions(bool fastFail)
     {
         var clientOptions = new TableClientOptions();
         if (fastFail)
@@ -122,12 +151,7 @@ public sealed class GatewayTables
             clientOptions.Retry.NetworkTimeout = TimeSpan.FromSeconds(15);
         }
 
-        if (storage.TableServiceUri is { } uri)
-        {
-            return new TableServiceClient(uri, new DefaultAzureCredential(), clientOptions);
-        }
-
-        return new TableServiceClient(ResolveConnectionString(storage, configuration), clientOptions);
+        return clientOptions;
     }
 
     /// <summary>Creates a table once; a failed attempt is forgotten so the next call tries again.</summary>

@@ -45,7 +45,15 @@ public sealed class TableUsageStore(GatewayTables tables) : IUsageStore
             var table = await tables.UsageAsync(cancellationToken);
             foreach (var transaction in Transactions(records))
             {
-                await table.SubmitTransactionAsync(transaction, cancellationToken);
+                if (tables.UsageBatch is { } batch)
+                {
+                    await batch.UpsertAsync(transaction, cancellationToken);
+                }
+                else
+                {
+                    await table.SubmitTransactionAsync(
+                        transaction.ConvertAll(static row => new TableTransactionAction(TableTransactionActionType.UpsertReplace, row)), cancellationToken);
+                }
             }
         }
         catch (RequestFailedException exception) when (exception.Status == 404)
@@ -63,13 +71,13 @@ public sealed class TableUsageStore(GatewayTables tables) : IUsageStore
     /// Upserts grouped as Table Storage allows one transaction: one partition (key), at most 100 rows, a few MB (rows
     /// carry the raw usage JSON, up to 64 KB each).
     /// </summary>
-    private static IEnumerable<List<TableTransactionAction>> Transactions(IReadOnlyList<UsageRecord> records)
+    private static IEnumerable<List<UsageEntity>> Transactions(IReadOnlyList<UsageRecord> records)
     {
         const int maxRows = 100;
         const long maxBytes = 2 * 1024 * 1024;
         foreach (var partition in records.GroupBy(static r => r.KeyId, StringComparer.Ordinal))
         {
-            var transaction = new List<TableTransactionAction>(maxRows);
+            var transaction = new List<UsageEntity>(maxRows);
             long bytes = 0;
             foreach (var record in partition.DistinctBy(static r => r.RequestId, StringComparer.Ordinal))
             {
@@ -78,11 +86,11 @@ public sealed class TableUsageStore(GatewayTables tables) : IUsageStore
                 if (transaction.Count == maxRows || (transaction.Count > 0 && bytes + size > maxBytes))
                 {
                     yield return transaction;
-                    transaction = new List<TableTransactionAction>(maxRows);
+                    transaction = new List<UsageEntity>(maxRows);
                     bytes = 0;
                 }
 
-                transaction.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, UsageEntity.From(record)));
+                transaction.Add(UsageEntity.From(record));
                 bytes += size;
             }
 
