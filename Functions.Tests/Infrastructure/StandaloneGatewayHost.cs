@@ -40,10 +40,13 @@ public sealed class StandaloneGatewayHost : IGatewayHost
         {
             // Tests read the server's request log (and check it for secrets), which the gateway quiets by default; a
             // host asked for less (a soak, whose heap is measured) keeps production's levels.
-            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            if (minimumLevel <= LogLevel.Information)
             {
-                ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = minimumLevel <= LogLevel.Information ? "Information" : minimumLevel.ToString(),
-            });
+                builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+                {
+                    ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "Information",
+                });
+            }
             builder.Configuration.AddInMemoryCollection(settings);
             builder.Logging.ClearProviders();
             builder.Logging.SetMinimumLevel(minimumLevel);

@@ -26,6 +26,10 @@ public static class StandaloneHost
             InitialData = new Dictionary<string, string?>
             {
                 ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+                // Off, not Warning: while this logger is on at any level, hosting starts an Activity and a log scope
+                // for every request (2 KB), and HttpClient sends the Activity upstream as a traceparent header. It only
+                // logs request starts and ends; a tracing listener (OpenTelemetry) still gets its activities.
+                ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "None",
                 ["Logging:LogLevel:System.Net.Http.HttpClient"] = "Warning",
             },
         });

@@ -1,0 +1,31 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Qhaigc.Functions.Tests.Infrastructure;
+using Qhaigc.Functions.Tests.TestDoubles;
+
+namespace Qhaigc.Functions.Tests.Hosting;
+
+/// <summary>What the standalone mode does per call with its production defaults (no test log levels).</summary>
+public sealed class StandaloneDefaultsTests
+{
+    [Fact]
+    public async Task Messages_StartsNoTraceActivity_WhenNothingListens()
+    {
+        // Arrange: production's log levels. ASP.NET Core's hosting starts an Activity for every request whenever its
+        // logger is on at any level, and HttpClient then sends it upstream as a traceparent header (issue 5: a cost
+        // paid on every call for a trace nobody records).
+        var environment = await GatewayTestEnvironment.CreateAsync();
+        await using var upstream = await FakeAnthropicUpstream.StartAsync();
+        var (secret, _) = await environment.CreateKeyAsync();
+        await using var gateway = await StandaloneGatewayHost.StartAsync(environment.Settings(upstream.GatewaySettings()), minimumLevel: LogLevel.Warning);
+        using var http = RawClient.Create(gateway.BaseAddress);
+
+        // Act
+        using var response = await http.SendAsync(RawClient.Messages(secret, RawClient.Body(FakeAnthropicUpstream.Models.Text)));
+
+        // Assert
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var received = Assert.Single(upstream.Received);
+        Assert.False(received.Headers.ContainsKey("traceparent"), "The upstream got a traceparent header: an Activity was started for the call.");
+    }
+}
