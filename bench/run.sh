@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The gateway overhead benchmark: builds in Release, starts Azurite, the fake upstream and the gateway (standalone),
 # drives load with wrk and curl from separate processes, prints the comparison and writes it to bench/results/.
-# Takes about four minutes. Options are passed to the runner (bench/README.md): --quick, --max-load N, --gateway-env K=V.
+# Takes about eight minutes. Options are passed to the runner (bench/README.md): --quick, --max-load N, --gateway-env K=V.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
