@@ -115,6 +115,46 @@ public sealed class UsageWriterTests
     }
 
     [Fact]
+    public async Task Submit_WritesARefusedBatchOneByOne_AndSaysSo()
+    {
+        // Arrange: the store refuses transactions (as Table Storage does a row it will not take), single writes land.
+        var gate = new TaskCompletionSource();
+        var written = new List<string>();
+        _store.WriteAsync(Arg.Any<UsageRecord>(), Arg.Any<CancellationToken>()).Returns(async call =>
+        {
+            await gate.Task;
+            lock (written)
+            {
+                written.Add(call.Arg<UsageRecord>().RequestId);
+            }
+        });
+        _store.WriteBatchAsync(Arg.Any<IReadOnlyList<UsageRecord>>(), Arg.Any<CancellationToken>())
+            .ThrowsAsync(new Azure.RequestFailedException(400, "The table refused the transaction: 400 Bad Request."));
+        using var writer = Writer(maxAttempts: 3, writers: 1);
+        await writer.StartAsync(CancellationToken.None);
+        writer.Submit(Record("req_first"));
+        while (_store.ReceivedCalls().All(static c => c.GetMethodInfo().Name != nameof(IUsageStore.WriteAsync)))
+        {
+            await Task.Delay(10);
+        }
+
+        // Act
+        for (var i = 0; i < 5; i++)
+        {
+            writer.Submit(Record($"req_{i}"));
+        }
+
+        gate.SetResult();
+        await writer.WaitForIdleAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        await writer.StopAsync(CancellationToken.None);
+
+        // Assert: every record landed, and the log says the transaction was refused.
+        Assert.Equal(["req_0", "req_1", "req_2", "req_3", "req_4", "req_first"], written.Order());
+        Assert.Contains("A transaction of 5 usage records for key", _logs.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("UsageRecordLost", _logs.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Submit_RetriesFailedWrites_UntilTheyLand()
     {
         // Arrange

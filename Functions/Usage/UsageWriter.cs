@@ -202,9 +202,11 @@ public sealed partial class UsageWriter : BackgroundService, IHostedLifecycleSer
                 Retry(pending, exception);
             }
         }
-        catch (Exception)
+        catch (Exception exception)
         {
             // Storage refused the batch (a row it will not take, say): one by one, so one bad record holds back no other.
+            // Said, because a transaction refused every time would double the writes without anything else showing it.
+            Log.BatchRefused(_logger, batch.Count, batch[0].Record.KeyId, exception);
             foreach (var pending in batch)
             {
                 await WriteOnceAsync(pending, stoppingToken);
@@ -293,5 +295,9 @@ public sealed partial class UsageWriter : BackgroundService, IHostedLifecycleSer
 
         [LoggerMessage(EventId = 3003, Level = LogLevel.Information, Message = "Flushing {Count} usage records before shutdown")]
         public static partial void Flushing(ILogger logger, int count);
+
+        [LoggerMessage(EventId = 3004, Level = LogLevel.Warning,
+            Message = "A transaction of {Count} usage records for key {KeyId} was refused; writing them one by one")]
+        public static partial void BatchRefused(ILogger logger, int count, string keyId, Exception exception);
     }
 }
