@@ -36,7 +36,7 @@ public sealed class AzuriteServer : IAsyncDisposable
     /// A fresh server of its own, for tests that stop and start storage: with <paramref name="location"/> its data
     /// lives on disk and survives a restart on the same port.
     /// </summary>
-    public static async Task<AzuriteServer> StartAsync(int? port = null, string? location = null)
+    public static async Task<AzuriteServer> StartAsync(int? port = null, string? location = null, IReadOnlyList<string>? arguments = null)
     {
         var entry = RepositoryPaths.Combine("node_modules", "azurite", "dist", "src", "table", "main.js");
         if (!File.Exists(entry))
@@ -54,6 +54,11 @@ public sealed class AzuriteServer : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = RepositoryPaths.Root,
         };
+        foreach (var argument in arguments ?? [])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
         if (location is null)
         {
             start.ArgumentList.Add("--inMemoryPersistence");
