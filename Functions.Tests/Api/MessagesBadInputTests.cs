@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
+using System.Text.Json;
 using Qhaigc.Functions.Tests.Infrastructure;
 
 namespace Qhaigc.Functions.Tests.Api;
@@ -98,6 +99,32 @@ public sealed class MessagesBadInputTests
         await MessagesEndToEndTests.AssertErrorAsync(tooLarge, 413, "request_too_large");
         await MessagesEndToEndTests.AssertErrorAsync(tooLargeChunked, 413, "request_too_large");
         await MessagesEndToEndTests.AssertErrorAsync(invalidUtf8, 400, "invalid_request_error");
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public async Task OtherEndpoints_Answer413_ToABodyOverTheLimit(string mode)
+    {
+        // Arrange: a declared length over the limit is refused before the body is read, in both hosting modes (behind
+        // the Functions host too, where a server that reset the connection instead would turn it into a 502).
+        await using var scenario = await GatewayScenario.StartAsync(mode, withAnthropicUpstream: false);
+        using var http = scenario.Http();
+        var huge = new byte[(32 * 1024 * 1024) + 10];
+        huge.AsSpan().Fill((byte)' ');
+        using var countTokens = WithBody(scenario.Secret, new ByteArrayContent(huge));
+        countTokens.RequestUri = new Uri("v1/messages/count_tokens", UriKind.Relative);
+        using var chat = WithBody(scenario.Secret, new ByteArrayContent(huge));
+        chat.RequestUri = new Uri("v1/chat/completions", UriKind.Relative);
+
+        // Act
+        using var countTokensAnswer = await http.SendAsync(countTokens);
+        using var chatAnswer = await http.SendAsync(chat);
+
+        // Assert
+        await MessagesEndToEndTests.AssertErrorAsync(countTokensAnswer, 413, "request_too_large");
+        Assert.Equal(413, (int)chatAnswer.StatusCode);
+        using var error = JsonDocument.Parse(await chatAnswer.Content.ReadAsStringAsync());
+        Assert.Equal("request_too_large", error.RootElement.GetProperty("error").GetProperty("type").GetString());
     }
 
     private static HttpRequestMessage WithBody(string key, HttpContent content)

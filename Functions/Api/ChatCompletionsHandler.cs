@@ -43,7 +43,7 @@ public sealed partial class ChatCompletionsHandler(
         var aborted = context.RequestAborted;
         var format = ErrorFormat.OpenAi;
 
-        if (request.ContentLength > _options.MaxRequestBodyBytes)
+        if (RequestBody.DeclaredTooLarge(request, _options.MaxRequestBodyBytes))
         {
             return new ErrorResult(TooLarge(), format);
         }

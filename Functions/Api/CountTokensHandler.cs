@@ -35,7 +35,7 @@ public sealed partial class CountTokensHandler(
         var gateway = GatewayContext.Begin(context, time);
         var request = context.Request;
         var aborted = context.RequestAborted;
-        if (request.ContentLength > _options.MaxRequestBodyBytes)
+        if (RequestBody.DeclaredTooLarge(request, _options.MaxRequestBodyBytes))
         {
             return new ErrorResult(TooLarge());
         }

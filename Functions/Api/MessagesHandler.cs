@@ -35,9 +35,8 @@ public sealed partial class MessagesHandler(
         var request = context.Request;
         var aborted = context.RequestAborted;
 
-        if (request.ContentLength > _options.MaxRequestBodyBytes)
+        if (RequestBody.DeclaredTooLarge(request, _options.MaxRequestBodyBytes))
         {
-            RequestBody.LiftServerLimit(request);
             return TooLarge();
         }
 

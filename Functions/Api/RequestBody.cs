@@ -87,6 +87,22 @@ public static class RequestBody
     /// instead of resetting the connection. Behind the Functions host, a reset while the host is still sending the body
     /// turns the 413 into the host's 502 (its forwarder reports a request body error).
     /// </summary>
+    /// <summary>
+    /// True when the request declares a body longer than <paramref name="limit"/>, which the caller refuses with 413
+    /// without reading it. The server's own limit is lifted first, so the server drains the body after the answer
+    /// instead of resetting the connection (behind the Functions host a reset turns the 413 into a 502).
+    /// </summary>
+    public static bool DeclaredTooLarge(HttpRequest request, long limit)
+    {
+        if (!(request.ContentLength > limit))
+        {
+            return false;
+        }
+
+        LiftServerLimit(request);
+        return true;
+    }
+
     public static void LiftServerLimit(HttpRequest request)
     {
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
