@@ -47,47 +47,18 @@ public sealed partial class CountTokensHandler(
         }
 
         var call = CallRecorders.Create(usage, gateway, key.Id, Endpoint, request);
-        var version = request.Headers[HeaderNames.AnthropicVersion].ToString();
-        if (version.Length == 0)
-        {
-            return Refuse(call, ApiError.InvalidRequest("anthropic-version: header is required"));
-        }
-
-        if (!AnthropicVersions.IsKnown(version))
-        {
-            return Refuse(call, ApiError.InvalidRequest($"anthropic-version: \"{CallRecorders.Truncate(version, 64)}\" is not a valid version"));
-        }
-
-        byte[]? body;
-        try
-        {
-            body = await RequestBody.ReadAsync(request, _options.MaxRequestBodyBytes, aborted);
-        }
-        catch (OperationCanceledException exception) when (RequestBody.ClientLeft(exception, aborted))
+        var read = await MessagesRequestReader.ReadAsync(request, _options.MaxRequestBodyBytes, requireMaxTokens: false, aborted);
+        if (read.ClientLeft)
         {
             call.Finish(499, UsageStates.Cancelled);
             return Results.Empty;
         }
-        catch (BadHttpRequestException exception)
+
+        if (read.Messages is not { } messages)
         {
-            return Refuse(call, exception.StatusCode == 413 ? TooLarge() : ApiError.InvalidRequest("The request body could not be read."));
+            return Refuse(call, read.Error!);
         }
 
-        if (body is null)
-        {
-            return Refuse(call, TooLarge());
-        }
-
-        var messages = MessagesRequestValidator.Parse(body, requireMaxTokens: false, out var invalid);
-        if (messages is null)
-        {
-            return Refuse(call, invalid!);
-        }
-
-        context.Response.RegisterForDispose(messages);
-        messages.AnthropicVersion = version;
-        messages.AnthropicBeta = HeaderPolicy.JoinBetas(request.Headers);
-        messages.ExtraAnthropicHeaders = HeaderPolicy.ExtraAnthropicHeaders(request.Headers);
         call.Model = messages.Model;
 
         if (!key.AllowsModel(messages.Model))
@@ -145,8 +116,7 @@ public sealed partial class CountTokensHandler(
         return new ErrorResult(error);
     }
 
-    private ApiError TooLarge() => ApiError.From(ApiErrorKind.RequestTooLarge,
-        $"Request exceeds the maximum allowed number of bytes ({_options.MaxRequestBodyBytes}).");
+    private ApiError TooLarge() => MessagesRequestReader.TooLarge(_options.MaxRequestBodyBytes);
 
     private static partial class Log
     {

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -46,68 +45,31 @@ public sealed partial class MessagesHandler(
             return refusal!;
         }
 
-        var call = new CallRecorder(usage, gateway.RequestId, key.Id, Endpoint, gateway.StartedAt, gateway.StartTimestamp)
-        {
-            ClientRetryCount = int.TryParse(request.Headers[HeaderNames.StainlessRetryCount], NumberStyles.None, CultureInfo.InvariantCulture, out var retry) ? retry : null,
-            ClientSessionId = Truncate(request.Headers[HeaderNames.ClaudeCodeSessionId].ToString(), 128),
-        };
-
-        var version = request.Headers[HeaderNames.AnthropicVersion].ToString();
-        if (version.Length == 0)
-        {
-            return Refuse(call, ApiError.InvalidRequest("anthropic-version: header is required"));
-        }
-
-        if (!AnthropicVersions.IsKnown(version))
-        {
-            return Refuse(call, ApiError.InvalidRequest($"anthropic-version: \"{Truncate(version, 64)}\" is not a valid version"));
-        }
-
-        byte[]? body;
-        try
-        {
-            body = await RequestBody.ReadAsync(request, _options.MaxRequestBodyBytes, aborted);
-        }
-        catch (OperationCanceledException exception) when (RequestBody.ClientLeft(exception, aborted))
+        var call = CallRecorders.Create(usage, gateway, key.Id, Endpoint, request);
+        var read = await MessagesRequestReader.ReadAsync(request, _options.MaxRequestBodyBytes, requireMaxTokens: true, aborted);
+        if (read.ClientLeft)
         {
             call.Finish(499, UsageStates.Cancelled);
             return Results.Empty;
         }
-        catch (BadHttpRequestException exception)
+
+        if (read.Messages is not { } messages)
         {
-            return Refuse(call, new ApiError(exception.StatusCode == 413 ? 413 : 400,
-                exception.StatusCode == 413 ? ErrorTypes.RequestTooLarge : ErrorTypes.InvalidRequest,
-                "The request body could not be read."));
+            return Refuse(call, read.Error!);
         }
 
-        if (body is null)
-        {
-            call.Finish(413, UsageStates.Failed, ErrorTypes.RequestTooLarge);
-            return TooLarge();
-        }
-
-        var messages = MessagesRequestValidator.Parse(body, out var invalid);
-        if (messages is null)
-        {
-            return Refuse(call, invalid!);
-        }
-
-        context.Response.RegisterForDispose(messages);
-        messages.AnthropicVersion = version;
-        messages.AnthropicBeta = HeaderPolicy.JoinBetas(request.Headers);
-        messages.ExtraAnthropicHeaders = HeaderPolicy.ExtraAnthropicHeaders(request.Headers);
         call.Model = messages.Model;
         call.Stream = messages.Stream;
 
         if (!key.AllowsModel(messages.Model))
         {
             return Refuse(call, ApiError.From(ApiErrorKind.Permission,
-                $"This API key does not have permission to use the model '{Truncate(messages.Model, 256)}'."));
+                $"This API key does not have permission to use the model '{CallRecorders.Truncate(messages.Model, 256)}'."));
         }
 
         if (router.Candidates(messages.Model) is not [var route, ..] routes)
         {
-            return Refuse(call, ApiError.From(ApiErrorKind.NotFound, "model: " + Truncate(messages.Model, 256)));
+            return Refuse(call, ApiError.From(ApiErrorKind.NotFound, "model: " + CallRecorders.Truncate(messages.Model, 256)));
         }
 
         call.Upstream = route.Upstream.Name;
@@ -170,11 +132,7 @@ public sealed partial class MessagesHandler(
         return new ErrorResult(error);
     }
 
-    private ErrorResult TooLarge() => new(ApiError.From(ApiErrorKind.RequestTooLarge,
-        $"Request exceeds the maximum allowed number of bytes ({_options.MaxRequestBodyBytes})."));
-
-    private static string? Truncate(string? value, int length) =>
-        string.IsNullOrEmpty(value) ? null : value.Length <= length ? value : value[..length];
+    private ErrorResult TooLarge() => new(MessagesRequestReader.TooLarge(_options.MaxRequestBodyBytes));
 
     private static partial class Log
     {
