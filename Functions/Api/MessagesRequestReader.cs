@@ -11,7 +11,7 @@ namespace Qhaigc.Functions.Api;
 /// </summary>
 public static class MessagesRequestReader
 {
-    public static async Task<MessagesRead> ReadAsync(HttpRequest request, long maxBytes, bool requireMaxTokens, CancellationToken aborted)
+    public static async ValueTask<MessagesRead> ReadAsync(HttpRequest request, long maxBytes, bool requireMaxTokens, CancellationToken aborted)
     {
         var version = request.Headers[HeaderNames.AnthropicVersion].ToString();
         if (version.Length == 0)
