@@ -14,6 +14,9 @@ namespace Qhaigc.Functions.Storage;
 /// </summary>
 public sealed class GatewayTables
 {
+    /// <summary>One credential for every client: its token cache is shared, so one token serves them all.</summary>
+    private static readonly Lazy<DefaultAzureCredential> Credential = new(static () => new DefaultAzureCredential());
+
     private readonly TableClient _keys;
     private readonly TableClient _usage;
     private readonly TableClient _limits;
@@ -131,9 +134,6 @@ public sealed class GatewayTables
 
         return new TableServiceClient(ResolveConnectionString(storage, configuration), clientOptions);
     }
-
-    /// <summary>One credential for every client: its token cache is shared, so one token serves them all.</summary>
-    private static readonly Lazy<DefaultAzureCredential> Credential = new(static () => new DefaultAzureCredential());
 
     private static TableClientOptions ClientOptions(bool fastFail)
     {
