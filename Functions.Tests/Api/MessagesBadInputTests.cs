@@ -103,10 +103,11 @@ public sealed class MessagesBadInputTests
 
     [Theory]
     [MemberData(nameof(Modes))]
-    public async Task OtherEndpoints_Answer413_ToABodyOverTheLimit(string mode)
+    public async Task OtherEndpoints_AnswerABodyOverTheLimit_InsteadOfResettingTheConnection(string mode)
     {
-        // Arrange: a declared length over the limit is refused before the body is read, in both hosting modes (behind
-        // the Functions host too, where a server that reset the connection instead would turn it into a 502).
+        // Arrange: a declared length over the limit is refused (or, on a path nothing serves, answered 404) before the
+        // body is read, in both hosting modes: behind the Functions host too, where a server that reset the connection
+        // instead would turn the answer into a 502.
         await using var scenario = await GatewayScenario.StartAsync(mode, withAnthropicUpstream: false);
         using var http = scenario.Http();
         var huge = new byte[(32 * 1024 * 1024) + 10];
@@ -115,16 +116,25 @@ public sealed class MessagesBadInputTests
         countTokens.RequestUri = new Uri("v1/messages/count_tokens", UriKind.Relative);
         using var chat = WithBody(scenario.Secret, new ByteArrayContent(huge));
         chat.RequestUri = new Uri("v1/chat/completions", UriKind.Relative);
+        using var unknown = WithBody(scenario.Secret, new ByteArrayContent(huge));
+        unknown.RequestUri = new Uri("v1/unknown", UriKind.Relative);
+        using var admin = WithBody(scenario.Secret, new ByteArrayContent(huge));
+        admin.RequestUri = new Uri("manage/keys", UriKind.Relative);
+        admin.Headers.Authorization = new AuthenticationHeaderValue("Bearer", GatewayTestEnvironment.AdminKey);
 
         // Act
         using var countTokensAnswer = await http.SendAsync(countTokens);
         using var chatAnswer = await http.SendAsync(chat);
+        using var unknownAnswer = await http.SendAsync(unknown);
+        using var adminAnswer = await http.SendAsync(admin);
 
         // Assert
         await MessagesEndToEndTests.AssertErrorAsync(countTokensAnswer, 413, "request_too_large");
         Assert.Equal(413, (int)chatAnswer.StatusCode);
         using var error = JsonDocument.Parse(await chatAnswer.Content.ReadAsStringAsync());
         Assert.Equal("request_too_large", error.RootElement.GetProperty("error").GetProperty("type").GetString());
+        Assert.Equal(404, (int)unknownAnswer.StatusCode);
+        Assert.Equal(413, (int)adminAnswer.StatusCode);
     }
 
     private static HttpRequestMessage WithBody(string key, HttpContent content)

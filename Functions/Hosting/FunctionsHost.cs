@@ -1,4 +1,6 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace Qhaigc.Functions.Hosting;
@@ -17,6 +19,10 @@ public static class FunctionsHost
     {
         var builder = FunctionsApplication.CreateBuilder(args);
         builder.ConfigureFunctionsWebApplication();
+        // As in the standalone mode: the gateway enforces its own body limit per endpoint (413 in Claude's shape), and
+        // answers some requests without reading their bodies (a 404, a declared length over the limit). With the
+        // server's own limit in place such a connection is reset instead of drained, which the host turns into a 502.
+        builder.Services.Configure<KestrelServerOptions>(static kestrel => kestrel.Limits.MaxRequestBodySize = null);
         builder.Services.AddGateway(builder.Configuration);
         return builder;
     }
