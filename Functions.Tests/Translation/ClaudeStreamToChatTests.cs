@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -324,6 +325,38 @@ public sealed class ClaudeStreamToChatTests
             $"{allocated / (double)Events:F1} bytes allocated per text delta for chunks of {chunkBytes / (double)Events:F1} bytes.");
     }
 
+    [Fact]
+    public void WriteEvent_AllocatesNothing_PerTextDelta()
+    {
+        // Arrange: as OnEvent_AllocatesOnlyTheChunk_PerTextDelta, written the way the relay writes them.
+        const int Events = 2000;
+        string[] words = ["The", " quick", " brown", " fox", " jumps", " \"over\"", " the", " lazy", " dög", ".\n\n", " 😀", " \\u0041"];
+        var deltas = words.Select(static w => Encoding.UTF8.GetBytes(
+            $$$"""{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":{{{JsonSerializer.Serialize(w, RelaxedOptions)}}}}}""")).ToArray();
+        var translator = Started();
+        var output = new ArrayBufferWriter<byte>(64 * 1024);
+        for (var i = 0; i < deltas.Length * 2; i++)
+        {
+            output.ResetWrittenCount();
+            translator.WriteEvent("content_block_delta", deltas[i % deltas.Length], output);
+        }
+
+        // Act
+        long written = 0;
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < Events; i++)
+        {
+            output.ResetWrittenCount();
+            written += translator.WriteEvent("content_block_delta", deltas[i % deltas.Length], output);
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        // Assert: every delta written, and no allocation per event (some slack for the runtime's own).
+        Assert.InRange(written / Events, 150, 300);
+        Assert.True(allocated <= Events * 4L, $"{allocated / (double)Events:F1} bytes allocated per text delta.");
+    }
+
     private static void AssertReplaced(byte[] data, string expected, string property)
     {
         var reference = new ReferenceClaudeStreamToChat("chatcmpl-x", 1700000000, "client-model", includeUsage: true);
@@ -368,12 +401,22 @@ public sealed class ClaudeStreamToChatTests
     {
         var translator = new ClaudeStreamToChat("chatcmpl-x", 1700000000, "client-model", includeUsage);
         var reference = new ReferenceClaudeStreamToChat("chatcmpl-x", 1700000000, "client-model", includeUsage);
+        // The relay's way: every event written straight to the response as data lines, which must be the same payloads.
+        var direct = new ClaudeStreamToChat("chatcmpl-x", 1700000000, "client-model", includeUsage);
+        var output = new ArrayBufferWriter<byte>();
         List<string> actual = [], expected = [];
         foreach (var (name, data) in events)
         {
-            actual.AddRange(translator.OnEvent(name, data).Select(static p => Encoding.UTF8.GetString(p)));
+            var payloads = translator.OnEvent(name, data).Select(static p => Encoding.UTF8.GetString(p)).ToList();
+            actual.AddRange(payloads);
             expected.AddRange(reference.OnEvent(name, data).Select(static p => Encoding.UTF8.GetString(p)));
             Assert.Equal(reference.Finished, translator.Finished);
+
+            output.ResetWrittenCount();
+            var written = direct.WriteEvent(name, data, output);
+            Assert.Equal(string.Concat(payloads.Select(static p => "data: " + p + "\n\n")), Encoding.UTF8.GetString(output.WrittenSpan));
+            Assert.Equal(output.WrittenCount, written);
+            Assert.Equal(translator.Finished, direct.Finished);
         }
 
         return (actual, expected);

@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.IO.Pipelines;
 using System.Net.ServerSentEvents;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
@@ -124,23 +122,16 @@ public sealed partial class ChatCompletionStreamResult(
         void Relay(SseItem<byte[]> item)
         {
             meter.ObserveEvent(item.EventType, item.Data);
-            IReadOnlyList<byte[]> payloads;
             try
             {
-                payloads = translator.OnEvent(item.EventType, item.Data);
+                // Straight into the response: a delta chunk is written without an array of its own (issue 5).
+                unflushed += translator.WriteEvent(item.EventType, item.Data, writer);
             }
             catch (Exception exception) when (exception is JsonException or InvalidOperationException or ArgumentException)
             {
                 // Text the translator cannot carry over (invalid UTF-8, say): the stream ends with an error event, not
                 // with a response cut short that a client would take for a network failure.
                 throw new UpstreamProtocolException("The upstream sent an event that could not be translated.", exception);
-            }
-
-            // Indexed, not foreach: an interface enumerator would be one more allocation per event.
-            for (var i = 0; i < payloads.Count; i++)
-            {
-                WriteData(writer, payloads[i]);
-                unflushed += payloads[i].Length + 8;
             }
         }
 
@@ -164,17 +155,9 @@ public sealed partial class ChatCompletionStreamResult(
 
         async ValueTask WriteErrorAsync(ApiError error)
         {
-            WriteData(writer, ClaudeStreamToChat.ErrorPayload(error.Type, error.Message));
+            ClaudeStreamToChat.WriteDataLine(writer, ClaudeStreamToChat.ErrorPayload(error.Type, error.Message));
             await writer.FlushAsync(aborted);
         }
-    }
-
-    /// <summary>One unnamed event: <c>data: payload</c> and a blank line (payloads are single-line JSON or <c>[DONE]</c>).</summary>
-    public static void WriteData(PipeWriter writer, ReadOnlySpan<byte> payload)
-    {
-        writer.Write("data: "u8);
-        writer.Write(payload);
-        writer.Write("\n\n"u8);
     }
 
     private static partial class Log

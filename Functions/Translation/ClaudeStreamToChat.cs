@@ -41,6 +41,10 @@ public sealed class ClaudeStreamToChat
     private int _tools;
     private bool _started;
 
+    // Set while WriteEvent runs: deltas go straight there, as data lines, instead of into a chunk array each.
+    private IBufferWriter<byte>? _output;
+    private int _written;
+
     public ClaudeStreamToChat(string completionId, long created, string model, bool includeUsage)
     {
         _completionId = completionId;
@@ -56,8 +60,62 @@ public sealed class ClaudeStreamToChat
     /// <summary>True after <c>[DONE]</c> or an error payload: the response ends here.</summary>
     public bool Finished { get; private set; }
 
+    /// <summary>
+    /// Writes what <see cref="OnEvent"/> returns for one Claude event straight to <paramref name="output"/>, each payload
+    /// as one server-sent <c>data:</c> line, in the same order; a text, thinking or argument delta (nearly every event
+    /// of a long answer) is written without an array of its own. Returns the bytes written.
+    /// </summary>
+    public int WriteEvent(string eventType, ReadOnlySpan<byte> data, IBufferWriter<byte> output)
+    {
+        _output = output;
+        _written = 0;
+        try
+        {
+            WriteChunks(OnEventCore(eventType, data));
+        }
+        finally
+        {
+            _output = null;
+        }
+
+        return _written;
+    }
+
+    /// <summary>One payload as a server-sent event: <c>data: payload</c> and a blank line (payloads are single-line JSON or <c>[DONE]</c>).</summary>
+    public static int WriteDataLine(IBufferWriter<byte> output, ReadOnlySpan<byte> payload) => WriteDataLine(output, payload, default, default);
+
+    private static int WriteDataLine(IBufferWriter<byte> output, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, ReadOnlySpan<byte> third)
+    {
+        var length = "data: "u8.Length + first.Length + second.Length + third.Length + "\n\n"u8.Length;
+        var span = output.GetSpan(length);
+        "data: "u8.CopyTo(span);
+        var at = "data: "u8.Length;
+        first.CopyTo(span[at..]);
+        at += first.Length;
+        second.CopyTo(span[at..]);
+        at += second.Length;
+        third.CopyTo(span[at..]);
+        at += third.Length;
+        "\n\n"u8.CopyTo(span[at..]);
+        output.Advance(length);
+        return length;
+    }
+
+    /// <summary>Writes the chunks gathered so far to the output, so that a delta written straight after them keeps its place.</summary>
+    private void WriteChunks(List<byte[]> chunks)
+    {
+        for (var i = 0; i < chunks.Count; i++)
+        {
+            _written += WriteDataLine(_output!, chunks[i]);
+        }
+
+        chunks.Clear();
+    }
+
     /// <summary>The OpenAI payloads (each one <c>data:</c> line) for one Claude event.</summary>
-    public IReadOnlyList<byte[]> OnEvent(string eventType, ReadOnlySpan<byte> data)
+    public IReadOnlyList<byte[]> OnEvent(string eventType, ReadOnlySpan<byte> data) => OnEventCore(eventType, data);
+
+    private List<byte[]> OnEventCore(string eventType, ReadOnlySpan<byte> data)
     {
         _chunks.Clear();
         if (Finished)
@@ -462,6 +520,12 @@ public sealed class ClaudeStreamToChat
         _valueWriter.WriteStringValue(utf8);
         _valueWriter.Flush();
         var value = _value.WrittenSpan;
+        if (_output is { } output)
+        {
+            WriteChunks(_chunks);
+            _written += WriteDataLine(output, prefix, value, suffix);
+            return;
+        }
 
         var chunk = GC.AllocateUninitializedArray<byte>(prefix.Length + value.Length + suffix.Length);
         prefix.CopyTo(chunk);

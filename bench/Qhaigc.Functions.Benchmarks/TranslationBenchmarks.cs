@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.ServerSentEvents;
 using System.Text;
 using System.Text.Json;
@@ -25,6 +26,7 @@ public class TranslationBenchmarks
     private static readonly ChatRequestOptions Options = new();
     private SseItem<byte[]>[] _events = [];
     private ClaudeStreamToChat _started = null!;
+    private readonly ArrayBufferWriter<byte> _output = new(64 * 1024);
 
     [GlobalSetup]
     public void Setup()
@@ -68,4 +70,12 @@ public class TranslationBenchmarks
     /// <summary>One text delta on a stream already started: the event nearly every event of a long answer is.</summary>
     [Benchmark]
     public int ClaudeTextDeltaToChatChunk() => _started.OnEvent("content_block_delta", TextDelta)[0].Length;
+
+    /// <summary>The same delta written as the relay writes it: straight into the response as a data line.</summary>
+    [Benchmark]
+    public int ClaudeTextDeltaWrittenToResponse()
+    {
+        _output.ResetWrittenCount();
+        return _started.WriteEvent("content_block_delta", TextDelta, _output);
+    }
 }
