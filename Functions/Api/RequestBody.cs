@@ -20,11 +20,12 @@ public static class RequestBody
     /// <summary>The body, or null when it is larger than <paramref name="limit"/>.</summary>
     public static async Task<byte[]?> ReadAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
     {
-        LiftServerLimit(request);
-        if (request.ContentLength > limit)
+        if (DeclaredTooLarge(request, limit))
         {
             return null;
         }
+
+        LiftServerLimit(request);
 
         var reader = request.BodyReader;
         while (true)
@@ -81,13 +82,6 @@ public static class RequestBody
     }
 
     /// <summary>
-    /// Lifts the server's own body limit (Kestrel's 30 MB default); call it before answering 413 without reading the
-    /// body, too. The gateway enforces its own limit while reading, so the server's must not cut a body the gateway
-    /// accepts; and after an early 413 it lets Kestrel drain the unread rest (within its 5-second drain timeout)
-    /// instead of resetting the connection. Behind the Functions host, a reset while the host is still sending the body
-    /// turns the 413 into the host's 502 (its forwarder reports a request body error).
-    /// </summary>
-    /// <summary>
     /// True when the request declares a body longer than <paramref name="limit"/>, which the caller refuses with 413
     /// without reading it. The server's own limit is lifted first, so the server drains the body after the answer
     /// instead of resetting the connection (behind the Functions host a reset turns the 413 into a 502).
@@ -103,6 +97,13 @@ public static class RequestBody
         return true;
     }
 
+    /// <summary>
+    /// Lifts the server's own body limit (Kestrel's 30 MB default); call it before answering 413 without reading the
+    /// body, too. The gateway enforces its own limit while reading, so the server's must not cut a body the gateway
+    /// accepts; and after an early 413 it lets Kestrel drain the unread rest (within its 5-second drain timeout)
+    /// instead of resetting the connection. Behind the Functions host, a reset while the host is still sending the body
+    /// turns the 413 into the host's 502 (its forwarder reports a request body error).
+    /// </summary>
     public static void LiftServerLimit(HttpRequest request)
     {
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
