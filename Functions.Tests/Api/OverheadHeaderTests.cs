@@ -5,7 +5,6 @@ using System.Text;
 using Microsoft.AspNetCore.Http;
 using Qhaigc.Functions.Api;
 using Qhaigc.Functions.Tests.Infrastructure;
-using Qhaigc.Functions.Upstreams;
 using Models = Qhaigc.Functions.Tests.TestDoubles.FakeAnthropicUpstream.Models;
 
 namespace Qhaigc.Functions.Tests.Api;
@@ -99,7 +98,7 @@ public sealed class OverheadHeaderTests
         Thread.Sleep(300);
         var waitStart = Stopwatch.GetTimestamp();
         Thread.Sleep(400);
-        gateway.AddWait(waitStart);
+        gateway.Waits.AddSince(waitStart);
 
         // Act
         var overhead = gateway.Overhead;
@@ -109,27 +108,6 @@ public sealed class OverheadHeaderTests
         Assert.True(overhead >= TimeSpan.FromMilliseconds(295), $"overhead {overhead}");
         Assert.True(overhead <= elapsed - TimeSpan.FromMilliseconds(395), $"overhead {overhead} of {elapsed}");
         Assert.Same(gateway, GatewayContext.Of(httpContext, TimeProvider.System));
-    }
-
-    [Fact]
-    public async Task Begin_MakesTheCallsClockCurrent_OnlyInTheHandlersFlow()
-    {
-        // Arrange
-        var httpContext = new DefaultHttpContext();
-
-        // Act: a handler (an async method) begins the call.
-        var clock = await HandlerAsync(httpContext);
-
-        // Assert: its clock was current inside, and is not after it returned.
-        Assert.Same(GatewayContext.Of(httpContext, TimeProvider.System).Waits, clock);
-        Assert.Null(WaitClock.Current);
-
-        static async Task<WaitClock?> HandlerAsync(HttpContext httpContext)
-        {
-            GatewayContext.Begin(httpContext, TimeProvider.System);
-            await Task.Yield();
-            return WaitClock.Current;
-        }
     }
 
     /// <summary>One call first: a fresh process compiles the gateway's code on its first call, which is overhead too, but not the one tested.</summary>

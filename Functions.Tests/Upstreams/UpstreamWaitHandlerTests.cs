@@ -76,7 +76,38 @@ public sealed class UpstreamWaitHandlerTests
 
         // Assert
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
-        Assert.Null(WaitClock.Current);
+    }
+
+    [Fact]
+    public async Task SendAsync_ChargesTheClockItsRequestCarries_NotAnotherCallsInTheSameFlow()
+    {
+        // Arrange: two calls' sends started from one async flow, one slow and one quick; nothing ambient may mix them.
+        var inner = new LambdaHandler(async (request, cancellationToken) =>
+        {
+            await request.Content!.CopyToAsync(Stream.Null, cancellationToken);
+            if (request.RequestUri!.AbsolutePath.EndsWith("/slow", StringComparison.Ordinal))
+            {
+                await Task.Delay(UpstreamSide, cancellationToken);
+            }
+
+            return new HttpResponseMessage(HttpStatusCode.OK);
+        });
+        using var client = new HttpClient(new UpstreamWaitHandler(inner));
+        var slow = new WaitClock();
+        var quick = new WaitClock();
+
+        // Act
+        var slowSend = SendWithClockAsync(client, slow, new UpstreamRequestContent("{}"u8.ToArray()), new Uri("http://127.0.0.1:9/slow"));
+        using (var response = await SendWithClockAsync(client, quick, new UpstreamRequestContent("{}"u8.ToArray()), new Uri("http://127.0.0.1:9/quick")))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        using var slowResponse = await slowSend;
+
+        // Assert: each clock got its own call's wait.
+        Assert.True(Waited(slow) >= UpstreamSide - TimeSpan.FromMilliseconds(20), $"slow waited {Waited(slow)}");
+        Assert.True(Waited(quick) < UpstreamSide / 2, $"quick waited {Waited(quick)}");
     }
 
     [Fact]
@@ -147,19 +178,16 @@ public sealed class UpstreamWaitHandlerTests
 
     private static TimeSpan Waited(WaitClock clock) => TimeSpan.FromSeconds(clock.Ticks / (double)Stopwatch.Frequency);
 
-    /// <summary>Sends as a handler does: with the call's clock set in its own async flow.</summary>
+    /// <summary>Sends as an upstream adapter does: with the call's clock attached to the request.</summary>
     private static async Task<HttpResponseMessage> SendWithClockAsync(HttpClient client, WaitClock clock, HttpContent content, Uri? uri = null)
     {
-        WaitClock.Current = clock;
         using var request = new HttpRequestMessage(HttpMethod.Post, uri ?? new Uri("http://127.0.0.1:9/v1/messages")) { Content = content };
+        clock.AttachTo(request);
         return await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
     }
 
-    private static async Task<byte[]> ReadWithClockAsync(HttpResponseMessage response, WaitClock clock)
-    {
-        WaitClock.Current = clock;
-        return await UpstreamWaitHandler.ReadBodyAsync(response, CancellationToken.None);
-    }
+    private static Task<byte[]> ReadWithClockAsync(HttpResponseMessage response, WaitClock clock) =>
+        UpstreamWaitHandler.ReadBodyAsync(response, clock, CancellationToken.None);
 
     private static async Task<LoopbackServer> StartServerAsync()
     {

@@ -61,7 +61,7 @@ public sealed partial class AdminHandler(
 
     private async Task<IResult> RunAsync(HttpContext context, Func<Task<IResult>> action)
     {
-        GatewayContext.Begin(context, time);
+        GatewayContext.Of(context, time);
         if (_adminKeyHash is null)
         {
             return new ErrorResult(ApiError.From(ApiErrorKind.NotFound, "Not found"));

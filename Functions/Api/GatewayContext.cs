@@ -7,10 +7,11 @@ namespace Qhaigc.Functions.Api;
 
 /// <summary>
 /// Per-request state that every endpoint shares: the request id (sent as <c>request-id</c> and <c>x-request-id</c>
-/// on every answer, spec §2.3), when the call started, and how long it waited on others, for the overhead header.
+/// on every answer, docs/wire-contract.md), when the call started, and how long it waited on others, for the overhead
+/// header.
 /// </summary>
 /// <remarks>
-/// The overhead header (<c>x-qhaigc-overhead-ms</c>, issue 5) is the time from the request's arrival to the moment the
+/// The overhead header (<c>x-qhaigc-overhead-ms</c>, docs/architecture.md "Timing") is the time from the request's arrival to the moment the
 /// answer's headers go out, less what <see cref="Waits"/> counted: the upstream answering, a body or event still on
 /// its way, the client still sending, pauses between retries. Building and sending the upstream request, parsing the
 /// answer, keys, limits and usage are the gateway's. In the standalone mode the clock starts as the server hands the
@@ -32,7 +33,10 @@ public sealed class GatewayContext
 
     public DateTimeOffset StartedAt { get; }
 
-    /// <summary>The time this call spent waiting on its upstream and its client.</summary>
+    /// <summary>
+    /// The time this call spent waiting on its upstream and its client: the one clock every waiting stage charges,
+    /// handed to it explicitly.
+    /// </summary>
     public WaitClock Waits { get; } = new();
 
     public TimeSpan Elapsed => Stopwatch.GetElapsedTime(StartTimestamp);
@@ -47,18 +51,7 @@ public sealed class GatewayContext
         }
     }
 
-    /// <summary>
-    /// The request's context, created on first use, and made the current <see cref="WaitClock"/> of the calling
-    /// handler's async flow (call it from the handler itself, an async method, so the flow is restored after it).
-    /// </summary>
-    public static GatewayContext Begin(HttpContext httpContext, TimeProvider time)
-    {
-        var context = Of(httpContext, time);
-        WaitClock.Current = context.Waits;
-        return context;
-    }
-
-    /// <summary>The request's context, created on first use; for handlers that never wait on an upstream.</summary>
+    /// <summary>The request's context, created on first use.</summary>
     public static GatewayContext Of(HttpContext httpContext, TimeProvider time) =>
         httpContext.Features.Get<GatewayContext>() ?? Arrive(httpContext, time);
 
@@ -86,9 +79,6 @@ public sealed class GatewayContext
     }
 
     public static string? RequestIdOf(HttpContext httpContext) => httpContext.Features.Get<GatewayContext>()?.RequestId;
-
-    /// <summary>Adds time spent waiting on the upstream or the client, which is not the gateway's own overhead.</summary>
-    public void AddWait(long startTimestamp) => Waits.AddSince(startTimestamp);
 
     public void WriteOverheadHeader(HttpResponse response)
     {

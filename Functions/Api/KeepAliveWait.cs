@@ -2,17 +2,18 @@ using System.Buffers;
 using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
+using Qhaigc.Functions.Upstreams;
 
 namespace Qhaigc.Functions.Api;
 
 /// <summary>
 /// Waits for a stream's next upstream event and keeps the client's response alive meanwhile: after each interval of
-/// silence it writes the keep-alive bytes (a <c>ping</c> event, or an SSE comment) and flushes them (spec §4.11). The
-/// time spent waiting is the upstream's, not the gateway's overhead.
+/// silence it writes the keep-alive bytes (a <c>ping</c> event, or an SSE comment) and flushes them
+/// (docs/wire-contract.md). The time spent waiting is the upstream's, charged to the call's <see cref="WaitClock"/>.
 /// </summary>
 /// <remarks>
 /// One timer per stream, armed only while waiting, instead of a <c>Task.Delay</c> and a <c>Task.WhenAny</c> per event:
-/// the passthrough stream allocates nothing per event beyond the event itself (issue 5). A keep-alive is written only
+/// the passthrough stream allocates nothing per event beyond the event itself (docs/performance.md). A keep-alive is written only
 /// during a wait and under a gate that the wait takes before it returns, so it never interleaves with the relay's own
 /// writes. A client that leaves ends the wait through the upstream read, which every upstream links to the request's
 /// cancellation.
@@ -22,26 +23,26 @@ public sealed class KeepAliveWait : IAsyncDisposable
     private readonly PipeWriter _writer;
     private readonly byte[] _keepAlive;
     private readonly TimeSpan _interval;
-    private readonly GatewayContext _gateway;
+    private readonly WaitClock _waits;
     private readonly CancellationToken _aborted;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly ITimer _timer;
     private bool _waiting;
 
     public KeepAliveWait(
-        PipeWriter writer, ReadOnlySpan<byte> keepAlive, TimeSpan interval, TimeProvider time, GatewayContext gateway, CancellationToken aborted)
+        PipeWriter writer, ReadOnlySpan<byte> keepAlive, TimeSpan interval, TimeProvider time, WaitClock waits, CancellationToken aborted)
     {
         _writer = writer;
         _keepAlive = keepAlive.ToArray();
         _interval = interval;
-        _gateway = gateway;
+        _waits = waits;
         _aborted = aborted;
         _timer = time.CreateTimer(static state => _ = ((KeepAliveWait)state!).KeepAliveAsync(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>The result of <paramref name="next"/> (an upstream read), with keep-alives sent while it is pending.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<bool> NextAsync(ValueTask<bool> next)
+    public async ValueTask<T> NextAsync<T>(ValueTask<T> next)
     {
         if (next.IsCompleted)
         {
@@ -62,7 +63,7 @@ public sealed class KeepAliveWait : IAsyncDisposable
             await _gate.WaitAsync(CancellationToken.None);
             Volatile.Write(ref _waiting, false);
             _gate.Release();
-            _gateway.AddWait(waitStart);
+            _waits.AddSince(waitStart);
         }
     }
 

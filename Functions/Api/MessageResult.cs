@@ -4,18 +4,24 @@ using Qhaigc.Functions.Usage;
 
 namespace Qhaigc.Functions.Api;
 
-/// <summary>A whole (non-streaming) Claude message from the upstream, relayed as it came; usage recorded afterwards.</summary>
-public sealed class MessageResult(byte[] body, string? modelToRestore, CallRecorder call) : IResult
+/// <summary>
+/// A whole (non-streaming) Claude message from the upstream, written in the client's <see cref="AnswerFormat"/>; the
+/// usage record counts the Claude usage the upstream reported and is written after the answer.
+/// </summary>
+public sealed class MessageResult(byte[] claudeMessage, AnswerFormat format, CallRecorder call, bool usageEstimated) : IResult
 {
-    /// <summary>The usage in the body is the gateway's estimate (a translated upstream reported none).</summary>
-    public bool UsageEstimated { get; init; }
-
     public async Task ExecuteAsync(HttpContext httpContext)
     {
         var meter = new UsageMeter();
-        meter.ObserveMessage(body);
-        meter.Usage.Estimated |= UsageEstimated;
-        var payload = modelToRestore is null ? body : JsonRewriter.WithMessageModel(body, modelToRestore);
+        meter.ObserveMessage(claudeMessage);
+        meter.Usage.Estimated |= usageEstimated;
+        if (format.Message(claudeMessage) is not { } payload)
+        {
+            var error = ApiError.From(ApiErrorKind.Internal, "The upstream answered with a body that is not a message.");
+            call.Finish(error.Status, UsageStates.Failed, error.Type, meter.Usage);
+            await new ErrorResult(error, format.Errors).ExecuteAsync(httpContext);
+            return;
+        }
 
         var response = httpContext.Response;
         response.StatusCode = StatusCodes.Status200OK;

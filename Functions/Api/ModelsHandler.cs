@@ -22,7 +22,7 @@ public sealed class ModelsHandler(ApiKeyAuthenticator authenticator, ModelCatalo
 
     public async Task<IResult> HandleListAsync(HttpContext context)
     {
-        GatewayContext.Begin(context, time);
+        GatewayContext.Of(context, time);
         var request = context.Request;
         var (key, authError) = await ClientAuthentication.AuthenticateAsync(authenticator, request, context.RequestAborted);
         if (key is null)
@@ -93,7 +93,7 @@ public sealed class ModelsHandler(ApiKeyAuthenticator authenticator, ModelCatalo
             return await HandleListAsync(context);
         }
 
-        GatewayContext.Begin(context, time);
+        GatewayContext.Of(context, time);
         var (key, authError) = await ClientAuthentication.AuthenticateAsync(authenticator, context.Request, context.RequestAborted);
         if (key is null)
         {

@@ -17,8 +17,11 @@ public static class RequestBody
     public static bool ClientLeft(Exception exception, CancellationToken aborted) =>
         aborted.IsCancellationRequested || exception is ClientLeftException;
 
-    /// <summary>The body, or null when it is larger than <paramref name="limit"/>.</summary>
-    public static async Task<byte[]?> ReadAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// The body, or null when it is larger than <paramref name="limit"/>. Time spent waiting for the body to arrive is
+    /// the client's, charged to <paramref name="waits"/> when given.
+    /// </summary>
+    public static async Task<byte[]?> ReadAsync(HttpRequest request, long limit, CancellationToken cancellationToken, WaitClock? waits = null)
     {
         if (DeclaredTooLarge(request, limit))
         {
@@ -40,7 +43,7 @@ public static class RequestBody
                 }
                 else
                 {
-                    // The body is still arriving: waiting on the client is not the gateway's overhead (issue 5).
+                    // The body is still arriving: waiting on the client is not the gateway's overhead.
                     var waitStart = Stopwatch.GetTimestamp();
                     try
                     {
@@ -48,7 +51,7 @@ public static class RequestBody
                     }
                     finally
                     {
-                        WaitClock.ChargeSince(waitStart);
+                        waits?.AddSince(waitStart);
                     }
                 }
             }
@@ -57,7 +60,7 @@ public static class RequestBody
                                                   exception.Message.Contains(UnexpectedEnd, StringComparison.Ordinal))))
             {
                 // The connection ended in the middle of the body (a reset, or its end before the promised length): the
-                // client left, so the call is cancelled, not malformed (issue 7). Kestrel may signal RequestAborted a
+                // client left, so the call is cancelled, not malformed (docs/faults.md). Kestrel may signal RequestAborted a
                 // moment after the read fails, so the end of the content is recognised by itself too.
                 throw new ClientLeftException(exception);
             }

@@ -58,7 +58,7 @@ public static class GatewayServiceCollectionExtensions
                     client.Timeout = Timeout.InfiniteTimeSpan;
                 })
                 .ConfigurePrimaryHttpMessageHandler(() => CreateProxyHandler(connectTimeout))
-                // Separates the upstream's time from the gateway's, for the overhead header (issue 5).
+                // Separates the upstream's time from the gateway's, for the overhead header (docs/architecture.md).
                 .AddHttpMessageHandler(static () => new UpstreamWaitHandler())
                 .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
                 // The upstream adapters log what matters (errors, with the upstream request id); the factory's own
@@ -72,7 +72,9 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<ResilientUpstreamCaller>();
         services.AddSingleton<ModelCatalog>();
 
-        // Handlers shared by both hosting modes.
+        // Handlers shared by both hosting modes, over one request prologue and one forwarder (docs/architecture.md).
+        services.AddSingleton<CallPrologue>();
+        services.AddSingleton<UpstreamForwarder>();
         services.AddSingleton<MessagesHandler>();
         services.AddSingleton<CountTokensHandler>();
         services.AddSingleton<ChatCompletionsHandler>();

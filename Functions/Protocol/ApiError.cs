@@ -26,6 +26,14 @@ public sealed record ApiError(int Status, string Type, string Message)
 
     public static ApiError InvalidRequest(string message) => From(ApiErrorKind.InvalidRequest, message);
 
+    /// <summary>The error an SSE <c>error</c> event carries, its status following from its type.</summary>
+    public static ApiError FromErrorEvent(ReadOnlySpan<byte> data)
+    {
+        ErrorEnvelope.TryRead(data, out var type, out var message);
+        type ??= ErrorTypes.Api;
+        return new ApiError(StatusForType(type), type, message ?? "The upstream failed.");
+    }
+
     /// <summary>The Claude error type Anthropic uses for a status, for upstream answers that carry no body we can read.</summary>
     public static string TypeForStatus(int status) => status switch
     {

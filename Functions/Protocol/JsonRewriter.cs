@@ -8,21 +8,43 @@ namespace Qhaigc.Functions.Protocol;
 public static class JsonRewriter
 {
     /// <summary>Copies a top-level object with one string property set to a new value (added if missing).</summary>
-    public static byte[] WithTopLevelString(JsonElement root, string name, string value)
+    public static byte[] WithTopLevelString(JsonElement root, string name, string value) =>
+        Rewrite(root, name, value, numberName: null, number: null);
+
+    /// <summary>
+    /// Copies a request body with <c>model</c> and <c>temperature</c> set where a value is given (added if missing),
+    /// every other property as it was.
+    /// </summary>
+    public static byte[] WithTopLevelValues(JsonElement root, string? model, double? temperature) =>
+        Rewrite(root, model is null ? null : "model", model, temperature is null ? null : "temperature", temperature);
+
+    private static byte[] Rewrite(JsonElement root, string? stringName, string? value, string? numberName, double? number)
     {
         var buffer = new ArrayBufferWriter<byte>(4096);
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true }))
         {
             writer.WriteStartObject();
-            var written = false;
+            var stringWritten = stringName is null;
+            var numberWritten = numberName is null;
             foreach (var property in root.EnumerateObject())
             {
-                if (property.NameEquals(name))
+                if (stringName is not null && property.NameEquals(stringName))
                 {
-                    if (!written)
+                    if (!stringWritten)
                     {
-                        writer.WriteString(name, value);
-                        written = true;
+                        writer.WriteString(stringName, value);
+                        stringWritten = true;
+                    }
+
+                    continue;
+                }
+
+                if (numberName is not null && property.NameEquals(numberName))
+                {
+                    if (!numberWritten)
+                    {
+                        writer.WriteNumber(numberName, number!.Value);
+                        numberWritten = true;
                     }
 
                     continue;
@@ -31,9 +53,14 @@ public static class JsonRewriter
                 property.WriteTo(writer);
             }
 
-            if (!written)
+            if (!stringWritten)
             {
-                writer.WriteString(name, value);
+                writer.WriteString(stringName!, value);
+            }
+
+            if (!numberWritten)
+            {
+                writer.WriteNumber(numberName!, number!.Value);
             }
 
             writer.WriteEndObject();

@@ -39,6 +39,14 @@ public sealed class MessagesRequest : IDisposable
     /// <summary>Other <c>anthropic-*</c> headers, forwarded to Anthropic-format upstreams (spec §1.11).</summary>
     public IReadOnlyList<KeyValuePair<string, string>> ExtraAnthropicHeaders { get; set; } = [];
 
+    /// <summary>
+    /// True when the request was translated from OpenAI's format with a <c>temperature</c> above Claude's range (OpenAI
+    /// takes 0–2, Claude 0–1): an upstream that speaks Claude's format sends 1 instead, one that speaks OpenAI's sends
+    /// the value as it came (docs/openai-compatibility.md). Decided per attempt, so a fallback of the other kind gets
+    /// what it understands.
+    /// </summary>
+    public bool TemperatureAboveClaudeRange { get; set; }
+
     public void Dispose() => Document.Dispose();
 }
 

@@ -1,195 +1,53 @@
-using System.Globalization;
-using System.Net;
 using System.Net.ServerSentEvents;
 using Microsoft.Extensions.Logging;
 using Qhaigc.Functions.Hosting;
 using Qhaigc.Functions.Protocol;
-using Qhaigc.Functions.Protocol.Sse;
 
 namespace Qhaigc.Functions.Upstreams;
 
 /// <summary>
 /// Anthropic's API or any Anthropic-compatible host (Azure AI Foundry's <c>/anthropic</c> endpoint, say): the body
 /// is forwarded as the client sent it (model name mapped), with the upstream's own key, and the answer comes back
-/// as it is: a stream event by event, parsed only enough to count usage.
+/// as it is: a stream event by event, parsed only enough to count usage. See docs/wire-contract.md.
 /// </summary>
 public sealed partial class AnthropicUpstream : IUpstream, ITokenCountingUpstream, IModelListingUpstream
 {
-    /// <summary>Largest upstream error body read; the rest is not needed to relay the error.</summary>
-    private const int MaxErrorBodyBytes = 64 * 1024;
-
-    private readonly HttpClient _http;
     private readonly UpstreamOptions _options;
+    private readonly UpstreamHttp _http;
     private readonly Uri _messagesUri;
+    private readonly Uri _countTokensUri;
     private readonly string[]? _betaAllowList;
-    private readonly ILogger _logger;
+    private readonly MessagesReader _messages;
+    private readonly CountReader _counts = new();
 
     public AnthropicUpstream(string name, UpstreamOptions options, HttpClient http, ILogger logger)
     {
         Name = name;
         _options = options;
-        _http = http;
-        _logger = logger;
-        _messagesUri = Combine(options.BaseUrl!, "v1/messages");
+        _http = new UpstreamHttp(name, http, options.IdleTimeout, logger);
+        _messages = new MessagesReader(name, logger);
+        _messagesUri = UpstreamHttp.Combine(options.BaseUrl!, "v1/messages");
+        _countTokensUri = UpstreamHttp.Combine(options.BaseUrl!, "v1/messages/count_tokens");
         _betaAllowList = options.BetaAllowList is null ? null : ModelPattern.Parse(options.BetaAllowList);
     }
 
     public string Name { get; }
 
-    /// <summary>Appends a path to a base URL that may carry a path of its own (<c>…/anthropic</c>).</summary>
-    public static Uri Combine(Uri baseUrl, string path)
+    public async Task<UpstreamResponse> SendMessagesAsync(
+        MessagesRequest request, string upstreamModel, WaitClock? waits, CancellationToken cancellationToken)
     {
-        var text = baseUrl.AbsoluteUri;
-        return new Uri(text.EndsWith('/') ? text + path : text + "/" + path);
+        using var message = UpstreamHttp.Post(_messagesUri, BodyFor(request, upstreamModel), request.Stream, waits);
+        AddHeaders(message, request);
+        return await _http.SendAsync(message, request.Stream, _messages, waits, cancellationToken);
     }
 
-    public async Task<UpstreamResponse> SendMessagesAsync(MessagesRequest request, string upstreamModel, CancellationToken cancellationToken)
+    /// <summary>Forwards <c>count_tokens</c> with the same body and header rules as a Messages call (docs/wire-contract.md).</summary>
+    public async Task<UpstreamResponse> CountTokensAsync(
+        MessagesRequest request, string upstreamModel, WaitClock? waits, CancellationToken cancellationToken)
     {
-        var body = upstreamModel == request.Model
-            ? request.Body
-            : JsonRewriter.WithTopLevelString(request.Root, "model", upstreamModel);
-
-        using var message = new HttpRequestMessage(HttpMethod.Post, _messagesUri)
-        {
-            Content = new UpstreamRequestContent(body),
-            Version = HttpVersion.Version11,
-            VersionPolicy = HttpVersionPolicy.RequestVersionOrHigher,
-        };
-        var headers = message.Headers;
-        if (!string.IsNullOrEmpty(_options.ApiKey))
-        {
-            headers.TryAddWithoutValidation(HeaderNames.ApiKey, _options.ApiKey);
-        }
-
-        headers.TryAddWithoutValidation(HeaderNames.AnthropicVersion, request.AnthropicVersion);
-        if (HeaderPolicy.FilterBetas(request.AnthropicBeta, _betaAllowList) is { } betas)
-        {
-            headers.TryAddWithoutValidation(HeaderNames.AnthropicBeta, betas);
-        }
-
-        foreach (var (name, value) in request.ExtraAnthropicHeaders)
-        {
-            headers.TryAddWithoutValidation(name, value);
-        }
-
-        headers.Accept.ParseAdd(request.Stream ? "text/event-stream" : "application/json");
-
-        // One token source for the whole call: the client going away cancels it, and silence from the upstream for
-        // longer than the idle timeout (re-armed per event, never a total timeout) does too.
-        var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_options.IdleTimeout);
-        HttpResponseMessage? response = null;
-        try
-        {
-            response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
-            var upstreamRequestId = FirstHeader(response, HeaderNames.RequestId);
-            if (response.StatusCode != HttpStatusCode.OK)
-            {
-                var error = await ReadErrorAsync(response, timeout.Token);
-                Log.UpstreamError(_logger, Name, (int)response.StatusCode, error.Type, upstreamRequestId);
-                response.Dispose();
-                timeout.Dispose();
-                return UpstreamResponse.Failed(error, upstreamRequestId);
-            }
-
-            if (!request.Stream)
-            {
-                var bytes = await UpstreamWaitHandler.ReadBodyAsync(response, timeout.Token);
-                response.Dispose();
-                timeout.Dispose();
-                if (!JsonShape.IsObject(bytes))
-                {
-                    // A 200 whose body is not a message (an HTML page from a proxy, a cut body) must not reach the client as one.
-                    Log.NotJson(_logger, Name, upstreamRequestId);
-                    return UpstreamResponse.Failed(
-                        ApiError.From(ApiErrorKind.Internal, "The upstream answered with a body that is not JSON."), upstreamRequestId);
-                }
-
-                return UpstreamResponse.Message(bytes, upstreamRequestId);
-            }
-
-            if (response.Content.Headers.ContentType?.MediaType is not "text/event-stream")
-            {
-                Log.NotAStream(_logger, Name, response.Content.Headers.ContentType?.MediaType);
-                response.Dispose();
-                timeout.Dispose();
-                return UpstreamResponse.Failed(
-                    ApiError.From(ApiErrorKind.Internal, "The upstream did not answer with an event stream."), upstreamRequestId);
-            }
-
-            var stream = await response.Content.ReadAsStreamAsync(timeout.Token);
-            var events = new SseReader(stream, timeout.Token);
-            var owner = new CallOwner(response, timeout);
-            return UpstreamResponse.Stream(new CheckedClaudeEvents(new IdleTimeoutEnumerator(events, timeout, _options.IdleTimeout)), upstreamRequestId, owner);
-        }
-        catch (Exception exception) when (exception is HttpRequestException or IOException ||
-                                          (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
-        {
-            response?.Dispose();
-            timeout.Dispose();
-            var timedOut = exception is OperationCanceledException;
-            Log.UpstreamUnreachable(_logger, Name, timedOut, exception);
-            return UpstreamResponse.Failed(ApiError.From(ApiErrorKind.UpstreamUnavailable,
-                timedOut ? "The upstream did not answer in time." : "The upstream could not be reached."));
-        }
-        catch
-        {
-            response?.Dispose();
-            timeout.Dispose();
-            throw;
-        }
-    }
-
-    /// <summary>Forwards <c>count_tokens</c> with the same body and headers rules as a Messages call (spec §5.2).</summary>
-    public async Task<UpstreamResponse> CountTokensAsync(MessagesRequest request, string upstreamModel, CancellationToken cancellationToken)
-    {
-        var body = upstreamModel == request.Model
-            ? request.Body
-            : JsonRewriter.WithTopLevelString(request.Root, "model", upstreamModel);
-        using var message = new HttpRequestMessage(HttpMethod.Post, Combine(_options.BaseUrl!, "v1/messages/count_tokens"))
-        {
-            Content = new UpstreamRequestContent(body),
-        };
-        var headers = message.Headers;
-        if (!string.IsNullOrEmpty(_options.ApiKey))
-        {
-            headers.TryAddWithoutValidation(HeaderNames.ApiKey, _options.ApiKey);
-        }
-
-        headers.TryAddWithoutValidation(HeaderNames.AnthropicVersion, request.AnthropicVersion);
-        if (HeaderPolicy.FilterBetas(request.AnthropicBeta, _betaAllowList) is { } betas)
-        {
-            headers.TryAddWithoutValidation(HeaderNames.AnthropicBeta, betas);
-        }
-
-        foreach (var (name, value) in request.ExtraAnthropicHeaders)
-        {
-            headers.TryAddWithoutValidation(name, value);
-        }
-
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_options.IdleTimeout);
-        try
-        {
-            using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
-            var upstreamRequestId = FirstHeader(response, HeaderNames.RequestId);
-            if (response.StatusCode != HttpStatusCode.OK)
-            {
-                var error = await ReadErrorAsync(response, timeout.Token);
-                Log.UpstreamError(_logger, Name, (int)response.StatusCode, error.Type, upstreamRequestId);
-                return UpstreamResponse.Failed(error, upstreamRequestId);
-            }
-
-            return UpstreamResponse.Message(await UpstreamWaitHandler.ReadBodyAsync(response, timeout.Token), upstreamRequestId);
-        }
-        catch (Exception exception) when (exception is HttpRequestException or IOException ||
-                                          (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
-        {
-            var timedOut = exception is OperationCanceledException;
-            Log.UpstreamUnreachable(_logger, Name, timedOut, exception);
-            return UpstreamResponse.Failed(ApiError.From(ApiErrorKind.UpstreamUnavailable,
-                timedOut ? "The upstream did not answer in time." : "The upstream could not be reached."));
-        }
+        using var message = UpstreamHttp.Post(_countTokensUri, BodyFor(request, upstreamModel), stream: false, waits);
+        AddHeaders(message, request);
+        return await _http.SendAsync(message, stream: false, _counts, waits, cancellationToken);
     }
 
     /// <summary>The upstream's <c>GET /v1/models</c>, every page (at most ten of 1000).</summary>
@@ -200,18 +58,10 @@ public sealed partial class AnthropicUpstream : IUpstream, ITokenCountingUpstrea
         for (var page = 0; page < 10; page++)
         {
             var query = "v1/models?limit=1000" + (after is null ? "" : "&after_id=" + Uri.EscapeDataString(after));
-            using var message = new HttpRequestMessage(HttpMethod.Get, Combine(_options.BaseUrl!, query));
-            if (!string.IsNullOrEmpty(_options.ApiKey))
-            {
-                message.Headers.TryAddWithoutValidation(HeaderNames.ApiKey, _options.ApiKey);
-            }
-
+            using var message = new HttpRequestMessage(HttpMethod.Get, UpstreamHttp.Combine(_options.BaseUrl!, query));
+            AddCredentials(message);
             message.Headers.TryAddWithoutValidation(HeaderNames.AnthropicVersion, AnthropicVersions.Default);
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(_options.IdleTimeout);
-            using var response = await _http.SendAsync(message, timeout.Token);
-            response.EnsureSuccessStatusCode();
-            var (items, hasMore, lastId) = ModelListReader.Read(await UpstreamWaitHandler.ReadBodyAsync(response, timeout.Token));
+            var (items, hasMore, lastId) = ModelListReader.Read(await _http.GetAsync(message, cancellationToken));
             models.AddRange(items);
             if (!hasMore || lastId is null || lastId == after)
             {
@@ -224,98 +74,81 @@ public sealed partial class AnthropicUpstream : IUpstream, ITokenCountingUpstrea
         return models;
     }
 
-    internal static async Task<ApiError> ReadErrorAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    /// <summary>
+    /// The client's body as it came, but for the model name when the upstream knows the model by another, and a
+    /// <c>temperature</c> above Claude's 1 when the request was translated from OpenAI's 0–2 range.
+    /// </summary>
+    private static byte[] BodyFor(MessagesRequest request, string upstreamModel)
     {
-        var status = (int)response.StatusCode;
-        byte[] body;
-        try
+        var clampTemperature = request.TemperatureAboveClaudeRange;
+        if (upstreamModel == request.Model && !clampTemperature)
         {
-            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-            var buffer = new byte[MaxErrorBodyBytes];
-            var read = 0;
-            int count;
-            while (read < buffer.Length && (count = await stream.ReadAsync(buffer.AsMemory(read), cancellationToken)) > 0)
-            {
-                read += count;
-            }
-
-            body = buffer[..read];
-        }
-        catch (Exception exception) when (exception is IOException or HttpRequestException)
-        {
-            body = [];
+            return request.Body;
         }
 
-        var error = ErrorEnvelope.TryRead(body, out var type, out var text)
-            ? new ApiError(status, type ?? ApiError.TypeForStatus(status), text ?? $"The upstream answered {status}.")
-            : new ApiError(status, ApiError.TypeForStatus(status), $"The upstream answered {status}.");
-        return error with { RetryAfterSeconds = RetryAfter(response) };
+        return JsonRewriter.WithTopLevelValues(request.Root, upstreamModel == request.Model ? null : upstreamModel, clampTemperature ? 1 : null);
     }
 
-    /// <summary>The upstream's <c>retry-after-ms</c> or <c>retry-after</c> (seconds or an HTTP date), relayed to the client.</summary>
-    internal static double? RetryAfter(HttpResponseMessage response)
+    /// <summary>The upstream's key, and the client's <c>anthropic-*</c> headers as sent (betas filtered by the allow list).</summary>
+    private void AddHeaders(HttpRequestMessage message, MessagesRequest request)
     {
-        if (FirstHeader(response, HeaderNames.RetryAfterMs) is { } ms &&
-            double.TryParse(ms, NumberStyles.Float, CultureInfo.InvariantCulture, out var milliseconds))
+        AddCredentials(message);
+        var headers = message.Headers;
+        headers.TryAddWithoutValidation(HeaderNames.AnthropicVersion, request.AnthropicVersion);
+        if (HeaderPolicy.FilterBetas(request.AnthropicBeta, _betaAllowList) is { } betas)
         {
-            return milliseconds / 1000;
+            headers.TryAddWithoutValidation(HeaderNames.AnthropicBeta, betas);
         }
 
-        if (response.Headers.RetryAfter is { } retryAfter)
+        foreach (var (name, value) in request.ExtraAnthropicHeaders)
         {
-            if (retryAfter.Delta is { } delta)
-            {
-                return delta.TotalSeconds;
-            }
-
-            if (retryAfter.Date is { } date)
-            {
-                return Math.Max(0, (date - DateTimeOffset.UtcNow).TotalSeconds);
-            }
+            headers.TryAddWithoutValidation(name, value);
         }
-
-        return null;
     }
 
-    internal static string? FirstHeader(HttpResponseMessage response, string name) =>
-        response.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
-
-    /// <summary>Re-arms the idle timeout before each read, so only silence, never a long answer, times out.</summary>
-    internal sealed class IdleTimeoutEnumerator(IAsyncEnumerator<SseItem<byte[]>> inner, CancellationTokenSource timeout, TimeSpan idle)
-        : IAsyncEnumerator<SseItem<byte[]>>
+    private void AddCredentials(HttpRequestMessage message)
     {
-        public SseItem<byte[]> Current => inner.Current;
-
-        public ValueTask<bool> MoveNextAsync()
+        if (!string.IsNullOrEmpty(_options.ApiKey))
         {
-            timeout.CancelAfter(idle);
-            return inner.MoveNextAsync();
+            message.Headers.TryAddWithoutValidation(HeaderNames.ApiKey, _options.ApiKey);
         }
-
-        public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 
-    internal sealed class CallOwner(HttpResponseMessage response, CancellationTokenSource timeout) : IDisposable
+    /// <summary>A Messages answer: a JSON message relayed as it is, or an event stream checked event by event.</summary>
+    private sealed class MessagesReader(string upstream, ILogger logger) : UpstreamAnswerReader
     {
-        public void Dispose()
+        public override string RequestIdHeader => HeaderNames.RequestId;
+
+        public override UpstreamResponse ReadMessage(byte[] body, string? upstreamRequestId)
         {
-            response.Dispose();
-            timeout.Dispose();
+            if (!JsonShape.IsObject(body))
+            {
+                // A 200 whose body is not a message (an HTML page from a proxy, a cut body) must not reach the client as one.
+                Log.NotJson(logger, upstream, upstreamRequestId);
+                return UpstreamResponse.Failed(
+                    ApiError.From(ApiErrorKind.Internal, "The upstream answered with a body that is not JSON."), upstreamRequestId);
+            }
+
+            return UpstreamResponse.Message(body, upstreamRequestId);
         }
+
+        public override UpstreamResponse ReadStream(IAsyncEnumerator<SseItem<byte[]>> events, string? upstreamRequestId, IDisposable owner) =>
+            UpstreamResponse.Stream(new CheckedClaudeEvents(events), upstreamRequestId, owner);
+    }
+
+    /// <summary>A <c>count_tokens</c> answer, relayed whole.</summary>
+    private sealed class CountReader : UpstreamAnswerReader
+    {
+        public override string RequestIdHeader => HeaderNames.RequestId;
+
+        public override UpstreamResponse ReadMessage(byte[] body, string? upstreamRequestId) => UpstreamResponse.Message(body, upstreamRequestId);
+
+        public override UpstreamResponse ReadStream(IAsyncEnumerator<SseItem<byte[]>> events, string? upstreamRequestId, IDisposable owner) =>
+            throw new NotSupportedException("count_tokens never streams.");
     }
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 2001, Level = LogLevel.Warning,
-            Message = "Upstream {Upstream} answered {Status} ({ErrorType}), upstream request {UpstreamRequestId}")]
-        public static partial void UpstreamError(ILogger logger, string upstream, int status, string errorType, string? upstreamRequestId);
-
-        [LoggerMessage(EventId = 2002, Level = LogLevel.Error, Message = "Upstream {Upstream} unreachable (timed out: {TimedOut})")]
-        public static partial void UpstreamUnreachable(ILogger logger, string upstream, bool timedOut, Exception exception);
-
-        [LoggerMessage(EventId = 2003, Level = LogLevel.Error, Message = "Upstream {Upstream} answered a stream request with {MediaType}")]
-        public static partial void NotAStream(ILogger logger, string upstream, string? mediaType);
-
         [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "Upstream {Upstream} answered 200 with a body that is not JSON, upstream request {UpstreamRequestId}")]
         public static partial void NotJson(ILogger logger, string upstream, string? upstreamRequestId);
     }

@@ -6,5 +6,5 @@ namespace Qhaigc.Functions.Upstreams;
 public interface ITokenCountingUpstream
 {
     /// <summary>The upstream's <c>{"input_tokens": N}</c> as a message body, or its error.</summary>
-    Task<UpstreamResponse> CountTokensAsync(MessagesRequest request, string upstreamModel, CancellationToken cancellationToken);
+    Task<UpstreamResponse> CountTokensAsync(MessagesRequest request, string upstreamModel, WaitClock? waits, CancellationToken cancellationToken);
 }

@@ -21,7 +21,7 @@ public sealed class LocalUpstream(string name = LocalUpstream.DefaultName) : IUp
 
     public string Name { get; } = name;
 
-    public Task<UpstreamResponse> SendMessagesAsync(MessagesRequest request, string upstreamModel, CancellationToken cancellationToken)
+    public Task<UpstreamResponse> SendMessagesAsync(MessagesRequest request, string upstreamModel, WaitClock? waits, CancellationToken cancellationToken)
     {
         var reply = Compose(request);
         var response = request.Stream

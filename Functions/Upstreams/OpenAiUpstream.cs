@@ -1,9 +1,8 @@
-using System.Net;
+using System.Net.ServerSentEvents;
 using System.Net.Http.Headers;
 using Microsoft.Extensions.Logging;
 using Qhaigc.Functions.Hosting;
 using Qhaigc.Functions.Protocol;
-using Qhaigc.Functions.Protocol.Sse;
 using Qhaigc.Functions.Translation;
 using Qhaigc.Functions.Usage;
 
@@ -17,7 +16,7 @@ namespace Qhaigc.Functions.Upstreams;
 /// </summary>
 public sealed partial class OpenAiUpstream : IUpstream, IModelListingUpstream
 {
-    private readonly HttpClient _http;
+    private readonly UpstreamHttp _http;
     private readonly UpstreamOptions _options;
     private readonly ChatUpstreamOptions _chatOptions;
     private readonly Uri _completionsUri;
@@ -28,11 +27,11 @@ public sealed partial class OpenAiUpstream : IUpstream, IModelListingUpstream
     {
         Name = name;
         _options = options;
-        _http = http;
+        _http = new UpstreamHttp(name, http, options.IdleTimeout, logger);
         _logger = logger;
         _estimator = estimator ?? TokenEstimator.Shared;
-        _completionsUri = AnthropicUpstream.Combine(options.BaseUrl!, "chat/completions");
-        ModelsUri = AnthropicUpstream.Combine(options.BaseUrl!, "models");
+        _completionsUri = UpstreamHttp.Combine(options.BaseUrl!, "chat/completions");
+        ModelsUri = UpstreamHttp.Combine(options.BaseUrl!, "models");
         _chatOptions = new ChatUpstreamOptions
         {
             MaxTokensParameter = string.IsNullOrWhiteSpace(options.MaxTokensParameter) ? "max_completion_tokens" : options.MaxTokensParameter.Trim(),
@@ -44,7 +43,8 @@ public sealed partial class OpenAiUpstream : IUpstream, IModelListingUpstream
     /// <summary><c>{BaseUrl}/models</c>, OpenAI's model list.</summary>
     public Uri ModelsUri { get; }
 
-    public async Task<UpstreamResponse> SendMessagesAsync(MessagesRequest request, string upstreamModel, CancellationToken cancellationToken)
+    public async Task<UpstreamResponse> SendMessagesAsync(
+        MessagesRequest request, string upstreamModel, WaitClock? waits, CancellationToken cancellationToken)
     {
         var root = request.Root;
         if (VersionRules.Check(request.AnthropicVersion, root) is { } versionError)
@@ -60,82 +60,9 @@ public sealed partial class OpenAiUpstream : IUpstream, IModelListingUpstream
 
         var context = new ChatAnswerContext(request.Model, translated.ToolNames, translated.StopSequences,
             () => _estimator.EstimateRequest(root), text => _estimator.Count(text));
-
-        using var message = new HttpRequestMessage(HttpMethod.Post, _completionsUri)
-        {
-            Content = new UpstreamRequestContent(translated.Body),
-            Version = HttpVersion.Version11,
-            VersionPolicy = HttpVersionPolicy.RequestVersionOrHigher,
-        };
+        using var message = UpstreamHttp.Post(_completionsUri, translated.Body, request.Stream, waits);
         AddAuthorization(message);
-        message.Headers.Accept.ParseAdd(request.Stream ? "text/event-stream" : "application/json");
-
-        // As for Anthropic upstreams: the client leaving cancels the call, and so does silence past the idle timeout
-        // (re-armed per event, never a total timeout).
-        var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_options.IdleTimeout);
-        HttpResponseMessage? response = null;
-        try
-        {
-            response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
-            var upstreamRequestId = AnthropicUpstream.FirstHeader(response, HeaderNames.XRequestId);
-            if (response.StatusCode != HttpStatusCode.OK)
-            {
-                var error = await AnthropicUpstream.ReadErrorAsync(response, timeout.Token);
-                // OpenAI's error types ("server_error", "insufficient_quota"…) are not Claude's; the status decides.
-                error = error with { Type = ApiError.TypeForStatus(error.Status) };
-                Log.UpstreamError(_logger, Name, error.Status, error.Type, upstreamRequestId);
-                response.Dispose();
-                timeout.Dispose();
-                return UpstreamResponse.Failed(error, upstreamRequestId);
-            }
-
-            if (!request.Stream)
-            {
-                var bytes = await UpstreamWaitHandler.ReadBodyAsync(response, timeout.Token);
-                response.Dispose();
-                timeout.Dispose();
-                var claude = ChatCompletionToClaude.Translate(bytes, context, out var estimated, out var answerError);
-                if (claude is null)
-                {
-                    Log.UnreadableAnswer(_logger, Name, upstreamRequestId);
-                    return UpstreamResponse.Failed(answerError!, upstreamRequestId);
-                }
-
-                return UpstreamResponse.Message(claude, upstreamRequestId, estimated);
-            }
-
-            if (response.Content.Headers.ContentType?.MediaType is not "text/event-stream")
-            {
-                Log.NotAStream(_logger, Name, response.Content.Headers.ContentType?.MediaType);
-                response.Dispose();
-                timeout.Dispose();
-                return UpstreamResponse.Failed(
-                    ApiError.From(ApiErrorKind.Internal, "The upstream did not answer with an event stream."), upstreamRequestId);
-            }
-
-            var stream = await response.Content.ReadAsStreamAsync(timeout.Token);
-            var chunks = new SseReader(stream, timeout.Token);
-            var translator = new ChatStreamToClaude(context);
-            var events = new ChatStreamEvents(new AnthropicUpstream.IdleTimeoutEnumerator(chunks, timeout, _options.IdleTimeout), translator);
-            return UpstreamResponse.Stream(events, upstreamRequestId, new AnthropicUpstream.CallOwner(response, timeout), () => translator.UsageEstimated);
-        }
-        catch (Exception exception) when (exception is HttpRequestException or IOException ||
-                                          (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
-        {
-            response?.Dispose();
-            timeout.Dispose();
-            var timedOut = exception is OperationCanceledException;
-            Log.UpstreamUnreachable(_logger, Name, timedOut, exception);
-            return UpstreamResponse.Failed(ApiError.From(ApiErrorKind.UpstreamUnavailable,
-                timedOut ? "The upstream did not answer in time." : "The upstream could not be reached."));
-        }
-        catch
-        {
-            response?.Dispose();
-            timeout.Dispose();
-            throw;
-        }
+        return await _http.SendAsync(message, request.Stream, new ChatAnswerReader(Name, context, _logger), waits, cancellationToken);
     }
 
     /// <summary>The upstream's <c>GET {BaseUrl}/models</c>.</summary>
@@ -143,11 +70,7 @@ public sealed partial class OpenAiUpstream : IUpstream, IModelListingUpstream
     {
         using var message = new HttpRequestMessage(HttpMethod.Get, ModelsUri);
         AddAuthorization(message);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_options.IdleTimeout);
-        using var response = await _http.SendAsync(message, timeout.Token);
-        response.EnsureSuccessStatusCode();
-        return ModelListReader.Read(await UpstreamWaitHandler.ReadBodyAsync(response, timeout.Token)).Models;
+        return ModelListReader.Read(await _http.GetAsync(message, cancellationToken)).Models;
     }
 
     /// <summary>Adds <c>Authorization: Bearer</c> with the upstream's own key; local servers often need none.</summary>
@@ -159,18 +82,37 @@ public sealed partial class OpenAiUpstream : IUpstream, IModelListingUpstream
         }
     }
 
+    /// <summary>
+    /// A chat completion or chunk stream translated into Claude's format; OpenAI's error types (<c>server_error</c>,
+    /// <c>insufficient_quota</c>…) are not Claude's, so the status decides the type.
+    /// </summary>
+    private sealed class ChatAnswerReader(string upstream, ChatAnswerContext context, ILogger logger) : UpstreamAnswerReader
+    {
+        public override string RequestIdHeader => HeaderNames.XRequestId;
+
+        public override ApiError MapError(ApiError answered) => answered with { Type = ApiError.TypeForStatus(answered.Status) };
+
+        public override UpstreamResponse ReadMessage(byte[] body, string? upstreamRequestId)
+        {
+            var claude = ChatCompletionToClaude.Translate(body, context, out var estimated, out var answerError);
+            if (claude is null)
+            {
+                Log.UnreadableAnswer(logger, upstream, upstreamRequestId);
+                return UpstreamResponse.Failed(answerError!, upstreamRequestId);
+            }
+
+            return UpstreamResponse.Message(claude, upstreamRequestId, estimated);
+        }
+
+        public override UpstreamResponse ReadStream(IAsyncEnumerator<SseItem<byte[]>> events, string? upstreamRequestId, IDisposable owner)
+        {
+            var translator = new ChatStreamToClaude(context);
+            return UpstreamResponse.Stream(new ChatStreamEvents(events, translator), upstreamRequestId, owner, () => translator.UsageEstimated);
+        }
+    }
+
     private static partial class Log
     {
-        [LoggerMessage(EventId = 2101, Level = LogLevel.Warning,
-            Message = "Upstream {Upstream} answered {Status} ({ErrorType}), upstream request {UpstreamRequestId}")]
-        public static partial void UpstreamError(ILogger logger, string upstream, int status, string errorType, string? upstreamRequestId);
-
-        [LoggerMessage(EventId = 2102, Level = LogLevel.Error, Message = "Upstream {Upstream} unreachable (timed out: {TimedOut})")]
-        public static partial void UpstreamUnreachable(ILogger logger, string upstream, bool timedOut, Exception exception);
-
-        [LoggerMessage(EventId = 2103, Level = LogLevel.Error, Message = "Upstream {Upstream} answered a stream request with {MediaType}")]
-        public static partial void NotAStream(ILogger logger, string upstream, string? mediaType);
-
         [LoggerMessage(EventId = 2104, Level = LogLevel.Error, Message = "Upstream {Upstream} answered with a body that is not a chat completion, upstream request {UpstreamRequestId}")]
         public static partial void UnreadableAnswer(ILogger logger, string upstream, string? upstreamRequestId);
     }

@@ -1,15 +1,24 @@
 using System.Diagnostics;
 using Qhaigc.Functions.Hosting;
 using Qhaigc.Functions.Protocol;
+using Qhaigc.Functions.Protocol.Sse;
 using Qhaigc.Functions.Usage;
 using Log = Qhaigc.Functions.Upstreams.ResilientUpstreamCaller.Log;
 
 namespace Qhaigc.Functions.Upstreams;
 
-/// <summary>One client call's attempts, for <see cref="ResilientUpstreamCaller"/>: which upstream is next, how often each
-/// was tried, and how much of the wait budget is spent.</summary>
+/// <summary>
+/// One client call's attempts, for <see cref="ResilientUpstreamCaller"/>: which upstream is next, how often each was
+/// tried, how much of the wait budget is spent, and, for a stream, whether its first event came. Its
+/// <see cref="StartAsync"/> is the one stage that decides how an upstream answer starts (docs/architecture.md).
+/// </summary>
 internal sealed class ResilientCall(
-    ResilientUpstreamCaller caller, IReadOnlyList<UpstreamRoute> routes, MessagesRequest request, CallRecorder call, CancellationToken aborted)
+    ResilientUpstreamCaller caller,
+    IReadOnlyList<UpstreamRoute> routes,
+    MessagesRequest request,
+    CallRecorder call,
+    WaitClock? waits,
+    CancellationToken aborted)
 {
     private readonly int[] _tries = new int[routes.Count];
     private int _attempts;
@@ -17,58 +26,208 @@ internal sealed class ResilientCall(
     private int _lastIndex = -1;
     private TimeSpan _waited;
 
-    public CallRecorder Call => call;
+    /// <summary>Set once a stream attempt's headers are in and its first event is being awaited.</summary>
+    private TaskCompletionSource? _awaitingFirstEvent;
 
-    public CancellationToken Aborted => aborted;
+    /// <summary>Set when the start was reported as <see cref="UpstreamStartOutcome.Waiting"/>: no attempt is made after it.</summary>
+    private volatile bool _committed;
 
     /// <summary>The breaker of the upstream of the latest attempt.</summary>
     public CircuitBreaker? Breaker { get; private set; }
 
     public string? Upstream => _lastIndex < 0 ? null : routes[_lastIndex].Upstream.Name;
 
-    /// <summary>The eager part: attempts until an answer, a non-retryable error, a started stream, or the budget ends.</summary>
-    public async Task<UpstreamResponse> SendAsync()
+    /// <summary>
+    /// Attempts until a whole answer, a stream with its first event, an error that is not worth another attempt, or
+    /// the end of the budget. A stream whose first event takes longer than <paramref name="firstEventTimeout"/> (from
+    /// the moment its headers are in) is reported as <see cref="UpstreamStartOutcome.Waiting"/> so the client's
+    /// response can commit and keep alive meanwhile.
+    /// </summary>
+    public async Task<UpstreamStart> StartAsync(TimeSpan firstEventTimeout)
     {
-        UpstreamResponse? failed = null;
+        if (request.Stream)
+        {
+            _awaitingFirstEvent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        var attempts = AttemptAsync();
+        if (attempts.IsCompleted || _awaitingFirstEvent is not { } awaiting)
+        {
+            return await attempts;
+        }
+
+        if (await Task.WhenAny(attempts, awaiting.Task) == attempts)
+        {
+            return await attempts;
+        }
+
+        var waitStart = Stopwatch.GetTimestamp();
+        try
+        {
+            var deadline = Task.Delay(firstEventTimeout, caller.Time, aborted);
+            if (await Task.WhenAny(attempts, deadline) == attempts || aborted.IsCancellationRequested)
+            {
+                // The answer started (or failed) in time; a client that left ends the attempts through their token.
+                return await attempts;
+            }
+        }
+        finally
+        {
+            waits?.AddSince(waitStart);
+        }
+
+        _committed = true;
+        return new UpstreamStart(UpstreamStartOutcome.Waiting, Later: attempts);
+    }
+
+    private async Task<UpstreamStart> AttemptAsync()
+    {
+        ApiError? last = null;
+        Exception? lastException = null;
         while (true)
         {
-            var response = await NextAttemptAsync(failed?.Error?.RetryAfterSeconds);
+            UpstreamResponse? response;
+            try
+            {
+                response = await NextAttemptAsync(last?.RetryAfterSeconds);
+            }
+            catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+            {
+                return UpstreamStart.ClientGone;
+            }
+
             if (response is null)
             {
-                GaveUp(failed?.Error is { } last ? $"{last.Status} {last.Type}" : "no attempt possible");
-                return failed ?? Resting();
+                GaveUp(last is null ? "no attempt possible" : $"{last.Status} {last.Type}");
+                return UpstreamStart.Failed(last ?? Resting(), lastException);
             }
 
-            if (failed is not null)
+            if (response.Error is { } error)
             {
-                await failed.DisposeAsync();
-                failed = null;
-            }
+                await response.DisposeAsync();
+                if (!ResilientUpstreamCaller.IsRetryable(error.Status))
+                {
+                    // The client's own error (a 400, say): the upstream works.
+                    Succeeded();
+                    return UpstreamStart.Failed(error);
+                }
 
-            if (response.Error is { } error && ResilientUpstreamCaller.IsRetryable(error.Status))
-            {
                 Failed($"{error.Status} {error.Type}");
-                failed = response;
+                last = error;
+                lastException = null;
                 continue;
             }
 
             if (response.Events is null)
             {
-                // A whole message, or an error that is the client's (a 400, say): the upstream works.
                 Succeeded();
-                return response;
+                return new UpstreamStart(UpstreamStartOutcome.Message, response);
             }
 
-            var events = new ResilientEvents(this, response);
-            return UpstreamResponse.Stream(events, response.UpstreamRequestId, usageEstimated: () => events.Response.UsageEstimated);
+            var (first, failure) = await FirstEventAsync(response);
+            if (failure is null)
+            {
+                // Started, refused by an error the client caused, or the client is gone: nothing to try again.
+                return first;
+            }
+
+            Failed(failure);
+            if (_committed)
+            {
+                // The client's 200 went out while this attempt was awaited: there is no retry after that.
+                GaveUp(failure);
+                return first;
+            }
+
+            last = first.Error;
+            lastException = first.Failure;
         }
+    }
+
+    /// <summary>
+    /// Reads a stream attempt's first event: it starts the answer, unless the stream ended, failed or was unreadable
+    /// before it, or it is an <c>error</c> event; an error the client caused ends the attempts as it is, any other
+    /// failure is one more reason to try again. The attempt's response is disposed unless it started.
+    /// </summary>
+    private async Task<(UpstreamStart Start, string? Failure)> FirstEventAsync(UpstreamResponse response)
+    {
+        var events = response.Events!;
+        UpstreamStart failed;
+        string? description;
+        try
+        {
+            var move = events.MoveNextAsync();
+            bool moved;
+            if (move.IsCompleted)
+            {
+                // Already in (usually with the headers): reading it was the gateway's own work.
+                moved = await move;
+            }
+            else
+            {
+                _awaitingFirstEvent?.TrySetResult();
+                var waitStart = Stopwatch.GetTimestamp();
+                try
+                {
+                    moved = await move;
+                }
+                finally
+                {
+                    waits?.AddSince(waitStart);
+                }
+            }
+
+            if (!moved)
+            {
+                description = "empty stream";
+                failed = UpstreamStart.Failed(ApiError.From(ApiErrorKind.UpstreamUnavailable, "The upstream closed the stream without an answer."));
+            }
+            else if (events.Current.EventType != EventNames.Error)
+            {
+                Succeeded();
+                return (new UpstreamStart(UpstreamStartOutcome.Streaming, response, events.Current), null);
+            }
+            else
+            {
+                var error = ApiError.FromErrorEvent(events.Current.Data);
+                description = "error event " + error.Type;
+                if (!ResilientUpstreamCaller.IsRetryable(error.Status))
+                {
+                    // An error the client caused, as the upstream sent it: the upstream works, and no attempt follows.
+                    Succeeded();
+                    description = null;
+                }
+
+                failed = UpstreamStart.Failed(error);
+            }
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            Abandoned();
+            description = null;
+            failed = UpstreamStart.ClientGone;
+        }
+        catch (UpstreamProtocolException exception)
+        {
+            description = "unreadable first event";
+            failed = UpstreamStart.Failed(ApiError.From(ApiErrorKind.Internal, exception.Message), exception);
+        }
+        catch (Exception exception) when (exception is IOException or HttpRequestException or OperationCanceledException)
+        {
+            description = exception is OperationCanceledException ? "timed out before the first event" : "connection lost before the first event";
+            failed = UpstreamStart.Failed(
+                ApiError.From(ApiErrorKind.UpstreamUnavailable, "The upstream connection failed before the answer started."), exception);
+        }
+
+        await response.DisposeAsync();
+        return (failed, description);
     }
 
     /// <summary>
     /// The next attempt, after the wait it needs; null when none may be made (attempts or wait budget spent, a
     /// <c>retry-after</c> too long to wait out here, or every upstream resting).
     /// </summary>
-    public async Task<UpstreamResponse?> NextAttemptAsync(double? retryAfterSeconds)
+    private async Task<UpstreamResponse?> NextAttemptAsync(double? retryAfterSeconds)
     {
         var options = caller.Options;
         if (_attempts >= options.MaxAttempts)
@@ -140,7 +299,7 @@ internal sealed class ResilientCall(
                 }
                 finally
                 {
-                    WaitClock.ChargeSince(waitStart);
+                    waits?.AddSince(waitStart);
                 }
             }
 
@@ -153,7 +312,7 @@ internal sealed class ResilientCall(
             call.Upstream = route.Upstream.Name;
             call.UpstreamModel = route.UpstreamModel;
             call.UpstreamAttempts = _attempts;
-            var response = await route.Upstream.SendMessagesAsync(request, route.UpstreamModel, aborted);
+            var response = await route.Upstream.SendMessagesAsync(request, route.UpstreamModel, waits, aborted);
             call.UpstreamRequestId = response.UpstreamRequestId;
             return response;
         }
@@ -170,7 +329,7 @@ internal sealed class ResilientCall(
 
     public int Attempts => _attempts;
 
-    public void Succeeded()
+    private void Succeeded()
     {
         if (Breaker?.RecordSuccess() == true && Upstream is { } upstream)
         {
@@ -178,7 +337,7 @@ internal sealed class ResilientCall(
         }
     }
 
-    public void Failed(string failure)
+    private void Failed(string failure)
     {
         if (Breaker?.RecordFailure() == true)
         {
@@ -188,9 +347,9 @@ internal sealed class ResilientCall(
         Log.FailedBeforeFirstByte(caller.Logger, call.RequestId, Upstream ?? "", _attempts, failure);
     }
 
-    public void Abandoned() => Breaker?.RecordAbandoned();
+    private void Abandoned() => Breaker?.RecordAbandoned();
 
-    public void GaveUp(string failure)
+    private void GaveUp(string failure)
     {
         if (_attempts == 0)
         {
@@ -203,11 +362,11 @@ internal sealed class ResilientCall(
     }
 
     /// <summary>The answer when no upstream could even be tried: every one of them is resting.</summary>
-    public UpstreamResponse Resting() => UpstreamResponse.Failed(
+    private ApiError Resting() =>
         ApiError.From(ApiErrorKind.UpstreamUnavailable, "The upstream is unavailable after repeated failures; try again shortly.") with
         {
             RetryAfterSeconds = Math.Max(1, Math.Ceiling((RestingFor ?? TimeSpan.FromSeconds(1)).TotalSeconds)),
-        });
+        };
 
     private static TimeSpan Backoff(int previousTries, ResilienceOptions options)
     {

@@ -8,8 +8,8 @@ namespace Qhaigc.Functions.Upstreams;
 
 /// <summary>
 /// The one place where an upstream call is retried, sent to a fallback upstream, or not sent at all because its
-/// upstream is resting (issue 7). Everything happens before the first byte reaches the client: a failure after it
-/// is relayed as it is (spec §4.10). Both the Messages and the Chat Completions handler call upstreams only through it.
+/// upstream is resting. Everything happens before the first byte reaches the client: a failure after it is relayed as
+/// it is (docs/faults.md). Every endpoint that forwards a Messages call reaches upstreams only through it.
 /// </summary>
 /// <remarks>
 /// Retried: connection errors, <c>429</c>/<c>500</c>/<c>502</c>/<c>503</c>/<c>529</c> answers, and a stream that
@@ -22,17 +22,19 @@ public sealed partial class ResilientUpstreamCaller(
     UpstreamCircuitBreakers breakers, TimeProvider time, IOptions<GatewayOptions> options, ILogger<ResilientUpstreamCaller> logger)
 {
     private readonly ResilienceOptions _options = options.Value.Resilience;
+    private readonly TimeSpan _firstEventTimeout = options.Value.Streaming.FirstEventTimeout;
 
     /// <summary>
-    /// Sends the call to the first upstream of <paramref name="routes"/> that can take it, retrying and falling back as
-    /// above. The record's <c>Upstream</c>, <c>UpstreamModel</c>, <c>UpstreamRequestId</c> and attempt count follow the
-    /// attempts, so they name the upstream that finally answered. A stream's first event is awaited lazily, by the
-    /// caller's first read of <see cref="UpstreamResponse.Events"/>, so its own first-event timeout still applies.
+    /// Starts the call's answer on the first upstream of <paramref name="routes"/> that can take it, retrying and
+    /// falling back as above, and says how it started (<see cref="UpstreamStart"/>). The record's <c>Upstream</c>,
+    /// <c>UpstreamModel</c>, <c>UpstreamRequestId</c> and attempt count follow the attempts, so they name the upstream
+    /// that finally answered. Waiting on upstreams is charged to <paramref name="waits"/>.
     /// </summary>
-    public Task<UpstreamResponse> SendAsync(IReadOnlyList<UpstreamRoute> routes, MessagesRequest request, CallRecorder call, CancellationToken aborted)
+    public Task<UpstreamStart> StartAsync(
+        IReadOnlyList<UpstreamRoute> routes, MessagesRequest request, CallRecorder call, WaitClock? waits, CancellationToken aborted)
     {
         ArgumentOutOfRangeException.ThrowIfZero(routes.Count);
-        return new ResilientCall(this, routes, request, call, aborted).SendAsync();
+        return new ResilientCall(this, routes, request, call, waits, aborted).StartAsync(_firstEventTimeout);
     }
 
     internal ResilienceOptions Options => _options;
@@ -43,7 +45,7 @@ public sealed partial class ResilientUpstreamCaller(
 
     internal CircuitBreaker BreakerFor(IUpstream upstream) => breakers.For(upstream.Name);
 
-    /// <summary>Statuses worth another attempt: rate limits, server errors, overload (issue 7).</summary>
+    /// <summary>Statuses worth another attempt: rate limits, server errors, overload (docs/faults.md).</summary>
     public static bool IsRetryable(int status) => status is 429 or 500 or 502 or 503 or 529;
 
     internal static partial class Log

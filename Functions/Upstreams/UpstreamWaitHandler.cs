@@ -4,7 +4,7 @@ using System.Net.Sockets;
 namespace Qhaigc.Functions.Upstreams;
 
 /// <summary>
-/// Charges the current call's <see cref="WaitClock"/> with the time its upstream takes to answer: from the moment the
+/// Charges the <see cref="WaitClock"/> an upstream request carries (<see cref="WaitClock.AttachTo"/>) with the time its upstream takes to answer: from the moment the
 /// request body was handed to the connection (<see cref="UpstreamRequestContent"/>) until the answer's headers are
 /// in. Building the request, the connection pool and parsing the answer stay the gateway's own time. A call that had
 /// to open a connection waited for it too (DNS, TCP and TLS handshakes with the upstream): it is charged from the
@@ -38,7 +38,7 @@ public sealed class UpstreamWaitHandler : DelegatingHandler
             throw;
         }
 
-        if (WaitClock.Current is { } clock)
+        if (WaitClock.Of(context.InitialRequestMessage) is { } clock)
         {
             clock.OpenedConnection = true;
         }
@@ -49,7 +49,7 @@ public sealed class UpstreamWaitHandler : DelegatingHandler
     /// <summary>
     /// Reads a whole answer body; when the body is still on its way the wait is the upstream's, charged to the call.
     /// </summary>
-    public static async Task<byte[]> ReadBodyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    public static async Task<byte[]> ReadBodyAsync(HttpResponseMessage response, WaitClock? waits, CancellationToken cancellationToken)
     {
         var start = Stopwatch.GetTimestamp();
         var read = response.Content.ReadAsByteArrayAsync(cancellationToken);
@@ -64,12 +64,12 @@ public sealed class UpstreamWaitHandler : DelegatingHandler
         }
         finally
         {
-            WaitClock.ChargeSince(start);
+            waits?.AddSince(start);
         }
     }
 
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
-        WaitClock.Current is { } clock ? SendTimedAsync(clock, request, cancellationToken) : base.SendAsync(request, cancellationToken);
+        WaitClock.Of(request) is { } clock ? SendTimedAsync(clock, request, cancellationToken) : base.SendAsync(request, cancellationToken);
 
     protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken)
     {
@@ -81,7 +81,7 @@ public sealed class UpstreamWaitHandler : DelegatingHandler
         }
         finally
         {
-            WaitClock.ChargeSince(start);
+            WaitClock.Of(request)?.AddSince(start);
         }
     }
 

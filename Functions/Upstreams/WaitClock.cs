@@ -6,25 +6,20 @@ namespace Qhaigc.Functions.Upstreams;
 /// Counts how long one call waits on others: on its upstream (from the moment its request is sent until the answer's
 /// headers arrive, and while a body or the next event is still on its way), on its client (a request body still
 /// arriving), and between retries. What is left of the call's time is the gateway's own, which the overhead header
-/// reports (<c>x-qhaigc-overhead-ms</c>, issue 5).
+/// reports (<c>x-qhaigc-overhead-ms</c>; see docs/architecture.md, "Timing").
 /// </summary>
 /// <remarks>
-/// The call's clock travels with its async flow (<see cref="Current"/>), so the upstream HTTP pipeline
-/// (<see cref="UpstreamWaitHandler"/>) and the adapters charge it without a parameter on <see cref="IUpstream"/>.
-/// Set it only in an async method (a handler): the flow restores the previous value when that method returns.
+/// There is one way to charge it: whoever waits calls <see cref="AddSince"/> on the call's clock, which is passed to
+/// it explicitly (<c>GatewayContext.Waits</c> in the API layer, a parameter of <see cref="IUpstream"/>, and
+/// <see cref="OptionKey"/> on an upstream <see cref="HttpRequestMessage"/> for the HTTP pipeline). Nothing is ambient,
+/// so a new <c>await</c> is the gateway's own time until its author charges it.
 /// </remarks>
 public sealed class WaitClock
 {
-    private static readonly AsyncLocal<WaitClock?> s_current = new();
+    /// <summary>Where an upstream request carries its call's clock to <see cref="UpstreamWaitHandler"/>.</summary>
+    public static readonly HttpRequestOptionsKey<WaitClock> OptionKey = new("qhaigc.wait-clock");
 
     private long _ticks;
-
-    /// <summary>The clock of the call this async flow serves, if any.</summary>
-    public static WaitClock? Current
-    {
-        get => s_current.Value;
-        set => s_current.Value = value;
-    }
 
     /// <summary>Set by <see cref="UpstreamWaitHandler.ConnectAsync"/> when a send of this call opened a new upstream connection.</summary>
     public bool OpenedConnection { get; set; }
@@ -35,6 +30,10 @@ public sealed class WaitClock
     /// <summary>Adds the time from <paramref name="startTimestamp"/> (a <see cref="Stopwatch.GetTimestamp"/>) until now.</summary>
     public void AddSince(long startTimestamp) => Interlocked.Add(ref _ticks, Math.Max(0, Stopwatch.GetTimestamp() - startTimestamp));
 
-    /// <summary>Charges the current call's clock, if there is one, with the time since <paramref name="startTimestamp"/>.</summary>
-    public static void ChargeSince(long startTimestamp) => Current?.AddSince(startTimestamp);
+    /// <summary>Attaches this clock to an upstream request, for the HTTP pipeline to charge.</summary>
+    public void AttachTo(HttpRequestMessage message) => message.Options.Set(OptionKey, this);
+
+    /// <summary>The clock an upstream request carries, if any.</summary>
+    public static WaitClock? Of(HttpRequestMessage? message) =>
+        message is not null && message.Options.TryGetValue(OptionKey, out var clock) ? clock : null;
 }

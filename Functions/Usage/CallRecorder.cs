@@ -12,6 +12,9 @@ public sealed class CallRecorder(IUsageSink sink, string requestId, string keyId
 
     public string RequestId { get; } = requestId;
 
+    /// <summary>The endpoint the record names (<c>chat.completions</c> becomes <c>chat.completions+claude</c> once its style is read).</summary>
+    public string Endpoint { get; set; } = endpoint;
+
     public string? Model { get; set; }
 
     public string? Upstream { get; set; }
@@ -47,7 +50,7 @@ public sealed class CallRecorder(IUsageSink sink, string requestId, string keyId
         {
             RequestId = RequestId,
             KeyId = keyId,
-            Endpoint = endpoint,
+            Endpoint = Endpoint,
             StartedAt = startedAt,
             UpstreamRequestId = UpstreamRequestId,
             Model = Model,

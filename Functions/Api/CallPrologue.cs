@@ -1,0 +1,123 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Qhaigc.Functions.Hosting;
+using Qhaigc.Functions.Keys;
+using Qhaigc.Functions.Protocol;
+using Qhaigc.Functions.Upstreams;
+using Qhaigc.Functions.Usage;
+
+namespace Qhaigc.Functions.Api;
+
+/// <summary>
+/// The prologue of every endpoint that reads a Claude request (docs/architecture.md): (1) a declared body over the
+/// limit, (2) the key, (3) the request, read by the endpoint's <see cref="IClaudeRequestReader"/>, (4) the key's
+/// permission for the model, (5) the upstreams that serve it. Each refusal is answered in the reader's error format
+/// and recorded (once there is a key to record it under) in one place, <see cref="Refuse"/>.
+/// </summary>
+public sealed partial class CallPrologue(
+    ApiKeyAuthenticator authenticator,
+    UpstreamRouter router,
+    IUsageSink usage,
+    TimeProvider time,
+    IOptions<GatewayOptions> options,
+    ILogger<CallPrologue> logger)
+{
+    private readonly long _maxBodyBytes = options.Value.MaxRequestBodyBytes;
+
+    public async ValueTask<Prologue> RunAsync(HttpContext context, IClaudeRequestReader reader)
+    {
+        var gateway = GatewayContext.Of(context, time);
+        var request = context.Request;
+        var aborted = context.RequestAborted;
+
+        // (1) A declared body over the limit is refused before anything else, even the key.
+        if (RequestBody.DeclaredTooLarge(request, _maxBodyBytes))
+        {
+            return new Prologue(Answer(MessagesRequestReader.TooLarge(_maxBodyBytes), reader.Errors));
+        }
+
+        // (2) The key.
+        var (key, authError) = await ClientAuthentication.AuthenticateAsync(authenticator, request, aborted);
+        if (key is null)
+        {
+            return new Prologue(Answer(authError!, reader.Errors));
+        }
+
+        // (3) The request.
+        var call = CallRecorders.Create(usage, gateway, key.Id, reader.Endpoint, request);
+        var read = await reader.ReadAsync(request, _maxBodyBytes, call, gateway, aborted);
+        if (read.ClientLeft)
+        {
+            call.Finish(499, UsageStates.Cancelled);
+            return new Prologue(Results.Empty);
+        }
+
+        if (read.Messages is not { } messages)
+        {
+            return new Prologue(Refuse(call, read.Error!, reader.Errors));
+        }
+
+        call.Model = messages.Model;
+        if (reader.RecordsStream)
+        {
+            call.Stream = messages.Stream;
+        }
+
+        // (4) The key's permission for the model.
+        if (!key.AllowsModel(messages.Model))
+        {
+            return new Prologue(Refuse(call, ApiError.From(ApiErrorKind.Permission,
+                $"This API key does not have permission to use the model '{CallRecorders.Truncate(messages.Model, 256)}'."), reader.Errors));
+        }
+
+        // (5) The upstreams that serve it, most specific first.
+        if (router.Candidates(messages.Model) is not [var route, ..] routes)
+        {
+            return new Prologue(Refuse(call, ApiError.From(ApiErrorKind.NotFound, "model: " + CallRecorders.Truncate(messages.Model, 256)), reader.Errors));
+        }
+
+        call.Upstream = route.Upstream.Name;
+        call.UpstreamModel = route.UpstreamModel;
+        return new Prologue(null) { Gateway = gateway, Key = key, Call = call, Messages = messages, Routes = routes };
+    }
+
+    /// <summary>Answers a call with an error and records it as failed.</summary>
+    public ErrorResult Refuse(CallRecorder call, ApiError error, ErrorFormat format)
+    {
+        error = ForFormat(error, format);
+        Log.Refused(logger, call.RequestId, error.Status, error.Type);
+        call.Finish(error.Status, UsageStates.Failed, error.Type);
+        return new ErrorResult(error, format);
+    }
+
+    /// <summary>An error answer for a call that has no record (no key yet).</summary>
+    private static ErrorResult Answer(ApiError error, ErrorFormat format) => new(ForFormat(error, format), format);
+
+    /// <summary>OpenAI clients know no 529: an overloaded or unreachable upstream is a 503 in OpenAI's shape.</summary>
+    private static ApiError ForFormat(ApiError error, ErrorFormat format) =>
+        format == ErrorFormat.OpenAi && error.Status == 529 ? error with { Status = 503 } : error;
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Call {RequestId} refused: {Status} {ErrorType}")]
+        public static partial void Refused(ILogger logger, string requestId, int status, string errorType);
+    }
+}
+
+/// <summary>
+/// The result of <see cref="CallPrologue.RunAsync"/>: the answer already decided (a refusal, or nothing for a client
+/// that left), or everything the endpoint needs to go on.
+/// </summary>
+public readonly record struct Prologue(IResult? Answer)
+{
+    public GatewayContext Gateway { get; init; } = null!;
+
+    public ApiKey Key { get; init; } = null!;
+
+    public CallRecorder Call { get; init; } = null!;
+
+    public MessagesRequest Messages { get; init; } = null!;
+
+    public IReadOnlyList<UpstreamRoute> Routes { get; init; } = null!;
+}

@@ -1,0 +1,54 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Qhaigc.Functions.Governance;
+using Qhaigc.Functions.Hosting;
+using Qhaigc.Functions.Upstreams;
+using Qhaigc.Functions.Usage;
+
+namespace Qhaigc.Functions.Api;
+
+/// <summary>
+/// Forwards a call the <see cref="CallPrologue"/> admitted (docs/architecture.md): (6) the key's limits and spend cap,
+/// (7) the start of the upstream answer, with its retries and fallbacks (<see cref="ResilientUpstreamCaller"/>), then
+/// (8) the one place that maps how it started to what the client sees: a whole message, a relayed stream, an error,
+/// or nothing for a client that left. The <see cref="AnswerFormat"/> is the only part that differs by endpoint.
+/// </summary>
+public sealed class UpstreamForwarder(
+    ResilientUpstreamCaller upstreams,
+    GovernanceService governance,
+    CallPrologue prologue,
+    TimeProvider time,
+    IOptions<GatewayOptions> options,
+    ILogger<UpstreamForwarder> logger)
+{
+    private readonly StreamingOptions _streaming = options.Value.Streaming;
+
+    public async Task<IResult> ForwardAsync(HttpContext context, Prologue admitted, AnswerFormat format, RateLimitHeaderFormat headers)
+    {
+        var call = admitted.Call;
+
+        // (6) Limits and spend caps, shared by every instance.
+        if (await governance.AdmitAsync(context, admitted.Key, call.RequestId, admitted.Messages, headers) is { } limited)
+        {
+            return prologue.Refuse(call, limited, format.Errors);
+        }
+
+        // (7) The answer's start.
+        var start = await upstreams.StartAsync(admitted.Routes, admitted.Messages, call, admitted.Gateway.Waits, context.RequestAborted);
+
+        // (8) What the client sees.
+        switch (start.Outcome)
+        {
+            case UpstreamStartOutcome.Message:
+                return new MessageResult(start.Response!.Body!, format, call, start.Response.UsageEstimated);
+            case UpstreamStartOutcome.Streaming or UpstreamStartOutcome.Waiting:
+                return new StreamRelay(start, format, admitted.Gateway, call, _streaming, time, logger);
+            case UpstreamStartOutcome.ClientGone:
+                call.Finish(499, UsageStates.Cancelled);
+                return Results.Empty;
+            default:
+                return prologue.Refuse(call, start.Error!, format.Errors);
+        }
+    }
+}

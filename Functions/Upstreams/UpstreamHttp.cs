@@ -1,0 +1,204 @@
+using System.Globalization;
+using System.Net;
+using System.Net.ServerSentEvents;
+using Microsoft.Extensions.Logging;
+using Qhaigc.Functions.Protocol;
+using Qhaigc.Functions.Protocol.Sse;
+
+namespace Qhaigc.Functions.Upstreams;
+
+/// <summary>
+/// The one HTTP exchange every upstream adapter makes: the request sent with the headers-read option, one token that
+/// the client leaving or the upstream's silence past the idle timeout cancels (re-armed per event, never a total
+/// timeout), the error answer read and mapped, the whole body or the event stream handed to the adapter's
+/// <see cref="UpstreamAnswerReader"/>, and every failure to reach the upstream turned into one Claude error. Whatever
+/// the outcome, the connection is released here unless a stream now owns it. See docs/architecture.md.
+/// </summary>
+public sealed partial class UpstreamHttp(string upstream, HttpClient http, TimeSpan idleTimeout, ILogger logger)
+{
+    /// <summary>Largest upstream error body read; the rest is not needed to relay the error.</summary>
+    private const int MaxErrorBodyBytes = 64 * 1024;
+
+    /// <summary>
+    /// A POST of a JSON body that carries the call's wait clock and asks for a stream or a whole answer. HTTP/1.1 or
+    /// higher, as the upstream offers.
+    /// </summary>
+    public static HttpRequestMessage Post(Uri uri, byte[] body, bool stream, WaitClock? waits)
+    {
+        var message = new HttpRequestMessage(HttpMethod.Post, uri)
+        {
+            Content = new UpstreamRequestContent(body),
+            Version = HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionOrHigher,
+        };
+        message.Headers.Accept.ParseAdd(stream ? "text/event-stream" : "application/json");
+        waits?.AttachTo(message);
+        return message;
+    }
+
+    /// <summary>Appends a path to a base URL that may carry a path of its own (<c>…/anthropic</c>, <c>…/v1</c>).</summary>
+    public static Uri Combine(Uri baseUrl, string path)
+    {
+        var text = baseUrl.AbsoluteUri;
+        return new Uri(text.EndsWith('/') ? text + path : text + "/" + path);
+    }
+
+    /// <summary>Sends <paramref name="message"/> and reads what came back into a Claude-format answer.</summary>
+    public async Task<UpstreamResponse> SendAsync(
+        HttpRequestMessage message, bool stream, UpstreamAnswerReader reader, WaitClock? waits, CancellationToken cancellationToken)
+    {
+        CancellationTokenSource? timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(idleTimeout);
+        HttpResponseMessage? response = null;
+        try
+        {
+            response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            var upstreamRequestId = FirstHeader(response, reader.RequestIdHeader);
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                var error = reader.MapError(await ReadErrorAsync(response, timeout.Token));
+                Log.UpstreamError(logger, upstream, error.Status, error.Type, upstreamRequestId);
+                return UpstreamResponse.Failed(error, upstreamRequestId);
+            }
+
+            if (!stream)
+            {
+                return reader.ReadMessage(await UpstreamWaitHandler.ReadBodyAsync(response, waits, timeout.Token), upstreamRequestId);
+            }
+
+            var mediaType = response.Content.Headers.ContentType?.MediaType;
+            if (mediaType is not "text/event-stream")
+            {
+                Log.NotAStream(logger, upstream, mediaType);
+                return UpstreamResponse.Failed(
+                    ApiError.From(ApiErrorKind.Internal, "The upstream did not answer with an event stream."), upstreamRequestId);
+            }
+
+            var body = await response.Content.ReadAsStreamAsync(timeout.Token);
+            var events = new IdleTimeoutEvents(new SseReader(body, timeout.Token), timeout, idleTimeout);
+            var answer = reader.ReadStream(events, upstreamRequestId, new ConnectionOwner(response, timeout));
+            // The stream owns the connection and the token now.
+            response = null;
+            timeout = null;
+            return answer;
+        }
+        catch (Exception exception) when (exception is HttpRequestException or IOException ||
+                                          (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            var timedOut = exception is OperationCanceledException;
+            Log.UpstreamUnreachable(logger, upstream, timedOut, exception);
+            return UpstreamResponse.Failed(ApiError.From(ApiErrorKind.UpstreamUnavailable,
+                timedOut ? "The upstream did not answer in time." : "The upstream could not be reached."));
+        }
+        finally
+        {
+            response?.Dispose();
+            timeout?.Dispose();
+        }
+    }
+
+    /// <summary>A GET of a whole JSON answer within the idle timeout; a non-2xx throws <see cref="HttpRequestException"/>.</summary>
+    public async Task<byte[]> GetAsync(HttpRequestMessage message, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(idleTimeout);
+        using var response = await http.SendAsync(message, timeout.Token);
+        response.EnsureSuccessStatusCode();
+        return await UpstreamWaitHandler.ReadBodyAsync(response, waits: null, timeout.Token);
+    }
+
+    /// <summary>The upstream's error as Claude's: its status, and its type and message when the body is an error envelope.</summary>
+    public static async Task<ApiError> ReadErrorAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var status = (int)response.StatusCode;
+        byte[] body;
+        try
+        {
+            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+            var buffer = new byte[MaxErrorBodyBytes];
+            var read = 0;
+            int count;
+            while (read < buffer.Length && (count = await stream.ReadAsync(buffer.AsMemory(read), cancellationToken)) > 0)
+            {
+                read += count;
+            }
+
+            body = buffer[..read];
+        }
+        catch (Exception exception) when (exception is IOException or HttpRequestException)
+        {
+            body = [];
+        }
+
+        var error = ErrorEnvelope.TryRead(body, out var type, out var text)
+            ? new ApiError(status, type ?? ApiError.TypeForStatus(status), text ?? $"The upstream answered {status}.")
+            : new ApiError(status, ApiError.TypeForStatus(status), $"The upstream answered {status}.");
+        return error with { RetryAfterSeconds = RetryAfter(response) };
+    }
+
+    /// <summary>The upstream's <c>retry-after-ms</c> or <c>retry-after</c> (seconds or an HTTP date), relayed to the client.</summary>
+    public static double? RetryAfter(HttpResponseMessage response)
+    {
+        if (FirstHeader(response, HeaderNames.RetryAfterMs) is { } ms &&
+            double.TryParse(ms, NumberStyles.Float, CultureInfo.InvariantCulture, out var milliseconds))
+        {
+            return milliseconds / 1000;
+        }
+
+        if (response.Headers.RetryAfter is { } retryAfter)
+        {
+            if (retryAfter.Delta is { } delta)
+            {
+                return delta.TotalSeconds;
+            }
+
+            if (retryAfter.Date is { } date)
+            {
+                return Math.Max(0, (date - DateTimeOffset.UtcNow).TotalSeconds);
+            }
+        }
+
+        return null;
+    }
+
+    public static string? FirstHeader(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
+
+    /// <summary>Re-arms the idle timeout before each read, so only silence, never a long answer, times out.</summary>
+    private sealed class IdleTimeoutEvents(IAsyncEnumerator<SseItem<byte[]>> inner, CancellationTokenSource timeout, TimeSpan idle)
+        : IAsyncEnumerator<SseItem<byte[]>>
+    {
+        public SseItem<byte[]> Current => inner.Current;
+
+        public ValueTask<bool> MoveNextAsync()
+        {
+            timeout.CancelAfter(idle);
+            return inner.MoveNextAsync();
+        }
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
+
+    /// <summary>What a stream's <see cref="UpstreamResponse"/> releases: the response (its connection) and the call's token.</summary>
+    private sealed class ConnectionOwner(HttpResponseMessage response, CancellationTokenSource timeout) : IDisposable
+    {
+        public void Dispose()
+        {
+            response.Dispose();
+            timeout.Dispose();
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2001, Level = LogLevel.Warning,
+            Message = "Upstream {Upstream} answered {Status} ({ErrorType}), upstream request {UpstreamRequestId}")]
+        public static partial void UpstreamError(ILogger logger, string upstream, int status, string errorType, string? upstreamRequestId);
+
+        [LoggerMessage(EventId = 2002, Level = LogLevel.Error, Message = "Upstream {Upstream} unreachable (timed out: {TimedOut})")]
+        public static partial void UpstreamUnreachable(ILogger logger, string upstream, bool timedOut, Exception exception);
+
+        [LoggerMessage(EventId = 2003, Level = LogLevel.Error, Message = "Upstream {Upstream} answered a stream request with {MediaType}")]
+        public static partial void NotAStream(ILogger logger, string upstream, string? mediaType);
+    }
+}
