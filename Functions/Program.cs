@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Qhaigc.Functions.Hosting;
 
-// Two hosting modes over one set of handlers (DESIGN.md): the Azure Functions host starts this
+// Two hosting modes over one set of handlers (docs/hosting.md): the Azure Functions host starts this
 // process with its worker arguments; anything else runs the same gateway on Kestrel.
 if (GatewayHostMode.IsFunctionsWorker(args))
 {

@@ -10,7 +10,7 @@ using Models = Qhaigc.Functions.Tests.TestDoubles.FakeAnthropicUpstream.Models;
 namespace Qhaigc.Functions.Tests.Api;
 
 /// <summary>
-/// <c>x-qhaigc-overhead-ms</c> (issue 5): the gateway's own time, without waiting on the upstream or on the client.
+/// <c>x-qhaigc-overhead-ms</c> (docs/performance.md): the gateway's own time, without waiting on the upstream or on the client.
 /// The waits here are long (a second and more) and the bounds loose, so a busy machine cannot fail them; what they
 /// check is what the header counts, not how fast the gateway is.
 /// </summary>

@@ -12,7 +12,7 @@ public sealed class StandaloneDefaultsTests
     public async Task Messages_StartsNoTraceActivity_WhenNothingListens()
     {
         // Arrange: production's log levels. ASP.NET Core's hosting starts an Activity for every request whenever its
-        // logger is on at any level, and HttpClient then sends it upstream as a traceparent header (issue 5: a cost
+        // logger is on at any level, and HttpClient then sends it upstream as a traceparent header (docs/performance.md: a cost
         // paid on every call for a trace nobody records).
         var environment = await GatewayTestEnvironment.CreateAsync();
         await using var upstream = await FakeAnthropicUpstream.StartAsync();

@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace Qhaigc.Functions.Tests.Infra;
 
-/// <summary>CI's gate on the templates: every file compiles and lints with no diagnostic at all (issue 3).</summary>
+/// <summary>CI's gate on the templates: every file compiles and lints with no diagnostic at all (docs/deploy.md).</summary>
 [Collection(InfraCollectionDefinition.Name)]
 public sealed class BicepLintTests(InfraDeployment infra)
 {

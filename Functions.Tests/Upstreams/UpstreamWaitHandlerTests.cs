@@ -10,7 +10,7 @@ namespace Qhaigc.Functions.Tests.Upstreams;
 
 /// <summary>
 /// What the upstream client charges to a call's <see cref="WaitClock"/> (the overhead header's "waiting on the
-/// upstream", issue 5): the upstream's answer time, not the gateway's work before the request leaves.
+/// upstream", docs/architecture.md): the upstream's answer time, not the gateway's work before the request leaves.
 /// </summary>
 public sealed class UpstreamWaitHandlerTests
 {

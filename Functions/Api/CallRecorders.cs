@@ -5,7 +5,7 @@ using Qhaigc.Functions.Usage;
 
 namespace Qhaigc.Functions.Api;
 
-/// <summary>Starts a call's usage record with what every endpoint records from the request (spec §1.11, §8.6).</summary>
+/// <summary>Starts a call's usage record with what every endpoint records from the request (docs/wire-contract.md#33-other-client-headers, docs/wire-contract.md#124-what-the-gateway-sends).</summary>
 public static class CallRecorders
 {
     public static CallRecorder Create(IUsageSink sink, GatewayContext gateway, string keyId, string endpoint, HttpRequest request) =>

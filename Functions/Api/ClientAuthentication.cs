@@ -5,7 +5,7 @@ using Qhaigc.Functions.Protocol;
 namespace Qhaigc.Functions.Api;
 
 /// <summary>
-/// The key check every client endpoint starts with (spec §1.3–1.5): <c>x-api-key</c> first, then the Bearer token;
+/// The key check every client endpoint starts with (docs/wire-contract.md#2-authentication): <c>x-api-key</c> first, then the Bearer token;
 /// either may be the valid one. No credential or a bad one is a 401, a key store that cannot be asked a 529.
 /// </summary>
 public static class ClientAuthentication

@@ -1,6 +1,6 @@
 namespace Qhaigc.Functions.Api;
 
-/// <summary>The client went away while its request body was being read, or its answer written: the call is cancelled (issue 7).</summary>
+/// <summary>The client went away while its request body was being read, or its answer written: the call is cancelled (docs/faults.md).</summary>
 public sealed class ClientLeftException : OperationCanceledException
 {
     public ClientLeftException()

@@ -4,7 +4,7 @@ using Qhaigc.Functions.Protocol;
 namespace Qhaigc.Functions.Api;
 
 /// <summary>
-/// Every path no other endpoint serves (spec §1.12): <c>GET /</c> and <c>HEAD /</c> answer 200 without a key
+/// Every path no other endpoint serves (docs/wire-contract.md#13-unknown-paths-and-the-root): <c>GET /</c> and <c>HEAD /</c> answer 200 without a key
 /// (Claude Code probes <c>HEAD /</c> before its first call); anything else is a Claude-shaped 404.
 /// </summary>
 public sealed class FallbackHandler(TimeProvider time)

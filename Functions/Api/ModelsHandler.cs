@@ -9,7 +9,7 @@ using Qhaigc.Functions.Upstreams;
 namespace Qhaigc.Functions.Api;
 
 /// <summary>
-/// <c>GET /v1/models</c> and <c>GET /v1/models/{id}</c> (spec §5.3–5.5): one body that both Anthropic's and OpenAI's
+/// <c>GET /v1/models</c> and <c>GET /v1/models/{id}</c> (docs/wire-contract.md#11-models): one body that both Anthropic's and OpenAI's
 /// SDKs read, holding only the models the key may use. Anthropic clients (they send <c>anthropic-version</c>) and
 /// callers that page get Anthropic's paging (<c>limit</c> default 20, <c>after_id</c>, <c>before_id</c>); OpenAI
 /// clients, which never page this list, get every model at once. Not billed, so no usage record.
@@ -89,7 +89,7 @@ public sealed class ModelsHandler(ApiKeyAuthenticator authenticator, ModelCatalo
     {
         if (string.IsNullOrEmpty(id.Trim('/')))
         {
-            // "/v1/models/": the list, with a trailing slash (spec §1.1).
+            // "/v1/models/": the list, with a trailing slash (docs/wire-contract.md#11-routes).
             return await HandleListAsync(context);
         }
 
@@ -113,7 +113,7 @@ public sealed class ModelsHandler(ApiKeyAuthenticator authenticator, ModelCatalo
         return new JsonBodyResult(JsonValues.Write(writer => WriteModel(writer, model)));
     }
 
-    /// <summary>One model in both shapes at once: Anthropic's fields and OpenAI's (spec §5.5).</summary>
+    /// <summary>One model in both shapes at once: Anthropic's fields and OpenAI's (docs/wire-contract.md#11-models).</summary>
     public static void WriteModel(Utf8JsonWriter writer, CatalogModel model)
     {
         writer.WriteStartObject();

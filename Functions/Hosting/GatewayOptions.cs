@@ -1,6 +1,6 @@
 namespace Qhaigc.Functions.Hosting;
 
-/// <summary>The <c>Gateway</c> configuration section (DESIGN.md, "Project settings").</summary>
+/// <summary>The <c>Gateway</c> configuration section (docs/configuration.md).</summary>
 public sealed class GatewayOptions
 {
     public const string SectionName = "Gateway";
@@ -67,12 +67,12 @@ public sealed class KeyCacheOptions
 
 public sealed class StreamingOptions
 {
-    /// <summary>A <c>ping</c> event is sent after this long without output (spec §4.11).</summary>
+    /// <summary>A <c>ping</c> event is sent after this long without output (docs/wire-contract.md#93-ping).</summary>
     public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// How long the gateway waits for the upstream's first event before it commits the 200 and keeps the response
-    /// alive with pings (spec §4.10); Azure cuts a silent response at 230 s.
+    /// alive with pings (docs/wire-contract.md#9-stream-start-failures-and-keep-alive); Azure cuts a silent response at 230 s.
     /// </summary>
     public TimeSpan FirstEventTimeout { get; set; } = TimeSpan.FromSeconds(200);
 }

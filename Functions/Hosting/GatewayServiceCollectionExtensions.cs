@@ -35,7 +35,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<ApiKeyAuthenticator>();
 
         // Usage: one writer is the hosted service that drains the queue; in front of it, governance prices every
-        // record and settles the call's reservation (issue 6).
+        // record and settles the call's reservation (docs/limits-and-prices.md).
         services.AddSingleton<UsageWriter>();
         services.AddSingleton<IUsageSink>(static sp => new GovernedUsageSink(sp.GetRequiredService<UsageWriter>(), sp.GetRequiredService<GovernanceService>()));
         services.AddHostedService(static sp => sp.GetRequiredService<UsageWriter>());

@@ -54,7 +54,7 @@ public static class StandaloneHost
         builder.Services.AddGateway(builder.Configuration);
 
         var app = builder.Build();
-        // The overhead header's clock starts as Kestrel hands the request over, before routing (issue 5).
+        // The overhead header's clock starts as Kestrel hands the request over, before routing (docs/performance.md).
         var time = app.Services.GetRequiredService<TimeProvider>();
         app.Use((context, next) =>
         {

@@ -2,7 +2,7 @@ using Qhaigc.Functions.Upstreams;
 
 namespace Qhaigc.Functions.Keys;
 
-/// <summary>A client key as stored: never the secret, only its hash (DESIGN.md, "Keys").</summary>
+/// <summary>A client key as stored: never the secret, only its hash (docs/admin-api.md).</summary>
 public sealed record ApiKey
 {
     public required string Id { get; init; }

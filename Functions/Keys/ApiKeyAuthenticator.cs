@@ -23,7 +23,7 @@ public readonly record struct KeyCheck(KeyCheckOutcome Outcome, ApiKey? Key);
 /// Checks a secret against the key store through a short in-memory cache: a cached key costs no table read, an
 /// unknown key is remembered briefly too, and while storage is down a recently cached key keeps working. A key in use
 /// is re-read in the background during the last quarter of its cache time, so a busy key never waits on the table
-/// (DESIGN.md, "Speed") and a revocation still takes effect within the cache time; requests that miss the same key at
+/// (docs/architecture.md) and a revocation still takes effect within the cache time; requests that miss the same key at
 /// once share one read.
 /// </summary>
 public sealed partial class ApiKeyAuthenticator(

@@ -4,7 +4,7 @@ using Qhaigc.Functions.Protocol;
 namespace Qhaigc.Functions.Keys;
 
 /// <summary>
-/// The credentials a client sent (spec §1.3–1.4): <c>x-api-key</c> first, then <c>Authorization: Bearer</c>. An
+/// The credentials a client sent (docs/wire-contract.md#2-authentication): <c>x-api-key</c> first, then <c>Authorization: Bearer</c>. An
 /// Anthropic SDK given both sends both; either may be the valid one.
 /// </summary>
 public readonly record struct ClientCredentials(string? ApiKey, string? BearerToken)

@@ -1,12 +1,12 @@
 namespace Qhaigc.Functions.Protocol;
 
-/// <summary>An error as the client sees it: HTTP status, Claude <c>error.type</c> and message (spec §2.1).</summary>
+/// <summary>An error as the client sees it: HTTP status, Claude <c>error.type</c> and message (docs/wire-contract.md#4-errors).</summary>
 public sealed record ApiError(int Status, string Type, string Message)
 {
     /// <summary>Seconds the client should wait before it retries, when known.</summary>
     public double? RetryAfterSeconds { get; init; }
 
-    /// <summary>Anthropic's SDKs obey <c>x-should-retry</c> before they look at the status (spec §8.3).</summary>
+    /// <summary>Anthropic's SDKs obey <c>x-should-retry</c> before they look at the status (docs/wire-contract.md#123-x-should-retry-and-the-sdks-retry-rule).</summary>
     public bool ShouldRetry => Status is 408 or 409 or 429 or >= 500;
 
     public static ApiError From(ApiErrorKind kind, string message) => kind switch

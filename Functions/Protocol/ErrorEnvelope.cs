@@ -3,7 +3,7 @@ using System.Text.Json;
 
 namespace Qhaigc.Functions.Protocol;
 
-/// <summary>Writes error bodies: Claude's (spec §2.1) and OpenAI's (spec §6.4).</summary>
+/// <summary>Writes error bodies: Claude's (docs/wire-contract.md#4-errors) and OpenAI's (docs/openai-compatibility.md#2-errors).</summary>
 public static class ErrorEnvelope
 {
     /// <summary><c>{"type":"error","error":{"type","message"},"request_id"}</c>.</summary>

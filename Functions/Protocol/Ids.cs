@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 
 namespace Qhaigc.Functions.Protocol;
 
-/// <summary>Identifiers in Anthropic's style: a prefix and 24 base62 characters (spec §2.3, §3.5).</summary>
+/// <summary>Identifiers in Anthropic's style: a prefix and 24 base62 characters (docs/wire-contract.md#34-request-ids, docs/wire-contract.md#7-non-streaming-response).</summary>
 public static class Ids
 {
     private const string Base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";

@@ -4,7 +4,7 @@ namespace Qhaigc.Functions.Protocol;
 
 /// <summary>
 /// A validated <c>/v1/messages</c> request. Only the fields the gateway reads are modelled; the original bytes are
-/// what an Anthropic upstream receives, so fields the gateway does not know pass through untouched (spec §2.7).
+/// what an Anthropic upstream receives, so fields the gateway does not know pass through untouched (docs/wire-contract.md#6-request-body).
 /// </summary>
 public sealed class MessagesRequest : IDisposable
 {
@@ -33,10 +33,10 @@ public sealed class MessagesRequest : IDisposable
     /// <summary>The client's <c>anthropic-version</c>.</summary>
     public string AnthropicVersion { get; set; } = AnthropicVersions.Default;
 
-    /// <summary>The client's <c>anthropic-beta</c> values, repeats joined with commas (spec §1.9).</summary>
+    /// <summary>The client's <c>anthropic-beta</c> values, repeats joined with commas (docs/wire-contract.md#32-anthropic-beta).</summary>
     public string? AnthropicBeta { get; set; }
 
-    /// <summary>Other <c>anthropic-*</c> headers, forwarded to Anthropic-format upstreams (spec §1.11).</summary>
+    /// <summary>Other <c>anthropic-*</c> headers, forwarded to Anthropic-format upstreams (docs/wire-contract.md#33-other-client-headers).</summary>
     public IReadOnlyList<KeyValuePair<string, string>> ExtraAnthropicHeaders { get; set; } = [];
 
     /// <summary>
@@ -50,7 +50,7 @@ public sealed class MessagesRequest : IDisposable
     public void Dispose() => Document.Dispose();
 }
 
-/// <summary>The <c>anthropic-version</c> values Anthropic accepts (spec §1.6).</summary>
+/// <summary>The <c>anthropic-version</c> values Anthropic accepts (docs/wire-contract.md#31-anthropic-version).</summary>
 public static class AnthropicVersions
 {
     public const string Default = "2023-06-01";

@@ -4,7 +4,7 @@ using System.Text.Unicode;
 namespace Qhaigc.Functions.Protocol;
 
 /// <summary>
-/// Checks a <c>/v1/messages</c> body the way Anthropic does before it reaches a model (spec §2.5–2.6): types of the
+/// Checks a <c>/v1/messages</c> body the way Anthropic does before it reaches a model (docs/wire-contract.md#6-request-body): types of the
 /// fields the gateway must understand, roles, and the shape of the content blocks it knows. Messages use the
 /// <c>json.path: problem</c> form. Block types it does not know pass, so new API features are not blocked here.
 /// </summary>
@@ -15,7 +15,7 @@ public static class MessagesRequestValidator
     /// <summary>Parses and validates; on success the caller owns the returned request.</summary>
     public static MessagesRequest? Parse(byte[] body, out ApiError? error) => Parse(body, requireMaxTokens: true, out error);
 
-    /// <summary>Parses and validates; <c>count_tokens</c> takes the same body without <c>max_tokens</c> (spec §5.2).</summary>
+    /// <summary>Parses and validates; <c>count_tokens</c> takes the same body without <c>max_tokens</c> (docs/wire-contract.md#10-count_tokens).</summary>
     public static MessagesRequest? Parse(byte[] body, bool requireMaxTokens, out ApiError? error)
     {
         // JSON strings must be valid UTF-8; JsonDocument would only notice when a string is read.
@@ -72,7 +72,7 @@ public static class MessagesRequestValidator
             return Invalid("model: String should have at least 1 character");
         }
 
-        // count_tokens ignores max_tokens: neither required nor checked there (spec §5.2).
+        // count_tokens ignores max_tokens: neither required nor checked there (docs/wire-contract.md#10-count_tokens).
         var maxTokensElement = default(JsonElement);
         if (requireMaxTokens && !root.TryGetProperty("max_tokens", out maxTokensElement))
         {

@@ -42,7 +42,7 @@ public sealed class GatewayTables
     }
 
     /// <summary>
-    /// Writes usage records a transaction at a time without the SDK's per-row objects (issue 5); null where storage
+    /// Writes usage records a transaction at a time without the SDK's per-row objects (docs/performance.md); null where storage
     /// is reached in a way it does not sign (a shared access signature), and the SDK's transaction is used.
     /// </summary>
     public TableBatchClient? UsageBatch { get; }

@@ -17,7 +17,7 @@ namespace Qhaigc.Functions.Storage;
 /// <remarks>
 /// Why not <see cref="TableClient.SubmitTransactionAsync"/>: for each row it builds a property dictionary by
 /// reflection, a sub-request object, a JSON copy and, on the way back, a parsed sub-response; measured in the gateway
-/// that is about 36 KB of allocation and most of the CPU a call's usage record costs (issue 5, bench/RESULTS.md). The
+/// that is about 36 KB of allocation and most of the CPU a call's usage record costs (docs/performance.md, bench/RESULTS.md). The
 /// wire format is the documented one (Performing entity group transactions, Table service REST API); tests write the
 /// same rows both ways against Azurite and compare what the table holds, property by property and type by type.
 /// </remarks>

@@ -16,7 +16,7 @@ public sealed class CheckedClaudeEvents(IAsyncEnumerator<SseItem<byte[]>> inner)
     public ValueTask<bool> MoveNextAsync()
     {
         // An event already read is checked at once; only a read that waits takes the (pooled) async path, so the
-        // check adds no allocation per event (issue 5).
+        // check adds no allocation per event (docs/performance.md).
         var next = inner.MoveNextAsync();
         return next.IsCompletedSuccessfully ? new ValueTask<bool>(Check(next.Result)) : AwaitAndCheckAsync(next);
     }

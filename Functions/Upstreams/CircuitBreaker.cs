@@ -14,7 +14,7 @@ public enum CircuitState
 }
 
 /// <summary>
-/// One upstream's circuit breaker (issue 7): after <c>threshold</c> consecutive failures the upstream rests for
+/// One upstream's circuit breaker (docs/faults.md): after <c>threshold</c> consecutive failures the upstream rests for
 /// <c>duration</c> instead of being hammered; then one probe decides. Failures are outcomes before the first byte
 /// (connect errors, resets, 429/5xx/529); a client error such as a 400 is a working upstream.
 /// </summary>

@@ -5,7 +5,7 @@ using Qhaigc.Functions.Protocol;
 namespace Qhaigc.Functions.Upstreams;
 
 /// <summary>
-/// Which client headers reach an Anthropic-format upstream (spec §1.8–1.11). An allow-list: <c>anthropic-*</c> only.
+/// Which client headers reach an Anthropic-format upstream (docs/wire-contract.md#32-anthropic-beta). An allow-list: <c>anthropic-*</c> only.
 /// The client's credentials, <c>x-stainless-*</c>, <c>host</c> and hop-by-hop headers never do; the upstream gets its
 /// own key. Version and beta are carried separately, so exactly one value of each is sent.
 /// </summary>
@@ -63,7 +63,7 @@ public static class HeaderPolicy
         return false;
     }
 
-    /// <summary>Joins repeated <c>anthropic-beta</c> headers with commas (spec §1.9); null when none.</summary>
+    /// <summary>Joins repeated <c>anthropic-beta</c> headers with commas (docs/wire-contract.md#32-anthropic-beta); null when none.</summary>
     public static string? JoinBetas(IHeaderDictionary headers)
     {
         var values = headers[HeaderNames.AnthropicBeta];

@@ -6,7 +6,7 @@ using Qhaigc.Functions.Hosting;
 namespace Qhaigc.Functions.Upstreams;
 
 /// <summary>
-/// The models the gateway serves, for <c>GET /v1/models</c> (spec §5.3–5.5): each upstream's literal <c>Models</c>
+/// The models the gateway serves, for <c>GET /v1/models</c> (docs/wire-contract.md#11-models): each upstream's literal <c>Models</c>
 /// names and <c>ModelMap</c> names, and, where its patterns have wildcards, the models the upstream itself lists that
 /// match them (asked at most every few minutes). A model is listed only if routing sends it to that upstream.
 /// </summary>

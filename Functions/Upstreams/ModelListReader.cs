@@ -3,7 +3,7 @@ using System.Text.Json;
 
 namespace Qhaigc.Functions.Upstreams;
 
-/// <summary>Reads a model list page in Anthropic's or OpenAI's shape (spec §5.3–5.4).</summary>
+/// <summary>Reads a model list page in Anthropic's or OpenAI's shape (docs/wire-contract.md#11-models).</summary>
 public static class ModelListReader
 {
     /// <summary>The models of one page, whether more follow (Anthropic's <c>has_more</c>), and the last id.</summary>

@@ -43,7 +43,7 @@ public sealed class UpstreamRouter
 
     /// <summary>
     /// Every upstream that serves a model, in the order they are tried: the most specific pattern first, then the
-    /// upstream name. The first is the primary; the others are its fallbacks (issue 7). Empty when none serves it.
+    /// upstream name. The first is the primary; the others are its fallbacks (docs/faults.md). Empty when none serves it.
     /// </summary>
     public IReadOnlyList<UpstreamRoute> Candidates(string model)
     {

@@ -5,7 +5,7 @@ namespace Qhaigc.Functions.Upstreams;
 
 /// <summary>
 /// The <c>anthropic-version</c> rules an Anthropic upstream would apply, applied by the gateway when it translates for
-/// an upstream that does not know them (spec §1.6–1.7): under <c>2026-10-21</c>, <c>temperature</c>, <c>top_p</c>,
+/// an upstream that does not know them (docs/wire-contract.md#31-anthropic-version): under <c>2026-10-21</c>, <c>temperature</c>, <c>top_p</c>,
 /// <c>top_k</c> and a <c>document</c> in an assistant turn are rejected.
 /// </summary>
 public static class VersionRules

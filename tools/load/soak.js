@@ -1,4 +1,4 @@
-// Sustained mixed load on a gateway for the soak test (issue 7): every connection alternates a non-streaming and a
+// Sustained mixed load on a gateway for the soak test (docs/faults.md): every connection alternates a non-streaming and a
 // streaming /v1/messages call for the given duration, then prints one JSON summary line.
 // Usage: node soak.js <base url> <client key> <model> [seconds=20] [connections=8] [calls per second, 0 = as fast as possible]
 'use strict';

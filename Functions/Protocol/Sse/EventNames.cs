@@ -1,6 +1,6 @@
 namespace Qhaigc.Functions.Protocol.Sse;
 
-/// <summary>Claude's SSE event names (spec §4.3); <c>data.type</c> equals the name.</summary>
+/// <summary>Claude's SSE event names (docs/wire-contract.md#82-event-order); <c>data.type</c> equals the name.</summary>
 public static class EventNames
 {
     public const string MessageStart = "message_start";
