@@ -23,7 +23,7 @@ public sealed partial class CallPrologue(
     IOptions<GatewayOptions> options,
     ILogger<CallPrologue> logger)
 {
-    private readonly long _maxBodyBytes = options.Value.MaxRequestBodyBytes;
+    private readonly BodyLimits _body = new(options.Value.MaxRequestBodyBytes, options.Value.RequestBodyStallTimeout);
 
     public async ValueTask<Prologue> RunAsync(HttpContext context, IClaudeRequestReader reader)
     {
@@ -32,9 +32,9 @@ public sealed partial class CallPrologue(
         var aborted = context.RequestAborted;
 
         // (1) A declared body over the limit is refused before anything else, even the key.
-        if (RequestBody.DeclaredTooLarge(request, _maxBodyBytes))
+        if (RequestBody.DeclaredTooLarge(request, _body.MaxBytes))
         {
-            return new Prologue(Answer(MessagesRequestReader.TooLarge(_maxBodyBytes), reader.Errors));
+            return new Prologue(Answer(MessagesRequestReader.TooLarge(_body.MaxBytes), reader.Errors));
         }
 
         // (2) The key.
@@ -46,7 +46,7 @@ public sealed partial class CallPrologue(
 
         // (3) The request.
         var call = CallRecorders.Create(usage, gateway, key.Id, reader.Endpoint, request);
-        var read = await reader.ReadAsync(request, _maxBodyBytes, call, gateway, aborted);
+        var read = await reader.ReadAsync(request, _body, call, gateway, aborted);
         if (read.ClientLeft)
         {
             call.Finish(499, UsageStates.Cancelled);

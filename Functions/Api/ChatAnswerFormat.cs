@@ -2,6 +2,7 @@ using System.IO.Pipelines;
 using System.Net.ServerSentEvents;
 using System.Text.Json;
 using Qhaigc.Functions.Protocol;
+using Qhaigc.Functions.Protocol.Sse;
 using Qhaigc.Functions.Translation;
 using Qhaigc.Functions.Upstreams;
 
@@ -42,7 +43,10 @@ public sealed class ChatAnswerFormat : AnswerFormat
     {
         try
         {
-            return _translator!.WriteEvent(item.EventType, item.Data, writer);
+            var data = item.EventType == EventNames.Error
+                ? ErrorEnvelope.Claude(UpstreamErrorText.FromErrorEvent(item.Data), requestId)
+                : item.Data;
+            return _translator!.WriteEvent(item.EventType, data, writer);
         }
         catch (Exception exception) when (exception is JsonException or InvalidOperationException or ArgumentException)
         {

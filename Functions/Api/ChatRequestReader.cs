@@ -18,8 +18,6 @@ public sealed class ChatRequestReader : IClaudeRequestReader
     public const string OpenAiEndpoint = "chat.completions";
     public const string ClaudeStyleEndpoint = "chat.completions+claude";
 
-    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 128 };
-
     /// <summary>Translated without clamping: the upstream of each attempt decides (<see cref="MessagesRequest.TemperatureAboveClaudeRange"/>).</summary>
     private static readonly ChatRequestOptions Translation = new() { ClampTemperature = false };
 
@@ -36,9 +34,9 @@ public sealed class ChatRequestReader : IClaudeRequestReader
     public bool IncludeUsage { get; private set; }
 
     public async ValueTask<ClaudeRequestRead> ReadAsync(
-        HttpRequest request, long maxBytes, CallRecorder record, GatewayContext gateway, CancellationToken aborted)
+        HttpRequest request, BodyLimits limits, CallRecorder record, GatewayContext gateway, CancellationToken aborted)
     {
-        var read = await MessagesRequestReader.ReadBodyAsync(request, maxBytes, gateway, aborted);
+        var read = await MessagesRequestReader.ReadBodyAsync(request, limits, gateway, aborted);
         if (read.Body is not { } body)
         {
             return read.Otherwise;
@@ -53,7 +51,7 @@ public sealed class ChatRequestReader : IClaudeRequestReader
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(body, ParseOptions);
+            document = JsonDocument.Parse(body, MessagesRequestValidator.ParseOptions);
         }
         catch (JsonException exception)
         {

@@ -2,6 +2,7 @@ using System.IO.Pipelines;
 using System.Net.ServerSentEvents;
 using Qhaigc.Functions.Protocol;
 using Qhaigc.Functions.Protocol.Sse;
+using Qhaigc.Functions.Upstreams;
 
 namespace Qhaigc.Functions.Api;
 
@@ -35,7 +36,7 @@ public sealed class ClaudeAnswerFormat(string? modelToRestore) : AnswerFormat
                 data = JsonRewriter.WithMessageModel(data, modelToRestore);
                 break;
             case EventNames.Error:
-                data = ErrorEnvelope.Claude(ApiError.FromErrorEvent(data), requestId);
+                data = ErrorEnvelope.Claude(UpstreamErrorText.FromErrorEvent(data), requestId);
                 _finished = true;
                 break;
             case EventNames.MessageStop:

@@ -18,5 +18,5 @@ public interface IClaudeRequestReader
     /// <summary>True when the record keeps the request's <c>stream</c> flag.</summary>
     bool RecordsStream { get; }
 
-    ValueTask<ClaudeRequestRead> ReadAsync(HttpRequest request, long maxBytes, CallRecorder record, GatewayContext gateway, CancellationToken aborted);
+    ValueTask<ClaudeRequestRead> ReadAsync(HttpRequest request, BodyLimits limits, CallRecorder record, GatewayContext gateway, CancellationToken aborted);
 }

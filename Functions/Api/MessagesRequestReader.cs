@@ -34,7 +34,7 @@ public sealed class MessagesRequestReader : IClaudeRequestReader
     public bool RecordsStream { get; }
 
     public async ValueTask<ClaudeRequestRead> ReadAsync(
-        HttpRequest request, long maxBytes, CallRecorder record, GatewayContext gateway, CancellationToken aborted)
+        HttpRequest request, BodyLimits limits, CallRecorder record, GatewayContext gateway, CancellationToken aborted)
     {
         var version = request.Headers[HeaderNames.AnthropicVersion].ToString();
         if (version.Length == 0)
@@ -47,7 +47,7 @@ public sealed class MessagesRequestReader : IClaudeRequestReader
             return new ClaudeRequestRead(UnknownVersion(version));
         }
 
-        var read = await ReadBodyAsync(request, maxBytes, gateway, aborted);
+        var read = await ReadBodyAsync(request, limits, gateway, aborted);
         if (read.Body is not { } body)
         {
             return read.Otherwise;
@@ -67,12 +67,12 @@ public sealed class MessagesRequestReader : IClaudeRequestReader
     /// Reads the body within the limit: the bytes, or the refusal (<c>413</c> over the limit, <c>400</c> unreadable),
     /// or the client gone while it was arriving. Shared by every reader of a Claude request.
     /// </summary>
-    internal static async ValueTask<BodyRead> ReadBodyAsync(HttpRequest request, long maxBytes, GatewayContext gateway, CancellationToken aborted)
+    internal static async ValueTask<BodyRead> ReadBodyAsync(HttpRequest request, BodyLimits limits, GatewayContext gateway, CancellationToken aborted)
     {
         byte[]? body;
         try
         {
-            body = await RequestBody.ReadAsync(request, maxBytes, aborted, gateway.Waits);
+            body = await RequestBody.ReadAsync(request, limits.MaxBytes, aborted, gateway.Waits, limits.StallTimeout);
         }
         catch (OperationCanceledException exception) when (RequestBody.ClientLeft(exception, aborted))
         {
@@ -80,11 +80,15 @@ public sealed class MessagesRequestReader : IClaudeRequestReader
         }
         catch (BadHttpRequestException exception)
         {
-            return new BodyRead(null, new ClaudeRequestRead(
-                exception.StatusCode == 413 ? TooLarge(maxBytes) : ApiError.InvalidRequest("The request body could not be read.")));
+            return new BodyRead(null, new ClaudeRequestRead(exception.StatusCode switch
+            {
+                StatusCodes.Status413PayloadTooLarge => TooLarge(limits.MaxBytes),
+                StatusCodes.Status408RequestTimeout => new ApiError(408, ErrorTypes.Timeout, RequestBody.StalledMessage),
+                _ => ApiError.InvalidRequest("The request body could not be read."),
+            }));
         }
 
-        return body is null ? new BodyRead(null, new ClaudeRequestRead(TooLarge(maxBytes))) : new BodyRead(body, default);
+        return body is null ? new BodyRead(null, new ClaudeRequestRead(TooLarge(limits.MaxBytes))) : new BodyRead(body, default);
     }
 
     /// <summary>The client's <c>anthropic-*</c> headers, kept on the request for upstreams that speak Claude's format.</summary>

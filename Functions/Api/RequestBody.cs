@@ -13,15 +13,24 @@ public static class RequestBody
     /// <summary>Kestrel's message for a body that ended before its <c>Content-Length</c> (invariant globalization: English).</summary>
     private const string UnexpectedEnd = "Unexpected end of request content";
 
+    /// <summary>What a stalled body is refused with.</summary>
+    public const string StalledMessage = "The request body stopped arriving before it was complete.";
+
     /// <summary>True when a body read failed because the client went away.</summary>
     public static bool ClientLeft(Exception exception, CancellationToken aborted) =>
         aborted.IsCancellationRequested || exception is ClientLeftException;
 
+    /// <summary>How long a body may go without a byte before the read is cut, unless the caller says otherwise.</summary>
+    public static readonly TimeSpan DefaultStallTimeout = TimeSpan.FromSeconds(30);
+
     /// <summary>
     /// The body, or null when it is larger than <paramref name="limit"/>. Time spent waiting for the body to arrive is
-    /// the client's, charged to <paramref name="waits"/> when given.
+    /// the client's, charged to <paramref name="waits"/> when given. A body that sends nothing for
+    /// <paramref name="stallTimeout"/> is cut with a <see cref="BadHttpRequestException"/> of status <c>408</c>: neither
+    /// hosting mode lets a stalled client hold a request open (docs/faults.md).
     /// </summary>
-    public static async Task<byte[]?> ReadAsync(HttpRequest request, long limit, CancellationToken cancellationToken, WaitClock? waits = null)
+    public static async Task<byte[]?> ReadAsync(
+        HttpRequest request, long limit, CancellationToken cancellationToken, WaitClock? waits = null, TimeSpan? stallTimeout = null)
     {
         if (DeclaredTooLarge(request, limit))
         {
@@ -43,8 +52,10 @@ public static class RequestBody
                 }
                 else
                 {
-                    // The body is still arriving: waiting on the client is not the gateway's overhead.
+                    // The body is still arriving: waiting on the client is not the gateway's overhead, and is bounded.
                     var waitStart = Stopwatch.GetTimestamp();
+                    using var stall = new CancellationTokenSource(stallTimeout ?? DefaultStallTimeout);
+                    using var cut = stall.Token.UnsafeRegister(static state => ((PipeReader)state!).CancelPendingRead(), reader);
                     try
                     {
                         result = await read;
@@ -52,6 +63,11 @@ public static class RequestBody
                     finally
                     {
                         waits?.AddSince(waitStart);
+                    }
+
+                    if (result.IsCanceled && stall.IsCancellationRequested)
+                    {
+                        throw new BadHttpRequestException(StalledMessage, StatusCodes.Status408RequestTimeout);
                     }
                 }
             }

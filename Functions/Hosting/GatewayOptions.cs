@@ -17,6 +17,9 @@ public sealed class GatewayOptions
     /// <summary>Largest accepted request body; Anthropic's limit for the Messages API is 32 MB.</summary>
     public long MaxRequestBodyBytes { get; set; } = 32L * 1024 * 1024;
 
+    /// <summary>How long a request body may send nothing before the gateway cuts it with a <c>408</c>, in both hosting modes.</summary>
+    public TimeSpan RequestBodyStallTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     public StorageOptions Storage { get; set; } = new();
 
     public KeyCacheOptions Keys { get; set; } = new();

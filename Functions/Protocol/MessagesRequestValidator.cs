@@ -10,7 +10,15 @@ namespace Qhaigc.Functions.Protocol;
 /// </summary>
 public static class MessagesRequestValidator
 {
-    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 128 };
+    /// <summary>Longest model name accepted; no model id comes near it, and every record and log line stays bounded.</summary>
+    public const int MaxModelLength = 256;
+
+    /// <summary>
+    /// Duplicate properties are refused, as a strict parser would: the gateway checks and bills what it reads, and an
+    /// upstream that read the other copy would serve something else. Names compare unescaped (<c>"mod\u0065l"</c> is
+    /// <c>model</c>).
+    /// </summary>
+    public static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 128, AllowDuplicateProperties = false };
 
     /// <summary>Parses and validates; on success the caller owns the returned request.</summary>
     public static MessagesRequest? Parse(byte[] body, out ApiError? error) => Parse(body, requireMaxTokens: true, out error);
@@ -70,6 +78,11 @@ public static class MessagesRequestValidator
         if (string.IsNullOrEmpty(model))
         {
             return Invalid("model: String should have at least 1 character");
+        }
+
+        if (model.Length > MaxModelLength)
+        {
+            return Invalid($"model: String should have at most {MaxModelLength} characters");
         }
 
         // count_tokens ignores max_tokens: neither required nor checked there (docs/wire-contract.md#10-count_tokens).

@@ -189,7 +189,7 @@ internal sealed class ResilientCall(
             }
             else
             {
-                var error = ApiError.FromErrorEvent(events.Current.Data);
+                var error = UpstreamErrorText.FromErrorEvent(events.Current.Data);
                 description = "error event " + error.Type;
                 if (!ResilientUpstreamCaller.IsRetryable(error.Status))
                 {

@@ -56,7 +56,9 @@ public sealed partial class UpstreamHttp(string upstream, HttpClient http, TimeS
             var upstreamRequestId = FirstHeader(response, reader.RequestIdHeader);
             if (response.StatusCode != HttpStatusCode.OK)
             {
-                var error = reader.MapError(await ReadErrorAsync(response, timeout.Token));
+                var error = (int)response.StatusCode < 400
+                    ? Unexpected(response.StatusCode)
+                    : reader.MapError(await ReadErrorAsync(response, timeout.Token));
                 Log.UpstreamError(logger, upstream, error.Status, error.Type, upstreamRequestId);
                 return UpstreamResponse.Failed(error, upstreamRequestId);
             }
@@ -107,7 +109,18 @@ public sealed partial class UpstreamHttp(string upstream, HttpClient http, TimeS
         return await UpstreamWaitHandler.ReadBodyAsync(response, waits: null, timeout.Token);
     }
 
-    /// <summary>The upstream's error as Claude's: its status, and its type and message when the body is an error envelope.</summary>
+    /// <summary>
+    /// A status no upstream of the Messages API should answer (<c>1xx</c> besides the connection's own, <c>2xx</c> other
+    /// than <c>200</c>, a redirect the client must never be sent to): a <c>502</c>, never relayed.
+    /// </summary>
+    private static ApiError Unexpected(HttpStatusCode status) =>
+        new(502, ErrorTypes.Api, $"The upstream answered with an unexpected status ({(int)status}).");
+
+    /// <summary>
+    /// The upstream's error as Claude's: its status, and its type and message when the body is an error envelope. The
+    /// message keeps the upstream's wording (Claude Code's recovery matches on it), with only the operator's account
+    /// identifiers masked (<see cref="UpstreamErrorText.MaskAccountIds"/>).
+    /// </summary>
     public static async Task<ApiError> ReadErrorAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var status = (int)response.StatusCode;
@@ -131,7 +144,7 @@ public sealed partial class UpstreamHttp(string upstream, HttpClient http, TimeS
         }
 
         var error = ErrorEnvelope.TryRead(body, out var type, out var text)
-            ? new ApiError(status, type ?? ApiError.TypeForStatus(status), text ?? $"The upstream answered {status}.")
+            ? new ApiError(status, type ?? ApiError.TypeForStatus(status), text is null ? $"The upstream answered {status}." : UpstreamErrorText.MaskAccountIds(text))
             : new ApiError(status, ApiError.TypeForStatus(status), $"The upstream answered {status}.");
         return error with { RetryAfterSeconds = RetryAfter(response) };
     }
