@@ -51,7 +51,9 @@ public sealed record UsageCursor(string? KeyIdFilter, DateTimeOffset From, DateT
 
         var bytes = new byte[Base64Url.GetMaxDecodedLength(text.Length)];
         if (Base64Url.DecodeFromChars(text, bytes, out _, out var length) != System.Buffers.OperationStatus.Done ||
-            length <= 1 + MacLength || bytes[0] != Version)
+            length <= 1 + MacLength || bytes[0] != Version ||
+            // One text per cursor: refuses spare bits set in the last character, which decoding alone would let pass.
+            Base64Url.EncodeToString(bytes.AsSpan(0, length)) != text)
         {
             return false;
         }
