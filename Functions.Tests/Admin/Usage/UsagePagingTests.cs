@@ -87,6 +87,25 @@ public sealed class UsagePagingTests
         Assert.Equal(records.Select(static r => r.RequestId).Order(StringComparer.Ordinal), pages.RequestIds.Order(StringComparer.Ordinal));
     }
 
+    [Theory]
+    [InlineData("to=0001-01-01", "from: must be before to")]
+    [InlineData("to=0001-01-01&from=9999-12-31", "from: must be before to")]
+    [InlineData("from=9999-12-31", "from: must be before to")]
+    [InlineData("limit=0", "limit: Input should be an integer from 1 to 1000")]
+    [InlineData("keyId=key_'%20or%20'1'%3D'1", "keyId: not a key id")]
+    public async Task Usage_Is400_WhenTheQueryCannotBeARange(string query, string message)
+    {
+        // Arrange
+        await using var scenario = await GatewayScenario.StartAsync(GatewayHosts.Standalone, withAnthropicUpstream: false);
+        using var admin = Admin(scenario);
+
+        // Act
+        using var response = await admin.GetAsync("manage/usage?" + query);
+
+        // Assert: the edges of time are the client's error, not a 500.
+        await MessagesEndToEndTests.AssertErrorAsync(response, 400, "invalid_request_error", message);
+    }
+
     private static async Task<(List<int> PageSizes, List<string> RequestIds, long TotalCalls)> PageThroughAsync(HttpClient admin, string query)
     {
         var sizes = new List<int>();

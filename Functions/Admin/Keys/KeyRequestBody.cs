@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Unicode;
 using Microsoft.AspNetCore.Http;
 using Qhaigc.Functions.Api;
 using Qhaigc.Functions.Protocol;
@@ -11,8 +12,8 @@ public static class KeyRequestBody
     public const int MaxBytes = 64 * 1024;
 
     /// <summary>
-    /// The body as a JSON object (the caller disposes it), or the error to answer: 413 over the size, 400 for text that
-    /// is not JSON or not an object. With <paramref name="emptyAllowed"/> an empty body is neither: both come back null.
+    /// The body as a JSON object (the caller disposes it), or the error to answer: 413 over the size, 400 for bytes that
+    /// are not UTF-8 JSON or not an object. With <paramref name="emptyAllowed"/> an empty body is neither: both come back null.
     /// </summary>
     public static async Task<(JsonDocument? Document, IResult? Error)> ReadAsync(HttpContext context, bool emptyAllowed = false)
     {
@@ -25,6 +26,13 @@ public static class KeyRequestBody
         if (body.Length == 0 && emptyAllowed)
         {
             return (null, null);
+        }
+
+        // The JSON reader checks the structure, not the bytes inside strings: text that is not UTF-8 would fail later,
+        // as a 500, where a field is read.
+        if (!Utf8.IsValid(body))
+        {
+            return (null, AdminResults.Invalid("There was an error parsing the body: the body is not valid UTF-8"));
         }
 
         JsonDocument document;

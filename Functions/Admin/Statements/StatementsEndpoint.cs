@@ -40,7 +40,7 @@ public sealed class StatementsEndpoint(AdminAuthorization admin, IUsageStore usa
                 return AdminResults.Invalid("period: Input should be a month, such as 2026-11");
             }
 
-            to = from.AddMonths(1);
+            to = from.Year == 9999 && from.Month == 12 ? DateTimeOffset.MaxValue : from.AddMonths(1);
         }
 
         if (!AdminResults.TryReadTime(query, "from", ref from, out var error) || !AdminResults.TryReadTime(query, "to", ref to, out error))

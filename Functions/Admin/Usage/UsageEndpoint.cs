@@ -51,7 +51,7 @@ public sealed class UsageEndpoint(AdminAuthorization admin, IApiKeyStore keys, I
             return error!;
         }
 
-        var from = cursor?.From ?? to - DefaultRange;
+        var from = cursor?.From ?? (to.UtcTicks > DefaultRange.Ticks ? to - DefaultRange : DateTimeOffset.MinValue);
         if (!AdminResults.TryReadTime(query, "from", ref from, out error))
         {
             return error!;
