@@ -71,6 +71,38 @@ public sealed class TableUsageStoreTests
         Assert.Equal(["req_b1", "req_b2"], found.Select(static r => r.RequestId));
     }
 
+    [Fact]
+    public async Task QueryPageAsync_ResumesWhereThePreviousPageEnded_UntilTheLastPage()
+    {
+        // Arrange: 250 records of one key in the range, and some outside it and of another key.
+        var environment = await GatewayTestEnvironment.CreateAsync();
+        var start = new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
+        var inRange = Enumerable.Range(0, 250).Select(i => Record("key_00000000000000dd", $"req_in{i:D6}", start.AddSeconds(i))).ToList();
+        await environment.Usage.WriteBatchAsync(
+        [
+            .. inRange,
+            Record("key_00000000000000dd", "req_before", start.AddSeconds(-1)),
+            Record("key_00000000000000dd", "req_after", start.AddDays(1)),
+            Record("key_00000000000000ee", "req_other", start.AddSeconds(5)),
+        ], CancellationToken.None);
+
+        // Act
+        var pages = new List<UsagePage>();
+        string? token = null;
+        do
+        {
+            var page = await environment.Usage.QueryPageAsync("key_00000000000000dd", start, start.AddDays(1), token, 100, CancellationToken.None);
+            pages.Add(page);
+            token = page.ContinuationToken;
+        }
+        while (token is not null && pages.Count < 10);
+
+        // Assert: three pages, in order, each record once, none outside the key and range.
+        Assert.Equal([100, 100, 50], pages.Select(static p => p.Records.Count));
+        Assert.Equal(inRange.Select(static r => r.RequestId), pages.SelectMany(static p => p.Records).Select(static r => r.RequestId));
+        Assert.Null(pages[^1].ContinuationToken);
+    }
+
     private static UsageRecord Record(string keyId, string requestId, DateTimeOffset startedAt) => new()
     {
         RequestId = requestId,

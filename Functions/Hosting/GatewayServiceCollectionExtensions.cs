@@ -4,6 +4,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Qhaigc.Functions.Admin;
+using Qhaigc.Functions.Admin.Keys;
+using Qhaigc.Functions.Admin.Statements;
+using Qhaigc.Functions.Admin.Usage;
 using Qhaigc.Functions.Api;
 using Qhaigc.Functions.Governance;
 using Qhaigc.Functions.Keys;
@@ -79,7 +82,10 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<CountTokensHandler>();
         services.AddSingleton<ChatCompletionsHandler>();
         services.AddSingleton<ModelsHandler>();
-        services.AddSingleton<AdminHandler>();
+        services.AddSingleton<AdminAuthorization>();
+        services.AddSingleton<KeysEndpoint>();
+        services.AddSingleton<UsageEndpoint>();
+        services.AddSingleton<StatementsEndpoint>();
         services.AddSingleton<FallbackHandler>();
         return services;
     }

@@ -4,7 +4,9 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
-using Qhaigc.Functions.Admin;
+using Qhaigc.Functions.Admin.Keys;
+using Qhaigc.Functions.Admin.Statements;
+using Qhaigc.Functions.Admin.Usage;
 using Qhaigc.Functions.Api;
 
 namespace Qhaigc.Functions.Hosting;
@@ -81,15 +83,15 @@ public static class StandaloneHost
             static (HttpContext context, string id, ModelsHandler handler) => handler.HandleGetAsync(context, id));
 
         endpoints.MapMethods("/" + GatewayRoutes.Keys, ["GET", "POST"],
-            static (HttpContext context, AdminHandler handler) => handler.HandleKeysAsync(context));
+            static (HttpContext context, KeysEndpoint endpoint) => endpoint.HandleKeysAsync(context));
         endpoints.MapMethods("/" + GatewayRoutes.Key, ["GET", "PATCH", "DELETE"],
-            static (HttpContext context, string id, AdminHandler handler) => handler.HandleKeyAsync(context, id));
+            static (HttpContext context, string id, KeysEndpoint endpoint) => endpoint.HandleKeyAsync(context, id));
         endpoints.MapPost("/" + GatewayRoutes.KeyRotate,
-            static (HttpContext context, string id, AdminHandler handler) => handler.HandleRotateAsync(context, id));
+            static (HttpContext context, string id, KeysEndpoint endpoint) => endpoint.HandleRotateAsync(context, id));
         endpoints.MapGet("/" + GatewayRoutes.KeyStatement,
-            static (HttpContext context, string id, AdminHandler handler) => handler.HandleStatementAsync(context, id));
+            static (HttpContext context, string id, StatementsEndpoint endpoint) => endpoint.HandleStatementAsync(context, id));
         endpoints.MapGet("/" + GatewayRoutes.Usage,
-            static (HttpContext context, AdminHandler handler) => handler.HandleUsageAsync(context));
+            static (HttpContext context, UsageEndpoint endpoint) => endpoint.HandleUsageAsync(context));
 
         endpoints.MapMethods("/" + GatewayRoutes.Fallback, ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
             static (HttpContext context, FallbackHandler handler) => handler.Handle(context));

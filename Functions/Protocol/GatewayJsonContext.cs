@@ -1,7 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
-using Qhaigc.Functions.Admin;
+using Qhaigc.Functions.Admin.Keys;
+using Qhaigc.Functions.Admin.Usage;
 using Qhaigc.Functions.Governance;
 using Qhaigc.Functions.Keys;
 using Qhaigc.Functions.Usage;
@@ -13,7 +14,6 @@ namespace Qhaigc.Functions.Protocol;
     JsonSerializerDefaults.Web,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     UseStringEnumConverter = true)]
-[JsonSerializable(typeof(CreateKeyRequest))]
 [JsonSerializable(typeof(KeyView))]
 [JsonSerializable(typeof(KeyList))]
 [JsonSerializable(typeof(UsageReport))]

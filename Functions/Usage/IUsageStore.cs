@@ -13,4 +13,13 @@ public interface IUsageStore
 
     /// <summary>Records of one key that started in [since, until), oldest first.</summary>
     IAsyncEnumerable<UsageRecord> QueryAsync(string keyId, DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// One page of the records <see cref="QueryAsync"/> yields: at most <paramref name="pageSize"/> (1 to 1000) from where
+    /// <paramref name="continuationToken"/> left off (null: the first), and the token of the next page, null after the
+    /// last. A page may hold fewer records than asked for, even none, and still have a next one. The token is the
+    /// store's own; pass back only one it gave.
+    /// </summary>
+    Task<UsagePage> QueryPageAsync(
+        string keyId, DateTimeOffset since, DateTimeOffset until, string? continuationToken, int pageSize, CancellationToken cancellationToken);
 }

@@ -16,15 +16,9 @@ public sealed class TableUsageStore(GatewayTables tables) : IUsageStore
             // Upsert (replace): writing the same call twice leaves one row with the same content.
             await table.UpsertEntityAsync(UsageEntity.From(record), TableUpdateMode.Replace, cancellationToken);
         }
-        catch (RequestFailedException exception) when (exception.Status == 404)
+        catch (Exception exception) when (Unavailable(exception, cancellationToken) is { } unavailable)
         {
-            // The table is gone (deleted, or a fresh emulator): recreate it on the retry.
-            tables.UsageTableMissing();
-            throw new StorageUnavailableException("The usage table does not exist.", exception);
-        }
-        catch (Exception exception) when (exception is not StorageUnavailableException && StorageErrors.IsUnavailable(exception, cancellationToken))
-        {
-            throw new StorageUnavailableException("The usage table could not be reached.", exception);
+            throw unavailable;
         }
     }
 
@@ -56,14 +50,9 @@ public sealed class TableUsageStore(GatewayTables tables) : IUsageStore
                 }
             }
         }
-        catch (RequestFailedException exception) when (exception.Status == 404)
+        catch (Exception exception) when (Unavailable(exception, cancellationToken) is { } unavailable)
         {
-            tables.UsageTableMissing();
-            throw new StorageUnavailableException("The usage table does not exist.", exception);
-        }
-        catch (Exception exception) when (exception is not StorageUnavailableException && StorageErrors.IsUnavailable(exception, cancellationToken))
-        {
-            throw new StorageUnavailableException("The usage table could not be reached.", exception);
+            throw unavailable;
         }
     }
 
@@ -105,12 +94,63 @@ public sealed class TableUsageStore(GatewayTables tables) : IUsageStore
         string keyId, DateTimeOffset since, DateTimeOffset until, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var table = await tables.UsageAsync(cancellationToken);
-        var low = UsageEntity.RowKeyPrefix(since);
-        var high = UsageEntity.RowKeyPrefix(until);
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {keyId} and RowKey ge {low} and RowKey lt {high}");
-        await foreach (var entity in table.QueryAsync<UsageEntity>(filter, maxPerPage: 1000, cancellationToken: cancellationToken))
+        await foreach (var entity in table.QueryAsync<UsageEntity>(Range(keyId, since, until), maxPerPage: 1000, cancellationToken: cancellationToken))
         {
             yield return entity.ToRecord();
         }
+    }
+
+    /// <summary>
+    /// One page of the range query, resumed from the table's own continuation token
+    /// (https://learn.microsoft.com/rest/api/storageservices/query-timeout-and-pagination), so no record before it is
+    /// read again.
+    /// </summary>
+    public async Task<UsagePage> QueryPageAsync(
+        string keyId, DateTimeOffset since, DateTimeOffset until, string? continuationToken, int pageSize, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(pageSize, 1000);
+        try
+        {
+            var table = await tables.UsageAsync(cancellationToken);
+            var pages = table.QueryAsync<UsageEntity>(Range(keyId, since, until), cancellationToken: cancellationToken)
+                .AsPages(continuationToken, pageSize);
+            await foreach (var page in pages)
+            {
+                var records = page.Values.Select(static entity => entity.ToRecord()).ToArray();
+                return new UsagePage(records, string.IsNullOrEmpty(page.ContinuationToken) ? null : page.ContinuationToken);
+            }
+
+            return new UsagePage([], null);
+        }
+        catch (Exception exception) when (Unavailable(exception, cancellationToken) is { } unavailable)
+        {
+            throw unavailable;
+        }
+    }
+
+    /// <summary>A key's rows that started in [since, until): one partition, a row key range (no table scan).</summary>
+    private static string Range(string keyId, DateTimeOffset since, DateTimeOffset until)
+    {
+        var low = UsageEntity.RowKeyPrefix(since);
+        var high = UsageEntity.RowKeyPrefix(until);
+        return TableClient.CreateQueryFilter($"PartitionKey eq {keyId} and RowKey ge {low} and RowKey lt {high}");
+    }
+
+    /// <summary>
+    /// What a failed table call becomes: <see cref="StorageUnavailableException"/> when storage could not serve it, and
+    /// a missing table (deleted, or a fresh emulator) is recreated on the retry; null for anything else.
+    /// </summary>
+    private StorageUnavailableException? Unavailable(Exception exception, CancellationToken cancellationToken)
+    {
+        if (exception is RequestFailedException { Status: 404 })
+        {
+            tables.UsageTableMissing();
+            return new StorageUnavailableException("The usage table does not exist.", exception);
+        }
+
+        return exception is not StorageUnavailableException && StorageErrors.IsUnavailable(exception, cancellationToken)
+            ? new StorageUnavailableException("The usage table could not be reached.", exception)
+            : null;
     }
 }

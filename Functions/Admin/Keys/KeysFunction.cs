@@ -1,14 +1,13 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
-using Qhaigc.Functions.Admin;
 using Qhaigc.Functions.Hosting;
 
-namespace Qhaigc.Functions.Api;
+namespace Qhaigc.Functions.Admin.Keys;
 
 /// <summary><c>GET|POST /manage/keys</c> in the Functions mode.</summary>
-public sealed class KeysFunction(AdminHandler handler)
+public sealed class KeysFunction(KeysEndpoint endpoint)
 {
     [Function("Keys")]
     public Task<IResult> Run([HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", Route = GatewayRoutes.Keys)] HttpRequest request) =>
-        handler.HandleKeysAsync(request.HttpContext);
+        endpoint.HandleKeysAsync(request.HttpContext);
 }

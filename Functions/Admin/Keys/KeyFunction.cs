@@ -1,15 +1,14 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
-using Qhaigc.Functions.Admin;
 using Qhaigc.Functions.Hosting;
 
-namespace Qhaigc.Functions.Api;
+namespace Qhaigc.Functions.Admin.Keys;
 
 /// <summary><c>GET|PATCH|DELETE /manage/keys/{id}</c> in the Functions mode.</summary>
-public sealed class KeyFunction(AdminHandler handler)
+public sealed class KeyFunction(KeysEndpoint endpoint)
 {
     [Function("Key")]
     public Task<IResult> Run(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", "patch", "delete", Route = GatewayRoutes.Key)] HttpRequest request, string id) =>
-        handler.HandleKeyAsync(request.HttpContext, id);
+        endpoint.HandleKeyAsync(request.HttpContext, id);
 }

@@ -1,0 +1,176 @@
+using System.Text.Json;
+using Azure;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Qhaigc.Functions.Admin;
+using Qhaigc.Functions.Admin.Keys;
+using Qhaigc.Functions.Admin.Statements;
+using Qhaigc.Functions.Admin.Usage;
+using Qhaigc.Functions.Hosting;
+using Qhaigc.Functions.Storage;
+using Qhaigc.Functions.Tests.Infrastructure;
+
+namespace Qhaigc.Functions.Tests.Admin;
+
+/// <summary>The one admin step every <c>/manage</c> resource runs through, in process (no host, no storage reached).</summary>
+public sealed class AdminAuthorizationTests
+{
+    private const string AdminKey = "admin-key-for-tests";
+    private const string KeyId = "key_00000000000000aa";
+
+    public static TheoryData<string, string, string> UnservedMethods => new()
+    {
+        { "keys", "PUT", "GET, POST" },
+        { "keys", "DELETE", "GET, POST" },
+        { "key", "POST", "GET, PATCH, DELETE" },
+        { "key", "PUT", "GET, PATCH, DELETE" },
+        { "rotate", "GET", "POST" },
+        { "statement", "DELETE", "GET" },
+        { "usage", "POST", "GET" },
+    };
+
+    [Theory]
+    [MemberData(nameof(UnservedMethods))]
+    public async Task Endpoints_Answer405WithAllow_WhenTheRouteDoesNotServeTheMethod(string route, string method, string allow)
+    {
+        // Arrange
+        using var services = Services(AdminKey);
+        var context = Context(services, method, AdminKey);
+
+        // Act
+        var answer = await ExecuteAsync(context, await Handle(services, route, context));
+
+        // Assert: a Claude-shaped error, never the route's other methods (a PUT on a key used to delete it).
+        Assert.Equal(StatusCodes.Status405MethodNotAllowed, answer.Status);
+        Assert.Equal(allow, context.Response.Headers.Allow.ToString());
+        Assert.Equal("error", answer.Body.RootElement.GetProperty("type").GetString());
+        Assert.Equal("invalid_request_error", answer.Body.RootElement.GetProperty("error").GetProperty("type").GetString());
+        Assert.Contains(method, answer.Body.RootElement.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(AdminKey, null, 401)]
+    [InlineData(AdminKey, "wrong", 401)]
+    [InlineData(null, AdminKey, 404)]
+    public async Task RunAsync_ChecksTheCallerBeforeTheMethod(string? configured, string? presented, int status)
+    {
+        // Arrange: without an admin key configured the API does not exist, whatever the method.
+        using var services = Services(configured);
+        var context = Context(services, "PUT", presented);
+        var admin = services.GetRequiredService<AdminAuthorization>();
+
+        // Act
+        var answer = await ExecuteAsync(context, await admin.RunAsync(context, "GET", static _ => null));
+
+        // Assert
+        Assert.Equal(status, answer.Status);
+        Assert.False(context.Response.Headers.ContainsKey("Allow"));
+    }
+
+    [Fact]
+    public async Task RunAsync_Answers404AndLogsOnce_WhenTheAdminKeyIsAnUnresolvedKeyVaultReference()
+    {
+        // Arrange
+        const string unresolved = "@Microsoft.KeyVault(VaultName=kv;SecretName=gateway-admin-key)";
+        using var logs = new CapturingLoggerProvider();
+        var admin = new AdminAuthorization(TimeProvider.System, Options.Create(new GatewayOptions { AdminKey = unresolved }),
+            new LoggerFactory([logs]).CreateLogger<AdminAuthorization>());
+        var context = Context(null, "GET", unresolved);
+
+        // Act
+        var answer = await ExecuteAsync(context, await admin.RunAsync(context, "GET", static _ => Task.FromResult(Results.Ok())));
+
+        // Assert
+        Assert.Equal(StatusCodes.Status404NotFound, answer.Status);
+        Assert.Contains("[5005] Gateway:AdminKey holds an unresolved Key Vault reference", logs.Text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task RunAsync_AnswersOverloaded_WhenStorageCannotBeReached(bool mapped)
+    {
+        // Arrange: the store's own mapping, or a table error no store mapped.
+        var admin = new AdminAuthorization(TimeProvider.System, Options.Create(new GatewayOptions { AdminKey = AdminKey }),
+            NullLogger<AdminAuthorization>.Instance);
+        var context = Context(null, "GET", AdminKey);
+        Exception failure = mapped ? new StorageUnavailableException("down") : new RequestFailedException(503, "Server busy");
+
+        // Act
+        var answer = await ExecuteAsync(context, await admin.RunAsync(context, "GET", _ => Task.FromException<IResult>(failure)));
+
+        // Assert
+        Assert.Equal(529, answer.Status);
+        Assert.Equal("overloaded_error", answer.Body.RootElement.GetProperty("error").GetProperty("type").GetString());
+        Assert.Equal("true", context.Response.Headers["x-should-retry"].ToString());
+    }
+
+    [Fact]
+    public void DeriveKey_IsTheSameOnEveryInstance_AndDiffersPerPurposeAndAdminKey()
+    {
+        // Arrange
+        AdminAuthorization Instance(string key) =>
+            new(TimeProvider.System, Options.Create(new GatewayOptions { AdminKey = key }), NullLogger<AdminAuthorization>.Instance);
+
+        // Act
+        var first = Instance(AdminKey).DeriveKey("usage cursor");
+        var second = Instance(AdminKey).DeriveKey("usage cursor");
+        var otherPurpose = Instance(AdminKey).DeriveKey("something else");
+        var otherAdminKey = Instance(AdminKey + "2").DeriveKey("usage cursor");
+
+        // Assert
+        Assert.Equal(first, second);
+        Assert.NotEqual(first, otherPurpose);
+        Assert.NotEqual(first, otherAdminKey);
+    }
+
+    private static Task<IResult> Handle(ServiceProvider services, string route, HttpContext context) => route switch
+    {
+        "keys" => services.GetRequiredService<KeysEndpoint>().HandleKeysAsync(context),
+        "key" => services.GetRequiredService<KeysEndpoint>().HandleKeyAsync(context, KeyId),
+        "rotate" => services.GetRequiredService<KeysEndpoint>().HandleRotateAsync(context, KeyId),
+        "statement" => services.GetRequiredService<StatementsEndpoint>().HandleStatementAsync(context, KeyId),
+        "usage" => services.GetRequiredService<UsageEndpoint>().HandleUsageAsync(context),
+        _ => throw new ArgumentOutOfRangeException(nameof(route), route, null),
+    };
+
+    /// <summary>The gateway's own composition, pointed at tables it never reaches in these tests.</summary>
+    private static ServiceProvider Services(string? adminKey)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Gateway:Storage:ConnectionString"] = "UseDevelopmentStorage=true",
+            ["Gateway:AdminKey"] = adminKey,
+        }).Build();
+        return new ServiceCollection().AddLogging().AddSingleton<IConfiguration>(configuration).AddGateway(configuration).BuildServiceProvider();
+    }
+
+    private static DefaultHttpContext Context(IServiceProvider? services, string method, string? bearer)
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Method = method;
+        context.Response.Body = new MemoryStream();
+        if (services is not null)
+        {
+            context.RequestServices = services;
+        }
+
+        if (bearer is not null)
+        {
+            context.Request.Headers.Authorization = "Bearer " + bearer;
+        }
+
+        return context;
+    }
+
+    private static async Task<(int Status, JsonDocument Body)> ExecuteAsync(HttpContext context, IResult result)
+    {
+        await result.ExecuteAsync(context);
+        context.Response.Body.Position = 0;
+        return (context.Response.StatusCode, await JsonDocument.ParseAsync(context.Response.Body));
+    }
+}
