@@ -153,7 +153,9 @@ public sealed partial class ChatCompletionsHandler(
 
         call.Upstream = target.Upstream.Name;
         call.UpstreamModel = target.UpstreamModel;
-        if (await governance.AdmitAsync(context, key, call.RequestId, messages, RateLimitHeaderFormat.OpenAi) is { } limited)
+        var admission = await governance.AdmitAsync(key, call.RequestId, messages);
+        AdmissionResponse.Apply(context.Response, admission, RateLimitHeaderFormat.OpenAi);
+        if (admission.Refusal is { } limited)
         {
             return Refuse(call, format, limited);
         }

@@ -74,7 +74,9 @@ public sealed partial class MessagesHandler(
 
         call.Upstream = route.Upstream.Name;
         call.UpstreamModel = route.UpstreamModel;
-        if (await governance.AdmitAsync(context, key, call.RequestId, messages, RateLimitHeaderFormat.Anthropic) is { } limited)
+        var admission = await governance.AdmitAsync(key, call.RequestId, messages);
+        AdmissionResponse.Apply(context.Response, admission, RateLimitHeaderFormat.Anthropic);
+        if (admission.Refusal is { } limited)
         {
             return Refuse(call, limited);
         }
