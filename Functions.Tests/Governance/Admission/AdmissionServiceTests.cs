@@ -51,7 +51,7 @@ public sealed class AdmissionServiceTests : IDisposable
     }
 
     [Fact]
-    public async Task AdmitAsync_RefusesBeforeTheLedger_WhenTheModelHasNoPriceAndUnpricedModelsAreRefused()
+    public async Task AdmitAsync_RefusesBeforeTheLimitLedger_WhenTheModelHasNoPriceAndUnpricedModelsAreRefused()
     {
         // Arrange
         var admission = Service(Prices(priced: false, refuseUnpriced: true));
@@ -96,7 +96,7 @@ public sealed class AdmissionServiceTests : IDisposable
         // Act
         var result = await admission.AdmitAsync(key, "req_1", messages);
 
-        // Assert: the status is exactly what the ledger now holds, for the window of the admission.
+        // Assert: the status is exactly what the limit ledger now holds, for the window of the admission.
         Assert.Null(result.Refusal);
         var status = Assert.NotNull(result.RateLimits);
         var counters = await _ledger.ReadAsync(key.Id, status.Limits, Now, default);
@@ -153,7 +153,7 @@ public sealed class AdmissionServiceTests : IDisposable
     [Theory]
     [InlineData(nameof(StorageUnavailableException), 529, null)]
     [InlineData(nameof(LimitContentionException), 429, 1.0)]
-    public async Task AdmitAsync_RefusesWithNothingToReport_WhenTheLedgerCannotDecide(string failure, int status, double? retryAfter)
+    public async Task AdmitAsync_RefusesWithNothingToReport_WhenTheLimitLedgerCannotDecide(string failure, int status, double? retryAfter)
     {
         // Arrange: storage down (limits fail closed), or other instances kept changing the same counters.
         Exception exception = failure == nameof(StorageUnavailableException) ? new StorageUnavailableException("down") : new LimitContentionException("busy");
