@@ -1,0 +1,69 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using NSubstitute;
+using Qhaigc.Functions.Governance;
+using Qhaigc.Functions.Hosting;
+using Qhaigc.Functions.Tests.Infrastructure;
+
+namespace Qhaigc.Functions.Tests.Governance;
+
+/// <summary>The lease timer: it renews the holds of this instance's running calls, and only those that are due.</summary>
+public sealed class ReservationRenewerTests : IDisposable
+{
+    private const string Key = "key_00000000000000aa";
+    private static readonly DateTimeOffset Now = new(2026, 11, 5, 10, 20, 5, TimeSpan.Zero);
+
+    private readonly FakeTimeProvider _time = new(Now);
+    private readonly InMemoryLimitLedger _settlementLedger = new();
+    private readonly ReservationRegistry _reservations = new();
+    private readonly SettlementService _settlements;
+
+    public ReservationRenewerTests()
+    {
+        _settlements = new SettlementService(_settlementLedger, _reservations, _time, Options(), NullLogger<SettlementService>.Instance);
+    }
+
+    [Fact]
+    public async Task Tick_PushesOutOnlyTheHoldsThatAreDue_EveryThirdOfTheLease()
+    {
+        // Arrange: a ledger that records renewals; one reservation renewed just now, one at admission.
+        var ledger = Substitute.For<ILimitLedger>();
+        ledger.RenewAsync(Arg.Any<Reserved>(), Arg.Any<DateTimeOffset>(), Arg.Any<CancellationToken>()).Returns(true);
+        using var renewer = new ReservationRenewer(ledger, _reservations, _time, Options(), NullLogger<ReservationRenewer>.Instance);
+        var lease = new GatewayOptions().Limits.LeaseDuration;
+        var due = _settlements.Track(new Reserved { KeyId = Key, RequestId = "req_due", Stream = true }, Now);
+        var fresh = _settlements.Track(new Reserved { KeyId = Key, RequestId = "req_fresh", Stream = true }, Now + (lease / 3));
+        var noHold = _settlements.Track(new Reserved { KeyId = Key, RequestId = "req_tokens", WindowStart = Now }, Now);
+        renewer.Start();
+
+        // Act
+        _time.Advance(lease / 3);
+        await WaitUntilAsync(() => due.RenewedAt > Now);
+        await renewer.StopAsync();
+
+        // Assert
+        var renewedAt = Now + (lease / 3);
+        await ledger.Received(1).RenewAsync(due.Reserved, renewedAt + lease, Arg.Any<CancellationToken>());
+        await ledger.DidNotReceive().RenewAsync(fresh.Reserved, Arg.Any<DateTimeOffset>(), Arg.Any<CancellationToken>());
+        await ledger.DidNotReceive().RenewAsync(noHold.Reserved, Arg.Any<DateTimeOffset>(), Arg.Any<CancellationToken>());
+        Assert.Equal(renewedAt, due.RenewedAt);
+    }
+
+    public void Dispose()
+    {
+        _settlements.Dispose();
+        _settlementLedger.Dispose();
+    }
+
+    private static IOptions<GatewayOptions> Options() => Microsoft.Extensions.Options.Options.Create(new GatewayOptions());
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (!condition())
+        {
+            await Task.Delay(10, timeout.Token);
+        }
+    }
+}
