@@ -1,9 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Time.Testing;
 using NSubstitute;
 using NSubstitute.ExceptionExtensions;
 using Qhaigc.Functions.Governance;
@@ -24,15 +21,7 @@ public sealed class AdmissionServiceTests : IDisposable
     private const string Model = "claude-sonnet-4-6";
     private static readonly DateTimeOffset Now = new(2026, 11, 5, 10, 20, 5, TimeSpan.Zero);
 
-    private readonly FakeTimeProvider _time = new(Now);
-    private readonly InMemoryLimitLedger _ledger = new();
-    private readonly ReservationRegistry _reservations = new();
-    private readonly SettlementService _settlements;
-
-    public AdmissionServiceTests()
-    {
-        _settlements = new SettlementService(_ledger, _reservations, _time, Options(), NullLogger<SettlementService>.Instance);
-    }
+    private readonly InMemoryGovernance _governance = new(Now);
 
     [Fact]
     public async Task AdmitAsync_AdmitsWithNothingToReport_WhenTheKeyHasNoLimits()
@@ -47,7 +36,7 @@ public sealed class AdmissionServiceTests : IDisposable
         // Assert: the fast path; the limit ledger is never asked.
         Assert.Equal(default, result);
         Assert.True(result.Admitted);
-        Assert.Equal(0, _ledger.Operations);
+        Assert.Equal(0, _governance.Ledger.Operations);
     }
 
     [Fact]
@@ -65,7 +54,7 @@ public sealed class AdmissionServiceTests : IDisposable
         Assert.Contains(Model, result.Refusal!.Message, StringComparison.Ordinal);
         Assert.Null(result.RateLimits);
         Assert.Null(result.Reservation);
-        Assert.Equal(0, _ledger.Operations);
+        Assert.Equal(0, _governance.Ledger.Operations);
     }
 
     [Fact]
@@ -82,7 +71,7 @@ public sealed class AdmissionServiceTests : IDisposable
         Assert.Equal(403, result.Refusal?.Status);
         Assert.Equal(ErrorTypes.Permission, result.Refusal!.Type);
         Assert.Null(result.RateLimits);
-        Assert.Equal(0, _ledger.Operations);
+        Assert.Equal(0, _governance.Ledger.Operations);
     }
 
     [Fact]
@@ -99,7 +88,7 @@ public sealed class AdmissionServiceTests : IDisposable
         // Assert: the status is exactly what the limit ledger now holds, for the window of the admission.
         Assert.Null(result.Refusal);
         var status = Assert.NotNull(result.RateLimits);
-        var counters = await _ledger.ReadAsync(key.Id, status.Limits, Now, default);
+        var counters = await _governance.Ledger.ReadAsync(key.Id, status.Limits, Now, default);
         Assert.Equal(counters, status.Usage);
         Assert.Equal(1, status.Usage.Requests);
         Assert.Equal(300, status.Usage.OutputTokens);
@@ -109,7 +98,7 @@ public sealed class AdmissionServiceTests : IDisposable
         Assert.False(status.Stream);
         Assert.Equal(100_000, status.Limits.TokensPerMinute);
         Assert.Equal("req_1", result.Reservation?.Reserved.RequestId);
-        Assert.Equal(1, _reservations.Count);
+        Assert.Equal(1, _governance.Reservations.Count);
     }
 
     [Fact]
@@ -184,7 +173,7 @@ public sealed class AdmissionServiceTests : IDisposable
 
         // Act: the response ends with no record (a fault in the pipeline).
         await running.Reservation!.DisposeAsync();
-        await _settlements.WaitForIdleAsync(CancellationToken.None);
+        await _governance.Settlements.WaitForIdleAsync(CancellationToken.None);
         var next = await admission.AdmitAsync(key, "req_3", messages);
 
         // Assert
@@ -192,19 +181,12 @@ public sealed class AdmissionServiceTests : IDisposable
         Assert.Equal(429, refused.Refusal?.Status);
         Assert.True(next.Admitted);
         Assert.Equal(1, next.RateLimits?.Usage.ActiveStreams);
-        Assert.Equal(1, _reservations.Count);
+        Assert.Equal(1, _governance.Reservations.Count);
     }
 
-    public void Dispose()
-    {
-        _settlements.Dispose();
-        _ledger.Dispose();
-    }
+    public void Dispose() => _governance.Dispose();
 
-    private AdmissionService Service(PriceTable prices, ILimitLedger? ledger = null) =>
-        new(ledger ?? _ledger, prices, _settlements, _time, Options(), NullLogger<AdmissionService>.Instance);
-
-    private static IOptions<GatewayOptions> Options() => Microsoft.Extensions.Options.Options.Create(new GatewayOptions());
+    private AdmissionService Service(PriceTable prices, ILimitLedger? ledger = null) => _governance.Admission(prices, ledger);
 
     private static PriceTable Prices(bool priced = true, bool refuseUnpriced = false)
     {

@@ -1,9 +1,5 @@
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Time.Testing;
 using NSubstitute;
 using Qhaigc.Functions.Governance;
-using Qhaigc.Functions.Hosting;
 using Qhaigc.Functions.Tests.Infrastructure;
 
 namespace Qhaigc.Functions.Tests.Governance;
@@ -14,31 +10,24 @@ public sealed class ReservationRenewerTests : IDisposable
     private const string Key = "key_00000000000000aa";
     private static readonly DateTimeOffset Now = new(2026, 11, 5, 10, 20, 5, TimeSpan.Zero);
 
-    private readonly FakeTimeProvider _time = new(Now);
-    private readonly InMemoryLimitLedger _settlementLedger = new();
-    private readonly ReservationRegistry _reservations = new();
-    private readonly SettlementService _settlements;
-
-    public ReservationRenewerTests()
-    {
-        _settlements = new SettlementService(_settlementLedger, _reservations, _time, Options(), NullLogger<SettlementService>.Instance);
-    }
+    private readonly InMemoryGovernance _governance = new(Now);
 
     [Fact]
     public async Task Tick_PushesOutOnlyTheHoldsThatAreDue_EveryThirdOfTheLease()
     {
-        // Arrange: a ledger that records renewals; one reservation renewed just now, one at admission.
+        // Arrange: a ledger that records renewals; a hold last renewed at admission (due a third of a lease later), one
+        // renewed since, and a reservation without a hold (tokens only).
         var ledger = Substitute.For<ILimitLedger>();
         ledger.RenewAsync(Arg.Any<Reserved>(), Arg.Any<DateTimeOffset>(), Arg.Any<CancellationToken>()).Returns(true);
-        using var renewer = new ReservationRenewer(ledger, _reservations, _time, Options(), NullLogger<ReservationRenewer>.Instance);
-        var lease = new GatewayOptions().Limits.LeaseDuration;
-        var due = _settlements.Track(new Reserved { KeyId = Key, RequestId = "req_due", Stream = true }, Now);
-        var fresh = _settlements.Track(new Reserved { KeyId = Key, RequestId = "req_fresh", Stream = true }, Now + (lease / 3));
-        var noHold = _settlements.Track(new Reserved { KeyId = Key, RequestId = "req_tokens", WindowStart = Now }, Now);
+        using var renewer = _governance.Renewer(ledger);
+        var lease = InMemoryGovernance.LeaseDuration;
+        var due = _governance.Settlements.Track(new Reserved { KeyId = Key, RequestId = "req_due", Stream = true }, Now);
+        var fresh = _governance.Settlements.Track(new Reserved { KeyId = Key, RequestId = "req_fresh", Stream = true }, Now + (lease / 3));
+        var noHold = _governance.Settlements.Track(new Reserved { KeyId = Key, RequestId = "req_tokens", WindowStart = Now }, Now);
         renewer.Start();
 
         // Act
-        _time.Advance(lease / 3);
+        _governance.Time.Advance(lease / 3);
         await WaitUntilAsync(() => due.RenewedAt > Now);
         await renewer.StopAsync();
 
@@ -50,13 +39,7 @@ public sealed class ReservationRenewerTests : IDisposable
         Assert.Equal(renewedAt, due.RenewedAt);
     }
 
-    public void Dispose()
-    {
-        _settlements.Dispose();
-        _settlementLedger.Dispose();
-    }
-
-    private static IOptions<GatewayOptions> Options() => Microsoft.Extensions.Options.Options.Create(new GatewayOptions());
+    public void Dispose() => _governance.Dispose();
 
     private static async Task WaitUntilAsync(Func<bool> condition)
     {

@@ -1,8 +1,4 @@
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Time.Testing;
 using Qhaigc.Functions.Governance;
-using Qhaigc.Functions.Hosting;
 using Qhaigc.Functions.Tests.Infrastructure;
 using Qhaigc.Functions.Usage;
 
@@ -15,56 +11,42 @@ public sealed class SettlementServiceTests : IDisposable
     private static readonly DateTimeOffset Now = new(2026, 11, 5, 10, 20, 5, TimeSpan.Zero);
     private static readonly KeyLimits Limits = new() { TokensPerMinute = 10_000, ConcurrentStreams = 2, SpendCapMicros = 1_000_000 };
 
-    private readonly FakeTimeProvider _time = new(Now);
-    private readonly InMemoryLimitLedger _ledger = new();
-    private readonly ReservationRegistry _reservations = new();
-    private readonly SettlementService _settlements;
-
-    public SettlementServiceTests()
-    {
-        _settlements = new SettlementService(_ledger, _reservations, _time, Options(), NullLogger<SettlementService>.Instance);
-    }
+    private readonly InMemoryGovernance _governance = new(Now);
 
     [Fact]
     public async Task Settle_ReplacesTheReservationWithWhatTheCallUsed()
     {
         // Arrange: a stream reserved 100 input + 500 output tokens and 20 000 micro-units.
-        var admitted = await _ledger.AdmitAsync(Request("req_1", new CallEstimate(100, 500, 20_000, true)), default);
-        _settlements.Track(admitted.Reserved!, Now);
+        var admitted = await _governance.Ledger.AdmitAsync(Request("req_1", new CallEstimate(100, 500, 20_000, true)), default);
+        _governance.Settlements.Track(admitted.Reserved!, Now);
 
         // Act
-        _settlements.Settle(Record("req_1", input: 80, output: 40, cost: 0.0012m));
-        await _settlements.WaitForIdleAsync(CancellationToken.None);
+        _governance.Settlements.Settle(Record("req_1", input: 80, output: 40, cost: 0.0012m));
+        await _governance.Settlements.WaitForIdleAsync(CancellationToken.None);
 
         // Assert: the request still counts; real tokens in the window, the cost in the spend counter, the slot and the reservation back.
-        Assert.Equal(new LimitUsage(1, 80, 40, 1_200, 0, 0), await _ledger.ReadAsync(Key, Limits, Now, default));
-        Assert.Equal(0, _reservations.Count);
+        Assert.Equal(new LimitUsage(1, 80, 40, 1_200, 0, 0), await _governance.Ledger.ReadAsync(Key, Limits, Now, default));
+        Assert.Equal(0, _governance.Reservations.Count);
     }
 
     [Fact]
     public async Task Settle_LeavesTheCountersAlone_WhenThisInstanceHoldsNoReservationForTheCall()
     {
         // Arrange
-        var admitted = await _ledger.AdmitAsync(Request("req_1", new CallEstimate(100, 500, 20_000, true)), default);
-        _settlements.Track(admitted.Reserved!, Now);
-        var operations = _ledger.Operations;
+        var admitted = await _governance.Ledger.AdmitAsync(Request("req_1", new CallEstimate(100, 500, 20_000, true)), default);
+        _governance.Settlements.Track(admitted.Reserved!, Now);
+        var operations = _governance.Ledger.Operations;
 
         // Act
-        _settlements.Settle(Record("req_other", input: 80, output: 40, cost: 0.0012m));
-        await _settlements.WaitForIdleAsync(CancellationToken.None);
+        _governance.Settlements.Settle(Record("req_other", input: 80, output: 40, cost: 0.0012m));
+        await _governance.Settlements.WaitForIdleAsync(CancellationToken.None);
 
         // Assert
-        Assert.Equal(operations, _ledger.Operations);
-        Assert.Equal(1, _reservations.Count);
+        Assert.Equal(operations, _governance.Ledger.Operations);
+        Assert.Equal(1, _governance.Reservations.Count);
     }
 
-    public void Dispose()
-    {
-        _settlements.Dispose();
-        _ledger.Dispose();
-    }
-
-    private static IOptions<GatewayOptions> Options() => Microsoft.Extensions.Options.Options.Create(new GatewayOptions());
+    public void Dispose() => _governance.Dispose();
 
     private static AdmissionRequest Request(string requestId, CallEstimate estimate) => new()
     {
