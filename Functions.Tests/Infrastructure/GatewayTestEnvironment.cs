@@ -9,7 +9,7 @@ namespace Qhaigc.Functions.Tests.Infrastructure;
 
 /// <summary>
 /// One test's storage: a shared Azurite, tables of its own (random names), an admin key, and helpers to create
-/// client keys and read the usage ledger exactly as the gateway wrote it.
+/// client keys and read the usage table exactly as the gateway wrote it.
 /// </summary>
 public sealed class GatewayTestEnvironment
 {

@@ -41,7 +41,7 @@ public sealed class StorageOutageTests
 
             // ... and comes back.
             azurite = await AzuriteServer.StartAsync(port, location);
-            var environment = new OutageLedger(azurite.ConnectionString);
+            var environment = new OutageUsageTable(azurite.ConnectionString);
             var keyId = Qhaigc.Functions.Keys.ApiKeyHasher.IdFromHash(Qhaigc.Functions.Keys.ApiKeyHasher.Hash(key));
             var duringId = RawClient.Header(cached, "request-id")!;
             var records = await environment.WaitForAsync(keyId, 2);
@@ -62,7 +62,7 @@ public sealed class StorageOutageTests
     }
 
     /// <summary>Reads the default usage table of a storage account.</summary>
-    private sealed class OutageLedger(string connectionString)
+    private sealed class OutageUsageTable(string connectionString)
     {
         public async Task<List<UsageRecord>> WaitForAsync(string keyId, int count)
         {

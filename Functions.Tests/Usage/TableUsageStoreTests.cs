@@ -3,7 +3,7 @@ using Qhaigc.Functions.Usage;
 
 namespace Qhaigc.Functions.Tests.Usage;
 
-/// <summary>The usage ledger against a real Azurite.</summary>
+/// <summary>The usage table against a real Azurite.</summary>
 public sealed class TableUsageStoreTests
 {
     [Fact]

@@ -186,7 +186,7 @@ public sealed class UsageWriterTests
         writer.Submit(Record("req_lost"));
         await writer.WaitForIdleAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
 
-        // Assert: a structured critical event with the record, so the ledger can be repaired.
+        // Assert: a structured critical event with the record, so the usage table can be repaired.
         Assert.Contains("Critical", _logs.Text, StringComparison.Ordinal);
         Assert.Contains("req_lost", _logs.Text, StringComparison.Ordinal);
         Assert.Contains("\"outputTokens\":42", _logs.Text, StringComparison.Ordinal);

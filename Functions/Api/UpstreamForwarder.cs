@@ -29,7 +29,9 @@ public sealed class UpstreamForwarder(
         var call = admitted.Call;
 
         // (6) Limits and spend caps, shared by every instance.
-        if (await governance.AdmitAsync(context, admitted.Key, call.RequestId, admitted.Messages, headers) is { } limited)
+        var admission = await governance.AdmitAsync(admitted.Key, call.RequestId, admitted.Messages);
+        AdmissionResponse.Apply(context.Response, admission, headers);
+        if (admission.Refusal is { } limited)
         {
             return prologue.Refuse(call, limited, format.Errors);
         }

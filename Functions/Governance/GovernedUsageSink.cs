@@ -7,12 +7,12 @@ namespace Qhaigc.Functions.Governance;
 /// ends a call with a reservation settles it. CallRecorder.Finish is where every call's final usage is known
 /// (complete, truncated by the upstream or cancelled by the client), so settling here covers every way a call ends.
 /// </summary>
-public sealed class GovernedUsageSink(IUsageSink inner, GovernanceService governance) : IUsageSink
+public sealed class GovernedUsageSink(IUsageSink inner, PriceTable prices, SettlementService settlements) : IUsageSink
 {
     public void Submit(UsageRecord record)
     {
-        var priced = governance.Price(record);
+        var priced = prices.Price(record);
         inner.Submit(priced);
-        governance.Settle(priced);
+        settlements.Settle(priced);
     }
 }

@@ -40,14 +40,19 @@ public static class GatewayServiceCollectionExtensions
         // Usage: one writer is the hosted service that drains the queue; in front of it, governance prices every
         // record and settles the call's reservation (docs/limits-and-prices.md).
         services.AddSingleton<UsageWriter>();
-        services.AddSingleton<IUsageSink>(static sp => new GovernedUsageSink(sp.GetRequiredService<UsageWriter>(), sp.GetRequiredService<GovernanceService>()));
+        services.AddSingleton<IUsageSink>(static sp => new GovernedUsageSink(
+            sp.GetRequiredService<UsageWriter>(), sp.GetRequiredService<PriceTable>(), sp.GetRequiredService<SettlementService>()));
         services.AddHostedService(static sp => sp.GetRequiredService<UsageWriter>());
 
         // Governance: prices from settings, limits and spend caps in the limits table, shared by every instance.
         services.AddSingleton(sp => PriceTable.Read(prices, sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Prices));
         services.AddSingleton<ILimitLedger, TableLimitLedger>();
+        services.AddSingleton<ReservationRegistry>();
+        services.AddSingleton<SettlementService>();
+        services.AddSingleton<ReservationRenewer>();
+        services.AddSingleton<AdmissionService>();
         services.AddSingleton<GovernanceService>();
-        services.AddHostedService(static sp => sp.GetRequiredService<GovernanceService>());
+        services.AddHostedService<GovernanceLifecycle>();
         services.AddHostedService<DevKeySeeder>();
 
         // Upstreams: one pooled HttpClient per upstream, configured like a proxy.

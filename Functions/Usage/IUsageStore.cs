@@ -1,6 +1,9 @@
 namespace Qhaigc.Functions.Usage;
 
-/// <summary>The usage ledger. Writes are idempotent per request id.</summary>
+/// <summary>
+/// The usage table: one usage record per call (docs/usage-records.md). Writes are idempotent per request id. Not to be
+/// confused with the limit ledger, which holds the limit counters (<see cref="Governance.ILimitLedger"/>).
+/// </summary>
 public interface IUsageStore
 {
     Task WriteAsync(UsageRecord record, CancellationToken cancellationToken);

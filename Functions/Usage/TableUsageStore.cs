@@ -5,7 +5,7 @@ using Qhaigc.Functions.Storage;
 
 namespace Qhaigc.Functions.Usage;
 
-/// <summary>The usage ledger in Azure Table Storage (or Azurite).</summary>
+/// <summary>The usage table in Azure Table Storage (or Azurite).</summary>
 public sealed class TableUsageStore(GatewayTables tables) : IUsageStore
 {
     public async Task WriteAsync(UsageRecord record, CancellationToken cancellationToken)

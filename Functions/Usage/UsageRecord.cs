@@ -15,7 +15,7 @@ public static class UsageStates
     public const string Failed = "failed";
 }
 
-/// <summary>One billing-grade ledger entry per call. Never holds prompt or completion text, nor any key.</summary>
+/// <summary>One billing-grade usage record per call, a row of the usage table. Never holds prompt or completion text, nor any key.</summary>
 public sealed record UsageRecord
 {
     public required string RequestId { get; init; }

@@ -14,7 +14,7 @@ namespace Qhaigc.Functions.Usage;
 /// Writes usage records after the response is complete, off the request path: a bounded in-memory queue, a few
 /// concurrent writers, retries with exponential backoff, a final flush on shutdown. A record that still cannot be
 /// written is logged as a structured <c>UsageRecordLost</c> event holding the whole record, so nothing is dropped
-/// silently and the ledger can be repaired from the logs.
+/// silently and the usage table can be repaired from the logs.
 /// </summary>
 public sealed partial class UsageWriter : BackgroundService, IHostedLifecycleService, IUsageSink
 {

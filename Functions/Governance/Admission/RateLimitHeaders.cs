@@ -1,14 +1,15 @@
 using System.Globalization;
-using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
 
 namespace Qhaigc.Functions.Governance;
 
 /// <summary>
-/// Writes a key's remaining limits (spec §8.1, §8.4). Anthropic's form: <c>anthropic-ratelimit-{requests,tokens,
+/// Formats a key's remaining limits as response headers (docs/limits-and-prices.md). Anthropic's form: <c>anthropic-ratelimit-{requests,tokens,
 /// input-tokens,output-tokens}-{limit,remaining,reset}</c> with the reset in RFC 3339; OpenAI's form:
 /// <c>x-ratelimit-{limit,remaining,reset}-{requests,tokens}</c> with the reset as a duration (<c>37s</c>, <c>1m0s</c>).
 /// Remaining counts are exact (Anthropic rounds tokens to thousands; a gateway has no reason to). The spend cap and
-/// stream slots, which neither API has, go in <c>x-qhaigc-spend-*</c> and <c>x-qhaigc-streams-*</c>.
+/// stream slots, which neither API has, go in <c>x-qhaigc-spend-*</c> and <c>x-qhaigc-streams-*</c>. It fills any
+/// header map, so governance stays free of HTTP; the API layer hands it the response's headers.
 /// </summary>
 public static class RateLimitHeaders
 {
@@ -19,10 +20,9 @@ public static class RateLimitHeaders
     public const string StreamsLimit = "x-qhaigc-streams-limit";
     public const string StreamsRemaining = "x-qhaigc-streams-remaining";
 
-    public static void Write(
-        IHeaderDictionary headers, RateLimitHeaderFormat format, KeyLimits limits, LimitUsage usage, DateTimeOffset windowStart,
-        DateTimeOffset now, bool stream)
+    public static void Write(IDictionary<string, StringValues> headers, RateLimitHeaderFormat format, RateLimitStatus status)
     {
+        var (limits, usage, windowStart, now, stream) = status;
         var reset = windowStart + AdmissionPolicy.Window;
         if (format == RateLimitHeaderFormat.Anthropic)
         {
@@ -70,7 +70,7 @@ public static class RateLimitHeaders
 
     public static string Amount(long micros) => Money.FromMicros(micros).ToString("0.######", CultureInfo.InvariantCulture);
 
-    private static void Anthropic(IHeaderDictionary headers, string name, long? limit, long used, DateTimeOffset reset)
+    private static void Anthropic(IDictionary<string, StringValues> headers, string name, long? limit, long used, DateTimeOffset reset)
     {
         if (limit is not { } value)
         {
@@ -82,7 +82,7 @@ public static class RateLimitHeaders
         headers[AnthropicPrefix + name + "-reset"] = Rfc3339(reset);
     }
 
-    private static void OpenAi(IHeaderDictionary headers, string name, long? limit, long used, TimeSpan untilReset)
+    private static void OpenAi(IDictionary<string, StringValues> headers, string name, long? limit, long used, TimeSpan untilReset)
     {
         if (limit is not { } value)
         {

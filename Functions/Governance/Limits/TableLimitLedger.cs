@@ -9,7 +9,7 @@ using Qhaigc.Functions.Usage;
 namespace Qhaigc.Functions.Governance;
 
 /// <summary>
-/// The limit counters in Table Storage. All rows of a key share one partition (the key id), so an admission changes
+/// The limit ledger in Table Storage (the limits table). All rows of a key share one partition (the key id), so an admission changes
 /// its minute window, its spend counter, its stream counter and adds its hold in ONE entity-group transaction, each
 /// row conditional on the ETag it was read with: either every counter moves or none does, and two instances that
 /// read the same counters cannot both commit (the second gets 412, reads again and decides again). That is what makes
@@ -30,12 +30,9 @@ public sealed partial class TableLimitLedger(
         {
             var (keyId, limits, estimate, now) = (request.KeyId, request.Limits, request.Estimate, request.Now);
             var windowStart = AdmissionPolicy.WindowStart(now);
-            var charge = AdmissionPolicy.Charge(limits, estimate);
-            var spendPeriod = limits.SpendCapMicros is not null && estimate.WorstCostMicros is not null
-                ? SpendPeriods.Key(limits.SpendPeriod, now)
-                : null;
-            var worst = spendPeriod is null ? 0 : estimate.WorstCostMicros!.Value;
-            var stream = estimate.Stream && limits.ConcurrentStreams is not null;
+            var reserved = AdmissionPolicy.Reserve(request);
+            var charge = new WindowCharge(reserved.InputTokens, reserved.OutputTokens);
+            var (spendPeriod, stream) = (reserved.SpendPeriod, reserved.Stream);
             var swept = false;
             for (var attempt = 1; ; attempt++)
             {
@@ -102,17 +99,6 @@ public sealed partial class TableLimitLedger(
                     actions.Add(Write(new StreamsEntity { PartitionKey = keyId, Active = after.ActiveStreams }, streams?.ETag));
                 }
 
-                var reserved = new Reserved
-                {
-                    KeyId = keyId,
-                    RequestId = request.RequestId,
-                    WindowStart = limits.HasTokenLimit ? windowStart : null,
-                    InputTokens = charge.InputTokens,
-                    OutputTokens = charge.OutputTokens,
-                    SpendPeriod = spendPeriod,
-                    ReservedMicros = worst,
-                    Stream = stream,
-                };
                 if (reserved.HasHold)
                 {
                     actions.Add(new TableTransactionAction(TableTransactionActionType.Add, new HoldEntity
@@ -121,7 +107,7 @@ public sealed partial class TableLimitLedger(
                         RowKey = HoldEntity.RowFor(request.RequestId),
                         ExpiresAt = now + request.LeaseDuration,
                         SpendPeriod = spendPeriod,
-                        ReservedMicros = worst,
+                        ReservedMicros = reserved.ReservedMicros,
                         Stream = stream,
                     }));
                 }
@@ -290,7 +276,7 @@ public sealed partial class TableLimitLedger(
         return expired.Count;
     }
 
-    /// <summary>The spend already in the usage ledger for a period: where a counter starts when a cap is first enforced in it.</summary>
+    /// <summary>The spend already in the usage table for a period: where a counter starts when a cap is first enforced in it.</summary>
     private async Task<long> RecordedSpendAsync(string keyId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
     {
         long total = 0;

@@ -2,10 +2,10 @@ namespace Qhaigc.Functions.Governance;
 
 /// <summary>
 /// A running call's reservation on this instance: renewed while the call runs, settled when its usage record comes.
-/// Registered for disposal with the response, so a call that ends without a record (a fault in the pipeline) still
-/// gives its stream slot and reservation back.
+/// The API layer registers it for disposal with the response, so a call that ends without a record (a fault in the
+/// pipeline) still gives its stream slot and reservation back.
 /// </summary>
-public sealed class Reservation(GovernanceService owner, Reserved reserved, DateTimeOffset renewedAt) : IAsyncDisposable
+public sealed class Reservation(SettlementService owner, Reserved reserved, DateTimeOffset renewedAt) : IAsyncDisposable
 {
     private long _renewedAtTicks = renewedAt.UtcTicks;
 

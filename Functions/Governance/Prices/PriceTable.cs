@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.Extensions.Configuration;
 using Qhaigc.Functions.Hosting;
 using Qhaigc.Functions.Upstreams;
+using Qhaigc.Functions.Usage;
 
 namespace Qhaigc.Functions.Governance;
 
@@ -108,6 +109,20 @@ public sealed class PriceTable
         }
 
         return new PriceTable([.. entries], version, currency, unpriced == PricesOptions.Refuse, errors);
+    }
+
+    /// <summary>The record with its cost (null when its model has no price), the currency and this table's version.</summary>
+    public UsageRecord Price(UsageRecord record)
+    {
+        var price = Find(record.Model);
+        return price is null
+            ? record with { Cost = null, Currency = null, PriceVersion = Version }
+            : record with
+            {
+                Cost = Money.FromMicros(price.CostMicros(BillableTokens.From(record))),
+                Currency = Currency,
+                PriceVersion = Version,
+            };
     }
 
     /// <summary>The price of a (client) model name, or null when no entry matches.</summary>

@@ -1,16 +1,16 @@
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using Qhaigc.Functions.Governance;
-using Qhaigc.Functions.Hosting;
-using Qhaigc.Functions.Tests.Infrastructure;
 
 namespace Qhaigc.Functions.Tests.Governance;
 
-/// <summary>The limit ledger against Azurite, with explicit times: token windows, settlement, expired holds.</summary>
-public sealed class TableLimitLedgerTests
+/// <summary>
+/// What every limit ledger must do, with explicit times: token windows, settlement, expired holds. Run against the
+/// table ledger (<see cref="TableLimitLedgerTests"/>) and the in-memory one the unit tests use
+/// (<see cref="InMemoryLimitLedgerTests"/>), so the two cannot drift apart.
+/// </summary>
+public abstract class LimitLedgerContract
 {
-    private static readonly DateTimeOffset Start = new(2026, 11, 5, 10, 20, 5, TimeSpan.Zero);
-    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
+    protected static readonly DateTimeOffset Start = new(2026, 11, 5, 10, 20, 5, TimeSpan.Zero);
+    protected static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
 
     [Fact]
     public async Task TokensPerMinute_OvershootIsBoundedByTheInputUnderestimates()
@@ -112,9 +112,9 @@ public sealed class TableLimitLedgerTests
         Assert.Equal(new LimitUsage(1, 100, 100, 0, 0, 0), usage);
     }
 
-    private const string Key = "key_00000000000000aa";
+    protected const string Key = "key_00000000000000aa";
 
-    private static AdmissionRequest Request(KeyLimits limits, CallEstimate estimate, DateTimeOffset now, string? requestId = null) => new()
+    protected static AdmissionRequest Request(KeyLimits limits, CallEstimate estimate, DateTimeOffset now, string? requestId = null) => new()
     {
         KeyId = Key,
         RequestId = requestId ?? "req_" + Guid.NewGuid().ToString("N"),
@@ -125,9 +125,5 @@ public sealed class TableLimitLedgerTests
         LeaseDuration = Lease,
     };
 
-    private static async Task<TableLimitLedger> CreateLedgerAsync()
-    {
-        var environment = await GatewayTestEnvironment.CreateAsync();
-        return new TableLimitLedger(environment.Tables, environment.Usage, Options.Create(new GatewayOptions()), NullLogger<TableLimitLedger>.Instance);
-    }
+    protected abstract Task<ILimitLedger> CreateLedgerAsync();
 }

@@ -3,7 +3,7 @@ using Qhaigc.Functions.Governance;
 
 namespace Qhaigc.Functions.Tests.Governance;
 
-/// <summary>The rate-limit headers of both formats (spec §8.1), and the gateway's own spend and stream headers.</summary>
+/// <summary>The rate-limit headers of both formats (docs/limits-and-prices.md), and the gateway's own spend and stream headers.</summary>
 public sealed class RateLimitHeadersTests
 {
     private static readonly DateTimeOffset Window = new(2026, 11, 5, 10, 20, 0, TimeSpan.Zero);
@@ -14,10 +14,10 @@ public sealed class RateLimitHeadersTests
         // Arrange
         var headers = new HeaderDictionary();
         var limits = new KeyLimits { RequestsPerMinute = 10, TokensPerMinute = 5000, InputTokensPerMinute = 4000, OutputTokensPerMinute = 2000 };
+        var status = new RateLimitStatus(limits, new LimitUsage(3, 1200, 300, 0, 0, 0), Window, Window.AddSeconds(23), Stream: false);
 
         // Act
-        RateLimitHeaders.Write(headers, RateLimitHeaderFormat.Anthropic, limits, new LimitUsage(3, 1200, 300, 0, 0, 0), Window,
-            Window.AddSeconds(23), stream: false);
+        RateLimitHeaders.Write(headers, RateLimitHeaderFormat.Anthropic, status);
 
         // Assert
         Assert.Equal("10", headers["anthropic-ratelimit-requests-limit"]);
@@ -37,10 +37,10 @@ public sealed class RateLimitHeadersTests
         // Arrange
         var headers = new HeaderDictionary();
         var limits = new KeyLimits { RequestsPerMinute = 10, TokensPerMinute = 5000, InputTokensPerMinute = 4000 };
+        var status = new RateLimitStatus(limits, new LimitUsage(12, 6000, 0, 0, 0, 0), Window, Window.AddSeconds(22.5), Stream: false);
 
         // Act
-        RateLimitHeaders.Write(headers, RateLimitHeaderFormat.OpenAi, limits, new LimitUsage(12, 6000, 0, 0, 0, 0), Window,
-            Window.AddSeconds(22.5), stream: false);
+        RateLimitHeaders.Write(headers, RateLimitHeaderFormat.OpenAi, status);
 
         // Assert
         Assert.Equal("10", headers["x-ratelimit-limit-requests"]);
@@ -57,10 +57,10 @@ public sealed class RateLimitHeadersTests
         // Arrange
         var headers = new HeaderDictionary();
         var limits = new KeyLimits { SpendCapMicros = 10_000_000, ConcurrentStreams = 3 };
+        var status = new RateLimitStatus(limits, new LimitUsage(0, 0, 0, 2_500_000, 1_250_001, 1), Window, Window, Stream: true);
 
         // Act
-        RateLimitHeaders.Write(headers, RateLimitHeaderFormat.Anthropic, limits, new LimitUsage(0, 0, 0, 2_500_000, 1_250_001, 1), Window,
-            Window, stream: true);
+        RateLimitHeaders.Write(headers, RateLimitHeaderFormat.Anthropic, status);
 
         // Assert
         Assert.Equal("10", headers[RateLimitHeaders.SpendLimit]);

@@ -1,9 +1,9 @@
 namespace Qhaigc.Functions.Governance;
 
 /// <summary>
-/// Amounts of the operator's currency are kept as whole micro-units (a millionth of the unit): counters and ledgers
-/// add integers, never floating-point numbers, so sums do not drift. A call's cost is rounded once, to the nearest
-/// micro-unit (halves away from zero); a worst-case reservation is rounded up.
+/// Amounts of the operator's currency are kept as whole micro-units (a millionth of the unit): limit counters and
+/// usage records add integers, never floating-point numbers, so sums do not drift. A call's cost is rounded once, to
+/// the nearest micro-unit (halves away from zero); a worst-case reservation is rounded up.
 /// </summary>
 public static class Money
 {

@@ -37,6 +37,31 @@ public static class AdmissionPolicy
         return new WindowCharge(input, output);
     }
 
+    /// <summary>
+    /// What the call reserves if it is admitted: its window charge (in the window of its time, when the key has a token
+    /// limit), its worst-case cost in the current spend period (when the key has a cap and the model a price) and a
+    /// stream slot (when it streams and the key limits streams). Every limit ledger admits with this.
+    /// </summary>
+    public static Reserved Reserve(AdmissionRequest request)
+    {
+        var (limits, estimate) = (request.Limits, request.Estimate);
+        var charge = Charge(limits, estimate);
+        var spendPeriod = limits.SpendCapMicros is not null && estimate.WorstCostMicros is not null
+            ? SpendPeriods.Key(limits.SpendPeriod, request.Now)
+            : null;
+        return new Reserved
+        {
+            KeyId = request.KeyId,
+            RequestId = request.RequestId,
+            WindowStart = limits.HasTokenLimit ? WindowStart(request.Now) : null,
+            InputTokens = charge.InputTokens,
+            OutputTokens = charge.OutputTokens,
+            SpendPeriod = spendPeriod,
+            ReservedMicros = spendPeriod is null ? 0 : estimate.WorstCostMicros!.Value,
+            Stream = estimate.Stream && limits.ConcurrentStreams is not null,
+        };
+    }
+
     /// <summary>The first limit the call would exceed, or <see cref="LimitKind.None"/>.</summary>
     public static LimitKind Check(KeyLimits limits, LimitUsage usage, CallEstimate estimate, WindowCharge charge)
     {

@@ -1,8 +1,9 @@
 namespace Qhaigc.Functions.Governance;
 
 /// <summary>
-/// The shared counters behind every limit (Table Storage in production). Each operation is atomic across instances.
-/// Every method throws <see cref="Storage.StorageUnavailableException"/> when storage cannot answer, and
+/// The limit ledger: the shared counters behind every limit, in the limits table (Table Storage in production). The
+/// usage records are elsewhere, in the usage table (<see cref="Usage.IUsageStore"/>). Each operation is atomic across
+/// instances. Every method throws <see cref="Storage.StorageUnavailableException"/> when storage cannot answer, and
 /// <see cref="LimitContentionException"/> when other instances kept changing the same counters.
 /// </summary>
 public interface ILimitLedger

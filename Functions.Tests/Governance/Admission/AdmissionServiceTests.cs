@@ -1,0 +1,217 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using NSubstitute;
+using NSubstitute.ExceptionExtensions;
+using Qhaigc.Functions.Governance;
+using Qhaigc.Functions.Hosting;
+using Qhaigc.Functions.Keys;
+using Qhaigc.Functions.Protocol;
+using Qhaigc.Functions.Storage;
+using Qhaigc.Functions.Tests.Infrastructure;
+
+namespace Qhaigc.Functions.Tests.Governance;
+
+/// <summary>
+/// The authorize step alone, over the in-memory limit ledger: what it answers (refusal, rate-limit status,
+/// reservation) for each kind of key, with no HTTP anywhere.
+/// </summary>
+public sealed class AdmissionServiceTests : IDisposable
+{
+    private const string Model = "claude-sonnet-4-6";
+    private static readonly DateTimeOffset Now = new(2026, 11, 5, 10, 20, 5, TimeSpan.Zero);
+
+    private readonly InMemoryGovernance _governance = new(Now);
+
+    [Fact]
+    public async Task AdmitAsync_AdmitsWithNothingToReport_WhenTheKeyHasNoLimits()
+    {
+        // Arrange
+        var admission = Service(Prices());
+        using var messages = Messages();
+
+        // Act
+        var result = await admission.AdmitAsync(Key(null), "req_1", messages);
+
+        // Assert: the fast path; the limit ledger is never asked.
+        Assert.Equal(default, result);
+        Assert.True(result.Admitted);
+        Assert.Equal(0, _governance.Ledger.Operations);
+    }
+
+    [Fact]
+    public async Task AdmitAsync_RefusesBeforeTheLimitLedger_WhenTheModelHasNoPriceAndUnpricedModelsAreRefused()
+    {
+        // Arrange
+        var admission = Service(Prices(priced: false, refuseUnpriced: true));
+        using var messages = Messages();
+
+        // Act
+        var result = await admission.AdmitAsync(Key("""{"requestsPerMinute": 5}"""), "req_1", messages);
+
+        // Assert
+        Assert.Equal(403, result.Refusal?.Status);
+        Assert.Contains(Model, result.Refusal!.Message, StringComparison.Ordinal);
+        Assert.Null(result.RateLimits);
+        Assert.Null(result.Reservation);
+        Assert.Equal(0, _governance.Ledger.Operations);
+    }
+
+    [Fact]
+    public async Task AdmitAsync_RefusesWithAPermissionError_WhenTheKeysLimitsCannotBeRead()
+    {
+        // Arrange
+        var admission = Service(Prices());
+        using var messages = Messages();
+
+        // Act
+        var result = await admission.AdmitAsync(Key("""{"requestsPerHour": 5}"""), "req_1", messages);
+
+        // Assert
+        Assert.Equal(403, result.Refusal?.Status);
+        Assert.Equal(ErrorTypes.Permission, result.Refusal!.Type);
+        Assert.Null(result.RateLimits);
+        Assert.Equal(0, _governance.Ledger.Operations);
+    }
+
+    [Fact]
+    public async Task AdmitAsync_ReturnsTheCountersAfterTheCall_AndTracksItsReservation_WhenAdmitted()
+    {
+        // Arrange
+        var admission = Service(Prices());
+        var key = Key("""{"requestsPerMinute": 10, "tokensPerMinute": 100000}""");
+        using var messages = Messages(maxTokens: 300);
+
+        // Act
+        var result = await admission.AdmitAsync(key, "req_1", messages);
+
+        // Assert: the status is exactly what the limit ledger now holds, for the window of the admission.
+        Assert.Null(result.Refusal);
+        var status = Assert.NotNull(result.RateLimits);
+        var counters = await _governance.Ledger.ReadAsync(key.Id, status.Limits, Now, default);
+        Assert.Equal(counters, status.Usage);
+        Assert.Equal(1, status.Usage.Requests);
+        Assert.Equal(300, status.Usage.OutputTokens);
+        Assert.True(status.Usage.InputTokens > 0);
+        Assert.Equal(new DateTimeOffset(2026, 11, 5, 10, 20, 0, TimeSpan.Zero), status.WindowStart);
+        Assert.Equal(Now, status.Now);
+        Assert.False(status.Stream);
+        Assert.Equal(100_000, status.Limits.TokensPerMinute);
+        Assert.Equal("req_1", result.Reservation?.Reserved.RequestId);
+        Assert.Equal(1, _governance.Reservations.Count);
+    }
+
+    [Fact]
+    public async Task AdmitAsync_RefusesUntilTheWindowEnds_AndReportsTheCountersAsTheyStood_WhenTheRequestLimitIsReached()
+    {
+        // Arrange
+        var admission = Service(Prices());
+        var key = Key("""{"requestsPerMinute": 1}""");
+        using var messages = Messages();
+        var first = await admission.AdmitAsync(key, "req_1", messages);
+
+        // Act
+        var second = await admission.AdmitAsync(key, "req_2", messages);
+
+        // Assert: 10:20:05 in the window of 10:20, so 55 seconds to its end.
+        Assert.True(first.Admitted);
+        Assert.Null(first.Reservation);
+        Assert.Equal(429, second.Refusal?.Status);
+        Assert.Equal(55, second.Refusal!.RetryAfterSeconds);
+        Assert.Equal(1, second.RateLimits?.Usage.Requests);
+        Assert.Null(second.Reservation);
+    }
+
+    [Fact]
+    public async Task AdmitAsync_RefusesWithABillingError_WhenTheWorstCaseWouldPassTheSpendCap()
+    {
+        // Arrange: $15 per million output tokens, so 1000 max_tokens may cost $0.015 against a cap of $0.01.
+        var admission = Service(Prices());
+        using var messages = Messages(maxTokens: 1000);
+
+        // Act
+        var result = await admission.AdmitAsync(Key("""{"spendCap": 0.01}"""), "req_1", messages);
+
+        // Assert
+        Assert.Equal(402, result.Refusal?.Status);
+        Assert.Contains("spend cap", result.Refusal!.Message, StringComparison.Ordinal);
+        Assert.Equal(10_000, result.RateLimits?.Limits.SpendCapMicros);
+        Assert.Equal(0, result.RateLimits?.Usage.ReservedMicros);
+    }
+
+    [Theory]
+    [InlineData(nameof(StorageUnavailableException), 529, null)]
+    [InlineData(nameof(LimitContentionException), 429, 1.0)]
+    public async Task AdmitAsync_RefusesWithNothingToReport_WhenTheLimitLedgerCannotDecide(string failure, int status, double? retryAfter)
+    {
+        // Arrange: storage down (limits fail closed), or other instances kept changing the same counters.
+        Exception exception = failure == nameof(StorageUnavailableException) ? new StorageUnavailableException("down") : new LimitContentionException("busy");
+        var ledger = Substitute.For<ILimitLedger>();
+        ledger.AdmitAsync(Arg.Any<AdmissionRequest>(), Arg.Any<CancellationToken>()).ThrowsAsync(exception);
+        var admission = Service(Prices(), ledger);
+        using var messages = Messages();
+
+        // Act
+        var result = await admission.AdmitAsync(Key("""{"requestsPerMinute": 5}"""), "req_1", messages);
+
+        // Assert
+        Assert.Equal(status, result.Refusal?.Status);
+        Assert.Equal(retryAfter, result.Refusal!.RetryAfterSeconds);
+        Assert.Null(result.RateLimits);
+        Assert.Null(result.Reservation);
+    }
+
+    [Fact]
+    public async Task Reservation_GivesTheStreamSlotBack_WhenDisposedWithoutAUsageRecord()
+    {
+        // Arrange: one stream slot, taken.
+        var admission = Service(Prices());
+        var key = Key("""{"concurrentStreams": 1}""");
+        using var messages = Messages(stream: true);
+        var running = await admission.AdmitAsync(key, "req_1", messages);
+        var refused = await admission.AdmitAsync(key, "req_2", messages);
+
+        // Act: the response ends with no record (a fault in the pipeline).
+        await running.Reservation!.DisposeAsync();
+        await _governance.Settlements.WaitForIdleAsync(CancellationToken.None);
+        var next = await admission.AdmitAsync(key, "req_3", messages);
+
+        // Assert
+        Assert.Equal(1, running.RateLimits?.Usage.ActiveStreams);
+        Assert.Equal(429, refused.Refusal?.Status);
+        Assert.True(next.Admitted);
+        Assert.Equal(1, next.RateLimits?.Usage.ActiveStreams);
+        Assert.Equal(1, _governance.Reservations.Count);
+    }
+
+    public void Dispose() => _governance.Dispose();
+
+    private AdmissionService Service(PriceTable prices, ILimitLedger? ledger = null) => _governance.Admission(prices, ledger);
+
+    private static PriceTable Prices(bool priced = true, bool refuseUnpriced = false)
+    {
+        var entries = priced
+            ? new Dictionary<string, string?> { ["Gateway:Prices:claude-sonnet-*:Input"] = "3", ["Gateway:Prices:claude-sonnet-*:Output"] = "15" }
+            : [];
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(entries).Build();
+        return PriceTable.Read(configuration.GetSection("Gateway:Prices"),
+            new PricesOptions { UnpricedModels = refuseUnpriced ? PricesOptions.Refuse : PricesOptions.Allow });
+    }
+
+    private static ApiKey Key(string? limits) => new()
+    {
+        Id = "key_00000000000000aa",
+        Name = "test",
+        Hash = "hash",
+        Hint = "sk-...aaaa",
+        CreatedAt = Now.AddDays(-1),
+        LimitsJson = limits,
+    };
+
+    private static MessagesRequest Messages(int maxTokens = 100, bool stream = false)
+    {
+        var body = Encoding.UTF8.GetBytes(
+            $$"""{"model":"{{Model}}","max_tokens":{{maxTokens}},"stream":{{(stream ? "true" : "false")}},"messages":[{"role":"user","content":"Hello there"}]}""");
+        return new MessagesRequest(body, JsonDocument.Parse(body), Model, maxTokens, stream);
+    }
+}

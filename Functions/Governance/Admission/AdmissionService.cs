@@ -1,0 +1,166 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Qhaigc.Functions.Hosting;
+using Qhaigc.Functions.Keys;
+using Qhaigc.Functions.Protocol;
+using Qhaigc.Functions.Storage;
+using Qhaigc.Functions.Usage;
+
+namespace Qhaigc.Functions.Governance;
+
+/// <summary>
+/// The authorize step on the request path (after model permission and routing, before the upstream call): prices,
+/// limits, spend caps (docs/limits-and-prices.md). One call is either refused with a Claude error (429
+/// <c>rate_limit_error</c>, 402 <c>billing_error</c>, 403 <c>permission_error</c>, or 529 <c>overloaded_error</c> when
+/// the limit ledger cannot answer) or admitted, with the reservation its usage record settles. The answer is an <see cref="Admission"/>; the
+/// API layer writes it on the response. A key with no limits costs nothing here: no table access, only the price
+/// lookup.
+/// </summary>
+public sealed partial class AdmissionService(
+    ILimitLedger ledger, PriceTable prices, SettlementService settlements, TimeProvider time, IOptions<GatewayOptions> options,
+    ILogger<AdmissionService> logger)
+{
+    private static readonly byte[] CacheControl = "\"cache_control\""u8.ToArray();
+
+    private readonly LimitsOptions _options = options.Value.Limits;
+    private readonly ConditionalWeakTable<ApiKey, ParsedLimits> _limits = [];
+
+    /// <summary>
+    /// Admits a call or says why not. Not cancellable: an admission is short (the fast-failing storage client bounds
+    /// it) and must not be left half-known; a call whose client left is then settled as cancelled, like any other.
+    /// </summary>
+    public async ValueTask<Admission> AdmitAsync(ApiKey key, string requestId, MessagesRequest messages)
+    {
+        var price = prices.Find(messages.Model);
+        if (price is null && prices.RefusesUnpriced)
+        {
+            return Admission.Refused(ApiError.From(ApiErrorKind.Permission,
+                $"The model '{Clip(messages.Model)}' has no price on this gateway, and unpriced models are refused."));
+        }
+
+        var limits = LimitsOf(key);
+        if (limits is null)
+        {
+            return Admission.Refused(ApiError.From(ApiErrorKind.Permission,
+                "This API key's limits cannot be read; ask the gateway operator to correct them."));
+        }
+
+        if (limits.IsEmpty)
+        {
+            return default;
+        }
+
+        var now = time.GetUtcNow();
+        var estimate = Estimate(limits, price, messages);
+        AdmissionOutcome outcome;
+        try
+        {
+            outcome = await ledger.AdmitAsync(new AdmissionRequest
+            {
+                KeyId = key.Id,
+                RequestId = requestId,
+                Limits = limits,
+                Estimate = estimate,
+                Now = now,
+                KeyCreatedAt = key.CreatedAt,
+                LeaseDuration = _options.LeaseDuration,
+            }, CancellationToken.None);
+        }
+        catch (StorageUnavailableException exception)
+        {
+            // Limits fail closed: a key with a cap is never served unmetered.
+            Log.LimitLedgerUnavailable(logger, key.Id, exception);
+            return Admission.Refused(ApiError.From(ApiErrorKind.StorageUnavailable, "The limits store is temporarily unavailable; please retry."));
+        }
+        catch (LimitContentionException)
+        {
+            return Admission.Refused(ApiError.From(ApiErrorKind.RateLimited, "Too many simultaneous requests for this API key; please retry.") with
+            {
+                RetryAfterSeconds = 1,
+            });
+        }
+
+        var status = new RateLimitStatus(limits, outcome.Usage, outcome.WindowStart, now, estimate.Stream);
+        if (!outcome.Admitted)
+        {
+            return new Admission(Refusal(outcome, limits, estimate, now), status, null);
+        }
+
+        var reservation = outcome.Reserved is { IsEmpty: false } reserved ? settlements.Track(reserved, now) : null;
+        return new Admission(null, status, reservation);
+    }
+
+    /// <summary>A key's parsed limits (cached per key object, so a cached key is parsed once); null when they cannot be read.</summary>
+    public KeyLimits? LimitsOf(ApiKey key)
+    {
+        var parsed = _limits.GetValue(key, static k => new ParsedLimits(KeyLimits.Parse(k.LimitsJson, out var error), error));
+        if (parsed.Limits is null && parsed.Logged is false)
+        {
+            parsed.Logged = true;
+            Log.InvalidLimits(logger, key.Id, parsed.Error ?? "");
+        }
+
+        return parsed.Limits;
+    }
+
+    private CallEstimate Estimate(KeyLimits limits, ModelPrice? price, MessagesRequest messages)
+    {
+        var costed = limits.SpendCapMicros is not null && price is not null;
+        long input = 0;
+        if (limits.HasTokenLimit || costed)
+        {
+            input = (long)Math.Ceiling(TokenEstimator.Shared.EstimateRequest(messages.Root) * Math.Max(1, _options.InputEstimateMargin));
+        }
+
+        long? worst = costed ? price!.WorstCaseMicros(input, messages.MaxTokens, messages.Body.AsSpan().IndexOf(CacheControl) >= 0) : null;
+        return new CallEstimate(input, messages.MaxTokens, worst, messages.Stream);
+    }
+
+    private ApiError Refusal(AdmissionOutcome outcome, KeyLimits limits, CallEstimate estimate, DateTimeOffset now)
+    {
+        var usage = outcome.Usage;
+        var untilReset = outcome.WindowStart + AdmissionPolicy.Window - now;
+        var retryAfter = Math.Clamp(untilReset.TotalSeconds, 1, 60);
+        var currency = prices.Currency;
+        return outcome.Refused switch
+        {
+            LimitKind.Spend => ApiError.From(ApiErrorKind.Billing,
+                $"This API key's spend cap is reached: {RateLimitHeaders.Amount(Math.Max(0, limits.SpendCapMicros!.Value - usage.SpentMicros - usage.ReservedMicros))} " +
+                $"{currency} of {RateLimitHeaders.Amount(limits.SpendCapMicros.Value)} {currency} remain" +
+                (limits.SpendPeriod == SpendPeriod.Month ? " this month" : "") +
+                $", and this call may cost up to {RateLimitHeaders.Amount(estimate.WorstCostMicros ?? 0)} {currency} (max_tokens at the output price). " +
+                "Lower max_tokens, or ask the operator to raise the cap."),
+            LimitKind.Requests => RateLimited($"This API key is limited to {limits.RequestsPerMinute} requests per minute.", retryAfter),
+            LimitKind.Tokens => RateLimited(
+                $"This API key is limited to {limits.TokensPerMinute} input and output tokens per minute (a call counts its input estimate and max_tokens until it ends).", retryAfter),
+            LimitKind.InputTokens => RateLimited($"This API key is limited to {limits.InputTokensPerMinute} input tokens per minute.", retryAfter),
+            LimitKind.OutputTokens => RateLimited(
+                $"This API key is limited to {limits.OutputTokensPerMinute} output tokens per minute (a call counts max_tokens until it ends).", retryAfter),
+            _ => RateLimited($"This API key may run {limits.ConcurrentStreams} streams at a time.", 1),
+        };
+    }
+
+    private static ApiError RateLimited(string message, double retryAfterSeconds) =>
+        ApiError.From(ApiErrorKind.RateLimited, message) with { RetryAfterSeconds = retryAfterSeconds };
+
+    private static string Clip(string value) => value.Length <= 256 ? value : value[..256];
+
+    private sealed class ParsedLimits(KeyLimits? limits, string? error)
+    {
+        public KeyLimits? Limits { get; } = limits;
+
+        public string? Error { get; } = error;
+
+        public bool Logged { get; set; }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 6101, Level = LogLevel.Error, Message = "Limit ledger unreachable; refusing a call of key {KeyId}")]
+        public static partial void LimitLedgerUnavailable(ILogger logger, string keyId, Exception exception);
+
+        [LoggerMessage(EventId = 6102, Level = LogLevel.Error, Message = "Key {KeyId} has limits that cannot be read ({Problem}); its calls are refused")]
+        public static partial void InvalidLimits(ILogger logger, string keyId, string problem);
+    }
+}
