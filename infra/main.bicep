@@ -144,7 +144,7 @@ param virtualNetworkAddressPrefix string = '10.42.0.0/16'
 @description('With networkExposure private: public IPv4 addresses or CIDR ranges that may still reach Key Vault (to set secrets); empty closes it.')
 param keyVaultAllowedIpRanges string[] = []
 
-@description('Prices by model (Gateway:Prices); empty sets none, and the gateway\'s own defaults apply.')
+@description('Prices by model (Gateway:Prices); empty sets none.')
 param prices priceTable = {}
 
 @description('ISO 4217 code of every price and spend cap (Gateway:Prices:Currency); empty keeps the gateway\'s default.')
