@@ -3,6 +3,8 @@
 // template: the admin key and the upstream keys are Key Vault secrets whose values are set after deployment, and
 // the app settings only name them (README, "Deploy to Azure").
 
+import { exposureKind } from 'core/types.bicep'
+
 targetScope = 'resourceGroup'
 
 metadata description = 'Qhaigc Functions: serverless Claude API gateway on Azure Functions Flex Consumption.'
@@ -27,6 +29,29 @@ type upstream = {
   @minLength(1)
   @maxLength(127)
   apiKeySecretName: string?
+}
+
+@description('Price of the models a Gateway:Prices entry matches, per million tokens, as decimal numbers written as strings (\'3\', \'0.30\').')
+type modelPrice = {
+  @description('Input tokens.')
+  input: string
+
+  @description('Output tokens.')
+  output: string
+
+  @description('Cache writes with a 5-minute lifetime; absent means the gateway\'s multiple of the input price.')
+  cacheWrite5m: string?
+
+  @description('Cache writes with a 1-hour lifetime; absent means the gateway\'s multiple of the input price.')
+  cacheWrite1h: string?
+
+  @description('Cache reads; absent means the gateway\'s multiple of the input price.')
+  cacheRead: string?
+}
+
+@description('Prices by model: each name is a client model name or glob (or several, comma-separated), e.g. claude-sonnet-4-5 or claude-haiku-*.')
+type priceTable = {
+  *: modelPrice
 }
 
 @description('Name of the environment (azd environment name); part of every generated resource name.')
@@ -67,10 +92,15 @@ param instanceMemoryMB int = 2048
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
-@description('Concurrent HTTP requests per instance before Flex Consumption adds one; 0 keeps the platform default.')
+@description('Concurrent HTTP requests per instance before Flex Consumption adds one (a target, not a cap); 0 keeps the platform default.')
 @minValue(0)
 @maxValue(1000)
-param httpPerInstanceConcurrency int = 0
+param httpPerInstanceConcurrency int = 64
+
+@description('Hard cap on requests one instance runs at once; more are refused with 429 at once, never queued. 0 keeps host.json\'s cap.')
+@minValue(0)
+@maxValue(5000)
+param httpMaxRequestsPerInstance int = 0
 
 @description('Replication of the storage account.')
 @allowed([
@@ -95,8 +125,8 @@ param logDailyQuotaGb int = -1
 @maxValue(90)
 param keyVaultSoftDeleteRetentionInDays int = 90
 
-@description('Turn on Key Vault purge protection (irreversible).')
-param keyVaultEnablePurgeProtection bool = false
+@description('Key Vault purge protection: a deleted vault or secret cannot be purged before its retention ends. Irreversible once on; false only for throwaway environments.')
+param keyVaultEnablePurgeProtection bool = true
 
 @description('Object id that may set the vault\'s secrets (Key Vault Secrets Officer); defaults to whoever deploys, empty for nobody.')
 param keyVaultOfficerPrincipalId string = deployer().objectId
@@ -104,6 +134,25 @@ param keyVaultOfficerPrincipalId string = deployer().objectId
 @description('Function app name, which is also its host name; empty to generate one.')
 @maxLength(60)
 param functionAppName string = ''
+
+@description('public: storage and Key Vault take requests on their public endpoints (by identity only); private: a virtual network with private endpoints, and both public endpoints closed.')
+param networkExposure exposureKind = 'public'
+
+@description('With networkExposure private: address space of the virtual network the template creates (at least a /23).')
+param virtualNetworkAddressPrefix string = '10.42.0.0/16'
+
+@description('With networkExposure private: public IPv4 addresses or CIDR ranges that may still reach Key Vault (to set secrets); empty closes it.')
+param keyVaultAllowedIpRanges string[] = []
+
+@description('Prices by model (Gateway:Prices); empty sets none.')
+param prices priceTable = {}
+
+@description('ISO 4217 code of every price and spend cap (Gateway:Prices:Currency); empty keeps the gateway\'s default.')
+param pricesCurrency string = ''
+
+@description('Version written into every usage record (Gateway:Prices:Version); empty lets the gateway use a hash of the prices.')
+@maxLength(100)
+param pricesVersion string = ''
 
 var abbrs = loadJsonContent('abbreviations.json')
 var resourceToken = toLower(uniqueString(resourceGroup().id, environmentName, location))
@@ -116,6 +165,13 @@ var storageAccountName = '${abbrs.storageStorageAccounts}${resourceToken}'
 var keyVaultName = '${abbrs.keyVaultVaults}${resourceToken}'
 var applicationInsightsName = '${abbrs.insightsComponents}${resourceToken}'
 var deploymentContainerName = 'app-package-${resourceToken}'
+var virtualNetworkName = '${abbrs.networkVirtualNetworks}${resourceToken}'
+
+// The Functions host's own containers (lock leases and keys), created here so the host never creates one itself.
+var hostContainerNames = [
+  'azure-webjobs-hosts'
+  'azure-webjobs-secrets'
+]
 
 @description('App setting value that the platform replaces with the current version of a Key Vault secret.')
 func keyVaultReference(vaultName string, secretName string) string =>
@@ -146,14 +202,13 @@ module storage 'core/storage/storage-account.bicep' = {
     location: location
     tags: tags
     skuName: storageSkuName
-    containers: [
-      deploymentContainerName
-    ]
+    containers: concat([deploymentContainerName], hostContainerNames)
     tables: [
       keysTableName
       usageTableName
       limitsTableName
     ]
+    exposure: networkExposure
   }
 }
 
@@ -165,6 +220,20 @@ module keyVault 'core/security/key-vault.bicep' = {
     tags: tags
     softDeleteRetentionInDays: keyVaultSoftDeleteRetentionInDays
     enablePurgeProtection: keyVaultEnablePurgeProtection
+    exposure: networkExposure
+    allowedIpRanges: keyVaultAllowedIpRanges
+  }
+}
+
+module privateNetwork 'core/network/private-network.bicep' = if (networkExposure == 'private') {
+  name: 'private-network'
+  params: {
+    name: virtualNetworkName
+    location: location
+    tags: tags
+    addressPrefix: virtualNetworkAddressPrefix
+    storageAccountId: storage.outputs.id
+    keyVaultId: keyVault.outputs.id
   }
 }
 
@@ -172,6 +241,8 @@ module rbac 'app/rbac.bicep' = {
   name: 'rbac'
   params: {
     storageAccountName: storageAccountName
+    deploymentContainerName: deploymentContainerName
+    hostContainerNames: hostContainerNames
     keyVaultName: keyVaultName
     applicationInsightsName: applicationInsightsName
     appIdentityId: identity.id
@@ -186,12 +257,13 @@ module rbac 'app/rbac.bicep' = {
   ]
 }
 
-// The Functions host's own storage connection, by identity (no connection string, no account key).
+// The Functions host's own storage connection, by identity (no connection string, no account key): blob for its
+// locks and keys, table for its diagnostic events. No queue: only queue, blob and durable triggers use one, and the
+// app has HTTP triggers alone.
 var hostSettings = {
   AzureWebJobsStorage__credential: 'managedidentity'
   AzureWebJobsStorage__clientId: identity.properties.clientId
   AzureWebJobsStorage__blobServiceUri: storage.outputs.blobEndpoint
-  AzureWebJobsStorage__queueServiceUri: storage.outputs.queueEndpoint
   AzureWebJobsStorage__tableServiceUri: storage.outputs.tableEndpoint
   APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
@@ -200,6 +272,14 @@ var hostSettings = {
   AZURE_CLIENT_ID: identity.properties.clientId
   AZURE_TOKEN_CREDENTIALS: 'ManagedIdentityCredential'
 }
+
+// host.json's per-instance request cap, replaced when the parameter sets one (app settings override host.json).
+var hostLimitSettings = httpMaxRequestsPerInstance == 0
+  ? {}
+  : {
+      AzureFunctionsJobHost__extensions__http__maxConcurrentRequests: string(httpMaxRequestsPerInstance)
+      AzureFunctionsJobHost__extensions__http__maxOutstandingRequests: string(httpMaxRequestsPerInstance)
+    }
 
 // The gateway's settings (README, "App settings in Azure"). Gateway:DevKey is never set in Azure.
 var gatewaySettings = {
@@ -237,6 +317,40 @@ var upstreamSettings = reduce(
     )
 )
 
+// One Gateway:Prices entry per model name or glob. Setting names cannot hold '-', '*' or '.', so each entry is
+// named by a hash of its pattern and lists the pattern in Models (docs/limits-and-prices.md).
+var priceSettings = reduce(
+  items(prices),
+  union(
+    empty(pricesCurrency) ? {} : { Gateway__Prices__Currency: pricesCurrency },
+    empty(pricesVersion) ? {} : { Gateway__Prices__Version: pricesVersion }
+  ),
+  (settings, p) =>
+    union(
+      settings,
+      {
+        'Gateway__Prices__m${uniqueString(p.key)}__Models': p.key
+        'Gateway__Prices__m${uniqueString(p.key)}__Input': p.value.input
+        'Gateway__Prices__m${uniqueString(p.key)}__Output': p.value.output
+      },
+      p.value.?cacheWrite5m == null
+        ? {}
+        : {
+            'Gateway__Prices__m${uniqueString(p.key)}__CacheWrite5m': p.value.cacheWrite5m!
+          },
+      p.value.?cacheWrite1h == null
+        ? {}
+        : {
+            'Gateway__Prices__m${uniqueString(p.key)}__CacheWrite1h': p.value.cacheWrite1h!
+          },
+      p.value.?cacheRead == null
+        ? {}
+        : {
+            'Gateway__Prices__m${uniqueString(p.key)}__CacheRead': p.value.cacheRead!
+          }
+    )
+)
+
 module functionApp 'core/host/flex-function-app.bicep' = {
   name: 'function-app'
   params: {
@@ -254,7 +368,8 @@ module functionApp 'core/host/flex-function-app.bicep' = {
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
     httpPerInstanceConcurrency: httpPerInstanceConcurrency
-    appSettings: union(hostSettings, gatewaySettings, upstreamSettings)
+    appSettings: union(hostSettings, hostLimitSettings, gatewaySettings, upstreamSettings, priceSettings)
+    virtualNetworkSubnetId: networkExposure == 'private' ? privateNetwork!.outputs.appSubnetId : ''
   }
   // Grants first: the app's first start already reads the package, the vault and the tables as its identity.
   dependsOn: [

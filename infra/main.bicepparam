@@ -20,3 +20,12 @@ param upstreams = [
 param instanceMemoryMB = 2048
 
 param maximumInstanceCount = 40
+
+// Prices per million tokens by model name or glob (Gateway:Prices), strings so that decimals stay exact; none by
+// default. See docs/deploy.md, "Prices". For example:
+// param prices = {
+//   'claude-sonnet-4-5': { input: '3', output: '15' }
+// }
+
+// 'private' closes the public endpoints of storage and Key Vault (docs/deploy.md, "Network exposure").
+param networkExposure = 'public'

@@ -36,12 +36,17 @@ public sealed class HostJsonTests
     }
 
     [Fact]
-    public void HostJson_LeavesHttpConcurrencyToThePlan()
+    public void HostJson_CapsRequestsPerInstance_WithoutQueueingThem()
     {
-        // Assert: Flex Consumption's per-instance concurrency decides; the host adds no lower cap that would queue
-        // streams, but still sheds load (429) when an instance runs short of resources.
-        Assert.Equal(-1, Http.GetProperty("maxConcurrentRequests").GetInt32());
-        Assert.Equal(-1, Http.GetProperty("maxOutstandingRequests").GetInt32());
+        // Arrange
+        var concurrent = Http.GetProperty("maxConcurrentRequests").GetInt32();
+        var outstanding = Http.GetProperty("maxOutstandingRequests").GetInt32();
+
+        // Assert: a hard, finite cap per instance; outstanding equal to concurrent, so a request over the cap gets 429
+        // at once (the Anthropic SDKs retry it) instead of waiting behind streams that can run for many minutes; the
+        // host still sheds load when an instance runs short of resources.
+        Assert.InRange(concurrent, 1, 1000);
+        Assert.Equal(concurrent, outstanding);
         Assert.True(Http.GetProperty("dynamicThrottlesEnabled").GetBoolean());
     }
 

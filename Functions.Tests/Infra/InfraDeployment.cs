@@ -18,7 +18,8 @@ public sealed class InfraDeployment : IAsyncLifetime
 
     /// <summary>
     /// Parameters beyond the example: several upstreams (one without a key or URL), the largest instances, a set HTTP
-    /// concurrency, and no Key Vault officer.
+    /// concurrency and per-instance cap, no Key Vault officer, a throwaway vault (no purge protection), the private
+    /// network exposure with one operator address, and prices.
     /// </summary>
     public const string ScenarioParameters = """
         using 'main.bicep'
@@ -48,8 +49,32 @@ public sealed class InfraDeployment : IAsyncLifetime
         param adminKeySecretName = 'scenario-admin-key'
         param instanceMemoryMB = 4096
         param maximumInstanceCount = 100
-        param httpPerInstanceConcurrency = 64
+        param httpPerInstanceConcurrency = 32
+        param httpMaxRequestsPerInstance = 150
         param keyVaultOfficerPrincipalId = ''
+        param keyVaultEnablePurgeProtection = false
+        param networkExposure = 'private'
+        param virtualNetworkAddressPrefix = '10.7.0.0/16'
+        param keyVaultAllowedIpRanges = [
+          '203.0.113.7'
+          '198.51.100.0/28'
+        ]
+        param prices = {
+          'claude-sonnet-4-5': {
+            input: '3'
+            output: '15'
+            cacheRead: '0.30'
+          }
+          'claude-haiku-*,claude-3-5-haiku-*': {
+            input: '1'
+            output: '5'
+            cacheWrite5m: '1.25'
+            cacheWrite1h: '2'
+            cacheRead: '0.10'
+          }
+        }
+        param pricesCurrency = 'EUR'
+        param pricesVersion = '2026-12-01'
         """;
 
     private readonly string _workDirectory = Path.Combine(Path.GetTempPath(), "qhaigc-infra-" + Guid.NewGuid().ToString("N"));

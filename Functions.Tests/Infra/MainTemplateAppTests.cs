@@ -42,8 +42,8 @@ public sealed class MainTemplateAppTests(InfraDeployment infra)
     }
 
     [Theory]
-    [InlineData("main.bicepparam", 2048, 40, null)]
-    [InlineData("scenario.bicepparam", 4096, 100, 64)]
+    [InlineData("main.bicepparam", 2048, 40, 64)]
+    [InlineData("scenario.bicepparam", 4096, 100, 32)]
     public void MainTemplate_TakesInstanceMemoryAndScaleOutFromParameters(string parameters, int memory, int maximumInstances, int? httpConcurrency)
     {
         // Arrange
@@ -51,7 +51,7 @@ public sealed class MainTemplateAppTests(InfraDeployment infra)
         var scale = DeploymentSnapshot.Properties(snapshot.Resource("Microsoft.Web/sites"))
             .GetProperty("functionAppConfig").GetProperty("scaleAndConcurrency");
 
-        // Assert: an unset HTTP concurrency leaves the platform's default (no triggers block at all).
+        // Assert: the HTTP concurrency is always set (0 would leave the platform's default: no triggers block at all).
         Assert.Equal(memory, scale.GetProperty("instanceMemoryMB").GetInt32());
         Assert.Equal(maximumInstances, scale.GetProperty("maximumInstanceCount").GetInt32());
         Assert.Equal(
@@ -65,7 +65,10 @@ public sealed class MainTemplateAppTests(InfraDeployment infra)
         // Arrange
         var snapshot = infra.Example;
         var storage = snapshot.Resource("Microsoft.Storage/storageAccounts");
-        var container = DeploymentSnapshot.ResourceName(Assert.Single(snapshot.OfType("Microsoft.Storage/storageAccounts/blobServices/containers"))).Split('/')[^1];
+        var container = Assert.Single(
+            snapshot.OfType("Microsoft.Storage/storageAccounts/blobServices/containers")
+                .Select(static c => DeploymentSnapshot.ResourceName(c).Split('/')[^1]),
+            static name => name.StartsWith("app-package-", StringComparison.Ordinal));
         var deployment = DeploymentSnapshot.Properties(snapshot.Resource("Microsoft.Web/sites"))
             .GetProperty("functionAppConfig").GetProperty("deployment").GetProperty("storage");
 

@@ -35,22 +35,47 @@ public sealed class MainTemplateIdentityTests(InfraDeployment infra)
         var storage = DeploymentSnapshot.Id(snapshot.Resource("Microsoft.Storage/storageAccounts"));
         var vault = DeploymentSnapshot.Id(snapshot.Resource("Microsoft.KeyVault/vaults"));
         var insights = DeploymentSnapshot.Id(snapshot.Resource("Microsoft.Insights/components"));
+        var package = DeploymentSnapshot.Id(snapshot.OfType("Microsoft.Storage/storageAccounts/blobServices/containers")
+            .Single(static c => DeploymentSnapshot.ResourceName(c).Split('/')[^1].StartsWith("app-package-", StringComparison.Ordinal)));
 
         // Act
         var appGrants = AppGrants(snapshot, identity);
 
-        // Assert: exactly these five, each to the identity as a service principal.
+        // Assert: exactly these six, each to the identity as a service principal (docs/deploy.md, "Role assignments"):
+        // blob roles on three containers (the package, the host's locks, the host's keys), never on the account; tables
+        // at the account (the gateway's tables and the host's diagnostic events); no queue role at all.
         Assert.Equal(
             new[]
             {
-                (storage, RoleDefinitions.StorageBlobDataOwner),
-                (storage, RoleDefinitions.StorageQueueDataContributor),
+                (package, RoleDefinitions.StorageBlobDataContributor),
+                ($"{storage}/blobServices/default/containers/azure-webjobs-hosts", RoleDefinitions.StorageBlobDataOwner),
+                ($"{storage}/blobServices/default/containers/azure-webjobs-secrets", RoleDefinitions.StorageBlobDataOwner),
                 (storage, RoleDefinitions.StorageTableDataContributor),
                 (vault, RoleDefinitions.KeyVaultSecretsUser),
                 (insights, RoleDefinitions.MonitoringMetricsPublisher),
             }.Order(),
             appGrants.Select(static g => (g.Scope, g.RoleDefinitionId)).Order());
         Assert.All(appGrants, static g => Assert.Equal("ServicePrincipal", g.PrincipalType));
+    }
+
+    [Theory]
+    [MemberData(nameof(Snapshots))]
+    public void MainTemplate_GrantsNoBlobOrQueueRoleOnTheWholeAccount(string parameters)
+    {
+        // Arrange
+        var snapshot = Snapshot(parameters);
+        var storage = DeploymentSnapshot.Id(snapshot.Resource("Microsoft.Storage/storageAccounts"));
+        string[] accountWide = [RoleDefinitions.StorageBlobDataOwner, RoleDefinitions.StorageBlobDataContributor, RoleDefinitions.StorageQueueDataContributor];
+
+        // Act: every assignment of the deployment, whoever it is for.
+        var grants = snapshot.OfType("Microsoft.Authorization/roleAssignments").Select(RoleAssignment.From).ToList();
+
+        // Assert: the only grant at the account is the table role; nobody owns every blob.
+        Assert.NotEmpty(grants);
+        Assert.DoesNotContain(grants, g => string.Equals(g.Scope, storage, StringComparison.OrdinalIgnoreCase) && accountWide.Contains(g.RoleDefinitionId));
+        Assert.Equal(
+            [RoleDefinitions.StorageTableDataContributor],
+            grants.Where(g => string.Equals(g.Scope, storage, StringComparison.OrdinalIgnoreCase)).Select(static g => g.RoleDefinitionId));
     }
 
     [Theory]

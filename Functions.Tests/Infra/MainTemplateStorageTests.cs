@@ -59,8 +59,28 @@ public sealed class MainTemplateStorageTests(InfraDeployment infra)
         Assert.Equal("managedidentity", settings["AzureWebJobsStorage__credential"]);
         Assert.True(DeploymentSnapshot.IsReferenceTo(settings["AzureWebJobsStorage__clientId"], identity, "clientId"));
         Assert.True(DeploymentSnapshot.IsReferenceTo(settings["AzureWebJobsStorage__blobServiceUri"], storage, "primaryEndpoints.blob"));
-        Assert.True(DeploymentSnapshot.IsReferenceTo(settings["AzureWebJobsStorage__queueServiceUri"], storage, "primaryEndpoints.queue"));
         Assert.True(DeploymentSnapshot.IsReferenceTo(settings["AzureWebJobsStorage__tableServiceUri"], storage, "primaryEndpoints.table"));
+    }
+
+    [Fact]
+    public void MainTemplate_GivesHostNoQueueEndpoint()
+    {
+        // Assert: only queue, blob and durable triggers use the host's queues; an HTTP-only app gets no endpoint and no
+        // queue role (docs/deploy.md, "Role assignments").
+        Assert.All(infra.Snapshots, static s => Assert.False(s.AppSettings.ContainsKey("AzureWebJobsStorage__queueServiceUri")));
+    }
+
+    [Fact]
+    public void MainTemplate_CreatesTheHostContainersBesideThePackage()
+    {
+        // Arrange
+        var containers = infra.Example.OfType("Microsoft.Storage/storageAccounts/blobServices/containers")
+            .Select(static c => DeploymentSnapshot.ResourceName(c).Split('/')[^1]);
+
+        // Assert: the host finds its containers and never needs to create one (it may not: it has no account-wide blob role).
+        Assert.Equal(
+            ["app-package-", "azure-webjobs-hosts", "azure-webjobs-secrets"],
+            containers.Select(static c => c.StartsWith("app-package-", StringComparison.Ordinal) ? "app-package-" : c).Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -11,3 +11,7 @@ type tagSet = {
 type settingSet = {
   *: string
 }
+
+@export()
+@description('How storage and Key Vault are reached: public (their public endpoints, by identity) or private (private endpoints in a virtual network the app is integrated with; public endpoints closed).')
+type exposureKind = 'public' | 'private'

@@ -16,7 +16,7 @@ foreach ($name in $names) {
     $missing += $name
   }
   else {
-    Write-Error "Could not read $name from Key Vault $($env:KEY_VAULT_NAME) (a new role assignment can take a few minutes): $output"
+    Write-Error "Could not read $name from Key Vault $($env:KEY_VAULT_NAME) (a new role assignment can take a few minutes; with networkExposure private, your address must be in keyVaultAllowedIpRanges, see docs/deploy.md): $output"
   }
 }
 

@@ -14,7 +14,8 @@ for name in $ADMIN_KEY_SECRET_NAME $UPSTREAM_KEY_SECRET_NAMES; do
   elif printf '%s' "$error" | grep -q "SecretNotFound"; then
     missing="$missing $name"
   else
-    echo "Could not read $name from Key Vault $KEY_VAULT_NAME (a new role assignment can take a few minutes):" >&2
+    echo "Could not read $name from Key Vault $KEY_VAULT_NAME (a new role assignment can take a few minutes; with" >&2
+    echo "networkExposure private, your address must be in keyVaultAllowedIpRanges, see docs/deploy.md):" >&2
     echo "$error" >&2
     exit 1
   fi

@@ -54,6 +54,9 @@ param httpPerInstanceConcurrency int
 @description('Application settings (name to value). No secret values: secrets are Key Vault references.')
 param appSettings settingSet
 
+@description('Subnet (delegated to Microsoft.App/environments) that the app sends all its outbound traffic through; empty for none.')
+param virtualNetworkSubnetId string
+
 resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
   name: planName
   location: location
@@ -85,6 +88,7 @@ resource app 'Microsoft.Web/sites@2025-03-01' = {
     // With only a user-assigned identity, Key Vault references must name it, or they stay unresolved text.
     keyVaultReferenceIdentity: identityId
     publicNetworkAccess: 'Enabled'
+    virtualNetworkSubnetId: empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId
     siteConfig: {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'

@@ -1,7 +1,8 @@
 // Storage account reachable only with Microsoft Entra identities: no shared keys, no SAS signed with them, no
-// anonymous blob access, HTTPS with TLS 1.2 or later.
+// anonymous blob access, HTTPS with TLS 1.2 or later. With private exposure its public endpoint is closed as well:
+// only private endpoints reach it (docs/deploy.md, "Network exposure").
 
-import { tagSet } from '../types.bicep'
+import { exposureKind, tagSet } from '../types.bicep'
 
 @description('Name of the storage account (3-24 lowercase letters and digits).')
 @minLength(3)
@@ -29,6 +30,9 @@ param containers string[]
 @description('Tables to create.')
 param tables string[]
 
+@description('public: the account\'s public endpoints accept requests (still by identity only); private: they refuse every request, and private endpoints are the only way in.')
+param exposure exposureKind
+
 resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' = {
   name: name
   location: location
@@ -46,11 +50,16 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' = {
     dnsEndpointType: 'Standard'
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
-    publicNetworkAccess: 'Enabled'
-    networkAcls: {
-      bypass: 'AzureServices'
-      defaultAction: 'Allow'
-    }
+    publicNetworkAccess: exposure == 'private' ? 'Disabled' : 'Enabled'
+    networkAcls: exposure == 'private'
+      ? {
+          bypass: 'None'
+          defaultAction: 'Deny'
+        }
+      : {
+          bypass: 'AzureServices'
+          defaultAction: 'Allow'
+        }
   }
 }
 
@@ -82,6 +91,7 @@ resource tableResources 'Microsoft.Storage/storageAccounts/tableServices/tables@
 ]
 
 output name string = storage.name
+output id string = storage.id
 output blobEndpoint string = storage.properties.primaryEndpoints.blob
 output queueEndpoint string = storage.properties.primaryEndpoints.queue
 output tableEndpoint string = storage.properties.primaryEndpoints.table
