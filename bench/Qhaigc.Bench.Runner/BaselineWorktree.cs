@@ -15,6 +15,7 @@ public sealed class BaselineWorktree : IDisposable
 
     private readonly string _repositoryRoot;
     private readonly List<PosixSignalRegistration> _signals = [];
+    private Process? _build;
     private int _disposed;
 
     private BaselineWorktree(string repositoryRoot, string reference, string commit, string directory)
@@ -84,7 +85,12 @@ public sealed class BaselineWorktree : IDisposable
             }
 
             progress($"baseline: building {HostProject} of {commit[..7]} in Release");
-            var build = await Tool.RunAsync("dotnet", ["build", project, "-c", "Release", "-v", "quiet", "-nologo", "-clp:ErrorsOnly"], TimeSpan.FromMinutes(15));
+            var build = await worktree.BuildAsync(project);
+            if (Volatile.Read(ref worktree._disposed) != 0)
+            {
+                throw new OperationCanceledException("Stopped during the baseline's build.");
+            }
+
             if (build.ExitCode != 0 || !File.Exists(worktree.GatewayDll))
             {
                 throw new InvalidOperationException($"The baseline's gateway host did not build ({build.ExitCode}): {build.StandardOutput}{build.StandardError}");
@@ -96,6 +102,19 @@ public sealed class BaselineWorktree : IDisposable
         {
             worktree.Dispose();
             throw;
+        }
+    }
+
+    private async Task<Tool.Output> BuildAsync(string project)
+    {
+        try
+        {
+            return await Tool.RunAsync("dotnet", ["build", project, "-c", "Release", "-v", "quiet", "-nologo", "-clp:ErrorsOnly"],
+                TimeSpan.FromMinutes(15), started: process => Volatile.Write(ref _build, process));
+        }
+        finally
+        {
+            Volatile.Write(ref _build, null);
         }
     }
 
@@ -114,6 +133,20 @@ public sealed class BaselineWorktree : IDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
+        }
+
+        // A signal during the build: stop it first, or it would go on writing into the removed directory.
+        try
+        {
+            if (Volatile.Read(ref _build) is { HasExited: false } build)
+            {
+                build.Kill(entireProcessTree: true);
+                build.WaitForExit(10_000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // It ended meanwhile.
         }
 
         Git(_repositoryRoot, "worktree", "remove", "--force", "--force", WorktreeDirectory);

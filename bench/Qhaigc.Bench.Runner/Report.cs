@@ -296,13 +296,16 @@ public sealed class Report(Dictionary<string, Numbers> results, bool chatAvailab
              "direct, for the added latency), a different one first each round, so that the machine's drift falls on both alike. " +
              $"Medians of {rounds} rounds; CPU and allocation per call include writing the call's usage record.");
         Line();
-        Line("| | current | baseline | current / baseline |");
-        Line("|---|---:|---:|---:|");
+        Line("| | current | baseline | current − baseline | current / baseline |");
+        Line("|---|---:|---:|---:|---:|");
         foreach (var metric in metrics)
         {
             var current = Stats.Median(RoundValues(metric, "current", rounds));
             var baseline = Stats.Median(RoundValues(metric, "baseline", rounds));
-            Line($"| {metric.Label} | {F(current, metric.Decimals)} | {F(baseline, metric.Decimals)} | {F(Ratio(current, baseline), 2)}× |");
+            // A ratio of an added latency at or below zero (within the noise of direct) would say nothing.
+            var ratio = current >= 0 && baseline > 0 ? F(Ratio(current, baseline), 2) + "×" : "n/a";
+            Line($"| {metric.Label} | {F(current, metric.Decimals)} | {F(baseline, metric.Decimals)} | " +
+                 $"{Signed(current - baseline, metric.Decimals)} | {ratio} |");
         }
 
         Line();
@@ -446,7 +449,9 @@ public sealed class Report(Dictionary<string, Numbers> results, bool chatAvailab
 
     private static double Ratio(double a, double b) => a / b;
 
-    private static string Added(double value) => double.IsNaN(value) ? "" : (value >= 0 ? "+" : "−") + F(Math.Abs(value), 3);
+    private static string Signed(double value, int decimals) => double.IsNaN(value) ? "n/a" : (value >= 0 ? "+" : "−") + F(Math.Abs(value), decimals);
+
+    private static string Added(double value) => double.IsNaN(value) ? "" : Signed(value, 3);
 
     private static string F(double value, int decimals) =>
         double.IsNaN(value) || double.IsInfinity(value) ? "n/a" : value.ToString("N" + decimals.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
