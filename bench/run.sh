@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The gateway overhead benchmark: builds in Release, starts Azurite, the fake upstream and the gateway (standalone),
 # drives load with wrk and curl from separate processes, prints the comparison and writes it to bench/results/.
-# Takes about eight minutes. Options are passed to the runner (bench/README.md): --quick, --max-load N, --gateway-env K=V.
+# Takes about eight minutes. Options are passed to the runner (bench/README.md): --quick, --max-load N, --gateway-env K=V,
+# --baseline REF (the gateway at an earlier commit beside this one, built from a temporary git worktree).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

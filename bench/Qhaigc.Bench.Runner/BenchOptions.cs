@@ -25,6 +25,12 @@ public sealed class BenchOptions
     /// <summary>Extra settings for the gateway process (<c>--gateway-env Name=value</c>), to measure a setting's effect.</summary>
     public Dictionary<string, string> GatewayEnvironment { get; init; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// A git ref (<c>--baseline HEAD~1</c>): the gateway at that commit runs as a second process beside this tree's, and
+    /// the scenarios that show a regression run against both in turn (<see cref="BaselineWorktree"/>).
+    /// </summary>
+    public string? Baseline { get; init; }
+
     public TimeSpan Warmup => TimeSpan.FromSeconds(Quick ? 2 : 5);
 
     public TimeSpan Saturation => TimeSpan.FromSeconds(Quick ? 3 : 8);
@@ -39,6 +45,7 @@ public sealed class BenchOptions
         var quick = false;
         double? maxLoad = null;
         var loadWait = TimeSpan.FromMinutes(5);
+        string? baseline = null;
         var gatewayEnvironment = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < args.Length; i++)
         {
@@ -63,9 +70,12 @@ public sealed class BenchOptions
                     var setting = args[++i].Split('=', 2);
                     gatewayEnvironment[setting[0]] = setting.Length > 1 ? setting[1] : "";
                     break;
+                case "--baseline":
+                    baseline = args[++i];
+                    break;
                 default:
                     throw new ArgumentException(
-                        $"Unknown option {args[i]}. Options: --repo DIR, --out DIR, --quick, --max-load N, --load-wait-seconds S, --gateway-env NAME=VALUE.");
+                        $"Unknown option {args[i]}. Options: --repo DIR, --out DIR, --quick, --max-load N, --load-wait-seconds S, --gateway-env NAME=VALUE, --baseline REF.");
             }
         }
 
@@ -80,6 +90,7 @@ public sealed class BenchOptions
             MaxLoad = maxLoad,
             LoadWait = loadWait,
             GatewayEnvironment = gatewayEnvironment,
+            Baseline = baseline,
             Arguments = args,
         };
     }

@@ -4,9 +4,12 @@ namespace Qhaigc.Bench.Runner;
 
 /// <summary>
 /// The scenarios, each run direct to the fake upstream and then through the gateway with the same requests and the
-/// same load tool. Results are keyed <c>scenario.target</c> (for example <c>messages.rate200.gateway</c>).
+/// same load tool. Results are keyed <c>scenario.target</c> (for example <c>messages.rate200.gateway</c>). With a
+/// baseline gateway (<c>--baseline</c>, <paramref name="baselineCost"/> its meter), the regression scenarios then run
+/// against both gateways in turn, keyed <c>vs-baseline.rROUND.scenario.target</c>.
 /// </summary>
-public sealed class BenchRun(BenchOptions options, Servers servers, Wrk wrk, CostMeter cost, string bodies, Action<string> progress)
+public sealed class BenchRun(BenchOptions options, Servers servers, Wrk wrk, CostMeter cost, CostMeter? baselineCost, string bodies,
+    Action<string> progress)
 {
     public const string MessagesPath = "v1/messages";
     public const string ChatPath = "v1/chat/completions";
@@ -80,7 +83,70 @@ public sealed class BenchRun(BenchOptions options, Servers servers, Wrk wrk, Cos
             await NonStreamingAsync("chat", ChatPath, chat, chatDirect, chatGateway, [200]);
             await StreamingAsync("chat-stream", ChatPath, chatStream, chatPaced, chatDirect, chatGateway);
         }
+
+        if (baselineCost is not null)
+        {
+            await AgainstBaselineAsync(messages, stream, direct, gateway, baselineCost);
+        }
     }
+
+    /// <summary>The key prefix of the rounds against the baseline gateway.</summary>
+    public const string BaselinePrefix = "vs-baseline";
+
+    /// <summary>Rounds against the baseline gateway (<see cref="AgainstBaselineAsync"/>).</summary>
+    public const int BaselineRounds = 5;
+
+    /// <summary>
+    /// This tree's gateway against the baseline's, in short rounds: in each, every scenario that shows a regression
+    /// (non-streaming at saturation and at 200 req/s, with direct for the added latency; 200-event streams at
+    /// saturation) runs against each in turn, a different one first each round, so that the machine's drift over the
+    /// rounds falls on both alike. The report takes the median of the rounds.
+    /// </summary>
+    private async Task AgainstBaselineAsync(string messages, string stream, Target direct, Target gateway, CostMeter baseline)
+    {
+        var baselineTarget = new Target("baseline", servers.BaselineUrl!, MessagesHeaders);
+        var viaDirect = new Contender("direct", direct, cost.MeasureDirectAsync);
+        var viaCurrent = new Contender("current", gateway, cost.MeasureAsync);
+        var viaBaseline = new Contender("baseline", baselineTarget, baseline.MeasureAsync);
+        (string Name, Contender[] Contenders, Func<Target, Task<Numbers>> Load)[] scenarios =
+        [
+            ("saturate", [viaCurrent, viaBaseline], target => wrk.SaturateAsync(target, MessagesPath, messages, 2, 32, options.Saturation / 2)),
+            ("rate200", [viaDirect, viaCurrent, viaBaseline], target => wrk.PacedAsync(target, MessagesPath, messages, 200, 8, options.Paced / 2)),
+            ("stream", [viaCurrent, viaBaseline], target => wrk.SaturateAsync(target, MessagesPath, stream, 2, 16, options.Saturation / 2)),
+        ];
+
+        // The gateway has been through every scenario by now; the baseline gets its warm-up and then each scenario of
+        // the rounds once, unmeasured, so that it starts the rounds as warm (tiered compilation done).
+        progress("against the baseline: warming up the baseline gateway");
+        await wrk.SaturateAsync(baselineTarget, MessagesPath, messages, 2, 32, options.Warmup);
+        await wrk.SaturateAsync(baselineTarget, MessagesPath, stream, 2, 8, options.Warmup / 2);
+        foreach (var scenario in scenarios)
+        {
+            await scenario.Load(baselineTarget);
+        }
+
+        var rounds = options.Quick ? 2 : BaselineRounds;
+        for (var round = 0; round < rounds; round++)
+        {
+            progress($"against the baseline: round {round + 1} of {rounds}");
+            foreach (var (name, contenders, load) in scenarios)
+            {
+                await InTurnAsync(round, name, contenders, load);
+            }
+        }
+
+        async Task InTurnAsync(int round, string scenario, Contender[] contenders, Func<Target, Task<Numbers>> load)
+        {
+            for (var i = 0; i < contenders.Length; i++)
+            {
+                var contender = contenders[(round + i) % contenders.Length];
+                Results[$"{BaselinePrefix}.r{round}.{scenario}.{contender.Name}"] = await contender.Measure(() => load(contender.Target));
+            }
+        }
+    }
+
+    /// <summary>One side of a round against the baseline: where the load goes and how its cost is read.</summary>
+    private sealed record Contender(string Name, Target Target, Func<Func<Task<Numbers>>, Task<Numbers>> Measure);
 
     /// <summary>
     /// The overhead header against the measured difference, in short rounds that take direct, the bare proxy and the

@@ -7,11 +7,11 @@ namespace Qhaigc.Bench.Runner;
 /// What a gateway run cost: CPU seconds of each process (gateway, Azurite, fake upstream) from /proc, and the
 /// gateway's allocated bytes, GC counts and outgoing requests from its <c>/_bench/runtime</c> route, per request.
 /// The usage records of a run are written after their answers; the run is only over when the queue is empty, so
-/// their cost is counted too.
+/// their cost is counted too. One meter per gateway process (the gateway, and with <c>--baseline</c> the baseline's).
 /// </summary>
-public sealed class CostMeter(Servers servers, HttpClient http, Func<Task> warmKey)
+public sealed class CostMeter(Servers servers, ChildProcess gateway, Uri gatewayUrl, HttpClient http, Func<Task> warmKey)
 {
-    private readonly Uri _runtime = new(servers.GatewayUrl, "_bench/runtime");
+    private readonly Uri _runtime = new(gatewayUrl, "_bench/runtime");
 
     public async Task<Numbers> MeasureAsync(Func<Task<Numbers>> run)
     {
@@ -109,7 +109,7 @@ public sealed class CostMeter(Servers servers, HttpClient http, Func<Task> warmK
     }
 
     private async Task<Snapshot> SnapshotAsync() =>
-        new(servers.Gateway.Sample(), servers.Azurite.Sample(), servers.Upstream.Sample(), await RuntimeAsync());
+        new(gateway.Sample(), servers.Azurite.Sample(), servers.Upstream.Sample(), await RuntimeAsync());
 
     private sealed record Snapshot(ProcSample Gateway, ProcSample Azurite, ProcSample Upstream, Numbers Runtime);
 }

@@ -3,7 +3,8 @@ using System.Text.Json;
 using Qhaigc.Bench.Runner;
 
 // The gateway overhead benchmark (bench/README.md): start Azurite, the fake upstream and the gateway, run every
-// scenario direct and through the gateway, print the tables and write them to bench/results/.
+// scenario direct and through the gateway, print the tables and write them to bench/results/. With --baseline REF, the
+// gateway at that commit runs beside it and the regression scenarios run against both in turn.
 // `--render FILE.json` prints the tables of a recorded run again instead (after a change to the report).
 if (args is ["--render", var recorded])
 {
@@ -21,6 +22,8 @@ foreach (var tool in new[] { "wrk", "curl", "node" })
     }
 }
 
+// The baseline is built before anything is measured (and before waiting for a quiet machine: the build is load too).
+using var baseline = options.Baseline is { } reference ? await BaselineWorktree.CreateAsync(options.RepositoryRoot, reference, Log) : null;
 await WaitForQuietMachineAsync(options);
 var loadAtStart = MachineInfo.LoadAverage();
 var work = Directory.CreateTempSubdirectory("qhaigc-bench-").FullName;
@@ -32,11 +35,11 @@ bool chatAvailable;
 using (var servers = await Servers.StartAsync(options, work, options.StreamEvents))
 using (var http = new HttpClient())
 {
-    Task AnswerOnceAsync() => Ports.WaitAnswersAsync(http, new Uri(servers.GatewayUrl, BenchRun.MessagesPath),
+    Task AnswerOnceAsync(Uri gatewayUrl) => Ports.WaitAnswersAsync(http, new Uri(gatewayUrl, BenchRun.MessagesPath),
         ["x-api-key: " + Servers.GatewayKey, "anthropic-version: 2023-06-01"],
         new { model = "bench", max_tokens = 16, messages = new[] { new { role = "user", content = "ready?" } } }, TimeSpan.FromSeconds(60));
-    var cost = new CostMeter(servers, http, AnswerOnceAsync);
-    await AnswerOnceAsync();
+    var cost = new CostMeter(servers, servers.Gateway, servers.GatewayUrl, http, () => AnswerOnceAsync(servers.GatewayUrl));
+    await AnswerOnceAsync(servers.GatewayUrl);
     if ((await cost.RuntimeAsync()).Get("gatewayOptimized") != 1)
     {
         throw new InvalidOperationException("The gateway under test is a Debug build; build with `dotnet build bench/Qhaigc.Bench.slnx -c Release`.");
@@ -45,7 +48,23 @@ using (var http = new HttpClient())
     var idle = servers.Gateway.Sample();
     Log($"gateway ready, {idle.RssBytes / (1024 * 1024)} MiB resident");
 
-    var run = new BenchRun(options, servers, new Wrk(Path.Combine(options.RepositoryRoot, "bench", "wrk")), cost, work, Log);
+    CostMeter? baselineCost = null;
+    if (baseline is not null)
+    {
+        await servers.StartBaselineAsync(baseline.GatewayDll);
+        var baselineUrl = servers.BaselineUrl!;
+        baselineCost = new CostMeter(servers, servers.Baseline!, baselineUrl, http, () => AnswerOnceAsync(baselineUrl));
+        await AnswerOnceAsync(baselineUrl);
+        // Built here in Release; a baseline whose host does not report the flag (NaN) is taken as built.
+        if ((await baselineCost.RuntimeAsync()).Get("gatewayOptimized") == 0)
+        {
+            throw new InvalidOperationException("The baseline gateway is a Debug build.");
+        }
+
+        Log($"baseline gateway ({baseline.Commit[..7]}) ready, {servers.Baseline!.Sample().RssBytes / (1024 * 1024)} MiB resident");
+    }
+
+    var run = new BenchRun(options, servers, new Wrk(Path.Combine(options.RepositoryRoot, "bench", "wrk")), cost, baselineCost, work, Log);
     await run.RunAsync();
     results = run.Results;
     chatAvailable = run.ChatAvailable;
@@ -53,6 +72,11 @@ using (var http = new HttpClient())
 }
 
 var environment = MachineInfo.Describe(options, loadAtStart, MachineInfo.LoadAverage());
+if (baseline is not null)
+{
+    environment.Insert(1, baseline.Description);
+}
+
 var report = new Report(results, chatAvailable, options.StreamEvents).Render(environment);
 Console.WriteLine();
 Console.WriteLine(report);

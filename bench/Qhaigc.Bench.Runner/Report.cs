@@ -33,6 +33,7 @@ public sealed class Report(Dictionary<string, Numbers> results, bool chatAvailab
 
         Reference();
         OverheadHeader();
+        AgainstBaseline();
         Costs();
         Targets();
         return _text.ToString();
@@ -253,6 +254,84 @@ public sealed class Report(Dictionary<string, Numbers> results, bool chatAvailab
         public bool Agrees => Math.Abs(Header + Hop - Added) <= Math.Max(0.1, Added / 4);
     }
 
+    /// <summary>
+    /// This tree's gateway against the baseline commit's (<c>--baseline</c>): per call and per event, the medians of the
+    /// rounds in which the two took turns, and each round beside them to show the spread.
+    /// </summary>
+    private void AgainstBaseline()
+    {
+        var rounds = 0;
+        while (results.ContainsKey($"{BenchRun.BaselinePrefix}.r{rounds}.saturate.current"))
+        {
+            rounds++;
+        }
+
+        if (rounds == 0)
+        {
+            return;
+        }
+
+        var events = streamEvents;
+        BaselineMetric[] metrics =
+        [
+            new("non-streaming at saturation: throughput (req/s, higher is better)", "saturate", 0, static (g, _) => Rps(g)),
+            new("non-streaming at saturation: gateway CPU ms per call", "saturate", 3, static (g, _) => g.Get("gatewayCpuMsPerRequest")),
+            new("non-streaming at saturation: allocated KB per call", "saturate", 2, static (g, _) => g.Get("gatewayAllocBytesPerRequest") / 1024),
+            new("non-streaming at 200 req/s: gateway CPU ms per call", "rate200", 3, static (g, _) => g.Get("gatewayCpuMsPerRequest")),
+            new("non-streaming at 200 req/s: allocated KB per call", "rate200", 2, static (g, _) => g.Get("gatewayAllocBytesPerRequest") / 1024),
+            new("non-streaming at 200 req/s: added p50 over direct, from due time (ms)", "rate200", 3,
+                static (g, d) => (g.Get("scheduledP50Us") - d.Get("scheduledP50Us")) / 1000),
+            new("non-streaming at 200 req/s: added p99 over direct, from due time (ms)", "rate200", 3,
+                static (g, d) => (g.Get("scheduledP99Us") - d.Get("scheduledP99Us")) / 1000),
+            new($"streaming ({events}-event answers) at saturation: gateway CPU µs per event", "stream", 2,
+                (g, _) => g.Get("gatewayCpuMsPerRequest") * 1000 / events),
+            new($"streaming ({events}-event answers) at saturation: allocated B per event", "stream", 0,
+                (g, _) => g.Get("gatewayAllocBytesPerRequest") / events),
+        ];
+
+        Line("## Against the baseline");
+        Line();
+        Line("This tree's gateway (current) against the gateway of the baseline commit named at the top, a second process with the " +
+             "same settings, fake upstream and Azurite. In each round every scenario runs against both in turn (at 200 req/s also " +
+             "direct, for the added latency), a different one first each round, so that the machine's drift falls on both alike. " +
+             $"Medians of {rounds} rounds; CPU and allocation per call include writing the call's usage record.");
+        Line();
+        Line("| | current | baseline | current − baseline | current / baseline |");
+        Line("|---|---:|---:|---:|---:|");
+        foreach (var metric in metrics)
+        {
+            var current = Stats.Median(RoundValues(metric, "current", rounds));
+            var baseline = Stats.Median(RoundValues(metric, "baseline", rounds));
+            // A ratio of an added latency at or below zero (within the noise of direct) would say nothing.
+            var ratio = current >= 0 && baseline > 0 ? F(Ratio(current, baseline), 2) + "×" : "n/a";
+            Line($"| {metric.Label} | {F(current, metric.Decimals)} | {F(baseline, metric.Decimals)} | " +
+                 $"{Signed(current - baseline, metric.Decimals)} | {ratio} |");
+        }
+
+        Line();
+        Line("Each round, current / baseline:");
+        Line();
+        Line("| | " + string.Join(" | ", Enumerable.Range(1, rounds).Select(static r => $"round {r}")) + " |");
+        Line("|---|" + string.Concat(Enumerable.Repeat("---:|", rounds)));
+        foreach (var metric in metrics)
+        {
+            var current = RoundValues(metric, "current", rounds);
+            var baseline = RoundValues(metric, "baseline", rounds);
+            Line($"| {metric.Label} | " +
+                 string.Join(" | ", current.Zip(baseline, (c, b) => $"{F(c, metric.Decimals)} / {F(b, metric.Decimals)}")) + " |");
+        }
+
+        Line();
+    }
+
+    /// <summary>A metric's value in each round, for one gateway (<c>current</c> or <c>baseline</c>).</summary>
+    private List<double> RoundValues(BaselineMetric metric, string gateway, int rounds) =>
+        [.. Enumerable.Range(0, rounds).Select(r => metric.Value(
+            Get($"{BenchRun.BaselinePrefix}.r{r}.{metric.Scenario}.{gateway}"), Get($"{BenchRun.BaselinePrefix}.r{r}.{metric.Scenario}.direct")))];
+
+    /// <summary>One row against the baseline: its scenario, and its value from the gateway's run and the direct run.</summary>
+    private sealed record BaselineMetric(string Label, string Scenario, int Decimals, Func<Numbers, Numbers, double> Value);
+
     private void Costs()
     {
         Line("## What the gateway spends");
@@ -370,7 +449,9 @@ public sealed class Report(Dictionary<string, Numbers> results, bool chatAvailab
 
     private static double Ratio(double a, double b) => a / b;
 
-    private static string Added(double value) => double.IsNaN(value) ? "" : (value >= 0 ? "+" : "−") + F(Math.Abs(value), 3);
+    private static string Signed(double value, int decimals) => double.IsNaN(value) ? "n/a" : (value >= 0 ? "+" : "−") + F(Math.Abs(value), decimals);
+
+    private static string Added(double value) => double.IsNaN(value) ? "" : Signed(value, 3);
 
     private static string F(double value, int decimals) =>
         double.IsNaN(value) || double.IsInfinity(value) ? "n/a" : value.ToString("N" + decimals.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);

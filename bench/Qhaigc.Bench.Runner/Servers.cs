@@ -30,6 +30,16 @@ public sealed class Servers : IDisposable
 
     public required Uri GatewayUrl { get; init; }
 
+    /// <summary>The gateway at the baseline commit (<c>--baseline</c>), once <see cref="StartBaselineAsync"/> started it.</summary>
+    public ChildProcess? Baseline { get; private set; }
+
+    public Uri? BaselineUrl { get; private set; }
+
+    /// <summary>The gateway's settings, for a second gateway with the same ones.</summary>
+    private Dictionary<string, string> GatewaySettings { get; init; } = new(StringComparer.Ordinal);
+
+    private string WorkDirectory { get; init; } = "";
+
     public static async Task<Servers> StartAsync(BenchOptions options, string workDirectory, int streamEvents)
     {
         var root = options.RepositoryRoot;
@@ -100,6 +110,8 @@ public sealed class Servers : IDisposable
                 AzuritePort = azuritePort,
                 UpstreamUrl = upstreamUrl,
                 GatewayUrl = new Uri($"http://127.0.0.1:{gatewayPort}/"),
+                GatewaySettings = environment,
+                WorkDirectory = workDirectory,
             };
             servers._processes.AddRange(started);
             return servers;
@@ -115,9 +127,24 @@ public sealed class Servers : IDisposable
         }
     }
 
+    /// <summary>
+    /// Starts the baseline's gateway host next to the gateway: its own port, the same settings, upstream and Azurite.
+    /// Called once the gateway answers, so that the development key exists and the two do not both create it.
+    /// </summary>
+    public async Task StartBaselineAsync(string gatewayDll)
+    {
+        var port = Ports.Free();
+        var baseline = ChildProcess.Start("baseline gateway", "dotnet", [gatewayDll, "--urls", $"http://127.0.0.1:{port}"],
+            WorkDirectory, Path.Combine(WorkDirectory, "baseline-gateway.log"), GatewaySettings);
+        _processes.Add(baseline);
+        await Ports.WaitListeningAsync(port, baseline, TimeSpan.FromSeconds(60));
+        Baseline = baseline;
+        BaselineUrl = new Uri($"http://127.0.0.1:{port}/");
+    }
+
     public void Dispose()
     {
-        // The gateway first, so its last usage writes do not meet a stopped Azurite.
+        // The gateways first, so their last usage writes do not meet a stopped Azurite.
         for (var i = _processes.Count - 1; i >= 0; i--)
         {
             _processes[i].Dispose();

@@ -8,8 +8,9 @@ public static class Tool
 {
     public sealed record Output(int ExitCode, string StandardOutput, string StandardError);
 
+    /// <summary>Runs the tool to completion; <paramref name="started"/>, if given, gets the process once it runs, for a caller that may have to stop it from elsewhere.</summary>
     public static async Task<Output> RunAsync(string fileName, IEnumerable<string> arguments, TimeSpan timeout,
-        IReadOnlyDictionary<string, string>? environment = null)
+        IReadOnlyDictionary<string, string>? environment = null, Action<Process>? started = null)
     {
         var start = new ProcessStartInfo(fileName)
         {
@@ -28,6 +29,7 @@ public static class Tool
         }
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"{fileName} did not start.");
+        started?.Invoke(process);
         var stdout = new StringBuilder();
         var stderr = new StringBuilder();
         process.OutputDataReceived += (_, e) =>
