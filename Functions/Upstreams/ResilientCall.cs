@@ -62,20 +62,16 @@ internal sealed class ResilientCall(
         }
 
         var waitStart = Stopwatch.GetTimestamp();
-        try
+        var deadline = Task.Delay(firstEventTimeout, caller.Time, aborted);
+        if (await Task.WhenAny(attempts, deadline) == attempts || aborted.IsCancellationRequested)
         {
-            var deadline = Task.Delay(firstEventTimeout, caller.Time, aborted);
-            if (await Task.WhenAny(attempts, deadline) == attempts || aborted.IsCancellationRequested)
-            {
-                // The answer started (or failed) in time; a client that left ends the attempts through their token.
-                return await attempts;
-            }
-        }
-        finally
-        {
-            waits?.AddSince(waitStart);
+            // The answer started (or failed) in time, its wait charged by the attempts themselves; a client that left
+            // ends the attempts through their token.
+            return await attempts;
         }
 
+        // The response commits now, before the pending read is over and charged: charge the wait up to here.
+        waits?.AddSince(waitStart);
         _committed = true;
         return new UpstreamStart(UpstreamStartOutcome.Waiting, Later: attempts);
     }
