@@ -18,7 +18,7 @@ namespace Qhaigc.Functions.Tests.Upstreams;
 /// </summary>
 public sealed class ResilientCallTests
 {
-    private const string Model = "claude-test";
+    private const string Model = MessagesRequests.Model;
     private const string MessageStart = """{"type":"message_start","message":{"id":"msg_1","model":"claude-test","usage":{"input_tokens":3,"output_tokens":1}}}""";
     private const string OverloadedEvent = """{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}""";
     private const string InvalidRequestEvent = """{"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long"}}""";
@@ -35,7 +35,7 @@ public sealed class ResilientCallTests
     {
         // Arrange
         var upstream = new ScriptedUpstream("primary").Stream(Started());
-        using var request = Request();
+        using var request = MessagesRequests.Create();
 
         // Act
         var start = await Caller().StartAsync([new UpstreamRoute(upstream, "upstream-model")], request, _call, new WaitClock(), CancellationToken.None);
@@ -55,7 +55,7 @@ public sealed class ResilientCallTests
     {
         // Arrange
         var upstream = new ScriptedUpstream().Message("""{"type":"message"}""");
-        using var request = Request(stream: false);
+        using var request = MessagesRequests.Create(stream: false);
 
         // Act
         var start = await Caller().StartAsync([new UpstreamRoute(upstream, Model)], request, _call, null, CancellationToken.None);
@@ -73,7 +73,7 @@ public sealed class ResilientCallTests
         var upstream = new ScriptedUpstream("primary")
             .Stream(new ScriptedEvents().Event("error", OverloadedEvent))
             .Stream(Started());
-        using var request = Request();
+        using var request = MessagesRequests.Create();
 
         // Act
         var start = await _time.AdvanceUntilAsync(
@@ -94,7 +94,7 @@ public sealed class ResilientCallTests
         // Arrange: the primary is overloaded; the fallback knows the model by another name.
         var primary = new ScriptedUpstream("primary").Error(529, ErrorTypes.Overloaded);
         var fallback = new ScriptedUpstream("fallback").Stream(Started());
-        using var request = Request();
+        using var request = MessagesRequests.Create();
         var before = _time.GetUtcNow();
 
         // Act: no time is advanced, so any backoff would hang the call.
@@ -116,7 +116,7 @@ public sealed class ResilientCallTests
             .Error(529, ErrorTypes.Overloaded, retryAfterSeconds: 1)
             .Error(529, ErrorTypes.Overloaded, retryAfterSeconds: 1)
             .Error(529, ErrorTypes.Overloaded, retryAfterSeconds: 1);
-        using var request = Request();
+        using var request = MessagesRequests.Create();
         var before = _time.GetUtcNow();
 
         // Act
@@ -136,7 +136,7 @@ public sealed class ResilientCallTests
     {
         // Arrange: the upstream asks for a minute; waiting it out is the client's business.
         var upstream = new ScriptedUpstream().Error(429, ErrorTypes.RateLimit, retryAfterSeconds: 60);
-        using var request = Request();
+        using var request = MessagesRequests.Create();
 
         // Act
         var start = await Caller().StartAsync([new UpstreamRoute(upstream, Model)], request, _call, null, CancellationToken.None)
@@ -154,7 +154,7 @@ public sealed class ResilientCallTests
         var upstream = new ScriptedUpstream()
             .Stream(new ScriptedEvents().Event("error", InvalidRequestEvent))
             .Stream(Started());
-        using var request = Request();
+        using var request = MessagesRequests.Create();
 
         // Act
         var start = await Caller().StartAsync([new UpstreamRoute(upstream, Model)], request, _call, null, CancellationToken.None)
@@ -172,7 +172,7 @@ public sealed class ResilientCallTests
     {
         // Arrange
         var upstream = new ScriptedUpstream().Error(400, ErrorTypes.InvalidRequest).Stream(Started());
-        using var request = Request();
+        using var request = MessagesRequests.Create();
 
         // Act
         var start = await Caller().StartAsync([new UpstreamRoute(upstream, Model)], request, _call, null, CancellationToken.None)
@@ -189,7 +189,7 @@ public sealed class ResilientCallTests
         // Arrange: the stream's headers are in, its first event is not.
         var firstEvent = new TaskCompletionSource();
         var upstream = new ScriptedUpstream().Stream(new ScriptedEvents().WaitFor(firstEvent.Task).Event("message_start", MessageStart));
-        using var request = Request();
+        using var request = MessagesRequests.Create();
 
         // Act
         var start = await _time.AdvanceUntilAsync(
@@ -213,7 +213,7 @@ public sealed class ResilientCallTests
         var firstEvent = new TaskCompletionSource();
         var events = new ScriptedEvents().WaitFor(firstEvent.Task).Event("message_start", MessageStart);
         var upstream = new ScriptedUpstream().Stream(events);
-        using var request = Request();
+        using var request = MessagesRequests.Create();
 
         // Act: the event comes a second before the timeout.
         var starting = Caller().StartAsync([new UpstreamRoute(upstream, Model)], request, _call, null, CancellationToken.None);
@@ -234,7 +234,7 @@ public sealed class ResilientCallTests
         var upstream = new ScriptedUpstream()
             .Stream(new ScriptedEvents().WaitFor(firstEvent.Task).Event("error", OverloadedEvent))
             .Stream(Started());
-        using var request = Request();
+        using var request = MessagesRequests.Create();
         var start = await _time.AdvanceUntilAsync(
             Caller().StartAsync([new UpstreamRoute(upstream, Model)], request, _call, null, CancellationToken.None), TimeSpan.FromSeconds(1));
         Assert.Equal(UpstreamStartOutcome.Waiting, start.Outcome);
@@ -258,7 +258,7 @@ public sealed class ResilientCallTests
         using var aborted = new CancellationTokenSource();
         var events = new ScriptedEvents().WaitFor(new TaskCompletionSource().Task).Event("message_start", MessageStart);
         var upstream = new ScriptedUpstream().Stream(events).Stream(Started());
-        using var request = Request();
+        using var request = MessagesRequests.Create();
         var starting = Caller().StartAsync([new UpstreamRoute(upstream, Model)], request, _call, null, aborted.Token);
         await events.Waiting.WaitAsync(TimeSpan.FromSeconds(10));
 
@@ -279,7 +279,7 @@ public sealed class ResilientCallTests
         using var aborted = new CancellationTokenSource();
         var events = new ScriptedEvents().WaitFor(new TaskCompletionSource().Task).Event("message_start", MessageStart);
         var upstream = new ScriptedUpstream().Stream(events);
-        using var request = Request();
+        using var request = MessagesRequests.Create();
         var start = await _time.AdvanceUntilAsync(
             Caller().StartAsync([new UpstreamRoute(upstream, Model)], request, _call, null, aborted.Token), TimeSpan.FromSeconds(1));
         Assert.Equal(UpstreamStartOutcome.Waiting, start.Outcome);
@@ -303,7 +303,7 @@ public sealed class ResilientCallTests
             .Stream(new ScriptedEvents().Fail(new UpstreamProtocolException("not JSON")))
             .Stream(new ScriptedEvents().Event("error", OverloadedEvent))
             .Stream(Started());
-        using var request = Request();
+        using var request = MessagesRequests.Create();
 
         // Act
         var start = await _time.AdvanceUntilAsync(
@@ -323,7 +323,7 @@ public sealed class ResilientCallTests
         var upstream = new ScriptedUpstream()
             .Stream(new ScriptedEvents().Fail(new IOException("connection reset")))
             .Stream(new ScriptedEvents().Fail(new IOException("connection reset")));
-        using var request = Request();
+        using var request = MessagesRequests.Create();
 
         // Act
         var start = await _time.AdvanceUntilAsync(
@@ -340,7 +340,7 @@ public sealed class ResilientCallTests
     {
         // Arrange: the first event comes 300 ms after the headers.
         var upstream = new ScriptedUpstream().Stream(new ScriptedEvents().WaitFor(Task.Delay(300)).Event("message_start", MessageStart));
-        using var request = Request();
+        using var request = MessagesRequests.Create();
         var clock = new WaitClock();
 
         // Act
@@ -361,7 +361,7 @@ public sealed class ResilientCallTests
     {
         // Arrange
         var upstream = new ScriptedUpstream().Stream(Started());
-        using var request = Request();
+        using var request = MessagesRequests.Create();
         var clock = new WaitClock();
 
         // Act
@@ -381,12 +381,5 @@ public sealed class ResilientCallTests
         resilience?.Invoke(options.Resilience);
         var wrapped = Options.Create(options);
         return new ResilientUpstreamCaller(new UpstreamCircuitBreakers(wrapped, _time), _time, wrapped, NullLogger<ResilientUpstreamCaller>.Instance);
-    }
-
-    internal static MessagesRequest Request(bool stream = true, string extra = "")
-    {
-        var body = Encoding.UTF8.GetBytes(
-            $$"""{"model":"{{Model}}","max_tokens":16,"stream":{{(stream ? "true" : "false")}}{{extra}},"messages":[{"role":"user","content":"Hi"}]}""");
-        return MessagesRequestValidator.Parse(body, requireMaxTokens: true, out var error) ?? throw new InvalidOperationException(error!.Message);
     }
 }
