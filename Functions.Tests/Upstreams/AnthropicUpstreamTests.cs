@@ -89,21 +89,20 @@ public sealed class AnthropicUpstreamTests
     }
 
     [Fact]
-    public async Task SendMessagesAsync_SendsTheUpstreamsModelName_AndKeepsTheRest()
+    public async Task SendMessagesAsync_SendsTheUpstreamsModelName_AndEveryOtherByteAsSent()
     {
-        // Arrange
+        // Arrange: text that a JSON writer would escape (non-ASCII, HTML-sensitive characters) and an unknown member.
+        const string Client = """{"model":"claude-test","max_tokens":16,"messages":[{"role":"user","content":"Grüße — <b>&'+</b>"}],"x_future":{"kept":true}}""";
         var upstream = RecordingHttpUpstream.Answering(HttpStatusCode.OK, MessageJson);
-        using var request = MessagesRequests.Create(stream: false, extra: ""","metadata":{"user_id":"u1"}""");
+        using var request = MessagesRequests.Parse(Client);
 
         // Act
         await using var response = await Adapter(upstream).SendMessagesAsync(request, "claude-upstream-name", null, CancellationToken.None);
 
-        // Assert
-        var sent = JsonDocument.Parse(Assert.Single(upstream.Received).Body).RootElement;
-        Assert.Equal("claude-upstream-name", sent.GetProperty("model").GetString());
-        Assert.Equal("u1", sent.GetProperty("metadata").GetProperty("user_id").GetString());
-        Assert.Equal(16, sent.GetProperty("max_tokens").GetInt32());
-        Assert.Equal("Hi", sent.GetProperty("messages")[0].GetProperty("content").GetString());
+        // Assert: only the model differs from what the client sent (docs/wire-contract.md: unknown fields byte for byte).
+        Assert.Equal(
+            Client.Replace("\"model\":\"claude-test\"", "\"model\":\"claude-upstream-name\"", StringComparison.Ordinal),
+            Encoding.UTF8.GetString(Assert.Single(upstream.Received).Body));
     }
 
     [Theory]
