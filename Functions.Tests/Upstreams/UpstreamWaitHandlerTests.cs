@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Qhaigc.Functions.Hosting;
+using Qhaigc.Functions.Tests.TestDoubles;
 using Qhaigc.Functions.Upstreams;
 
 namespace Qhaigc.Functions.Tests.Upstreams;
@@ -204,12 +205,6 @@ public sealed class UpstreamWaitHandlerTests
         public Uri Uri { get; } = new(app.Urls.First() + "/");
 
         public ValueTask DisposeAsync() => app.DisposeAsync();
-    }
-
-    private sealed class LambdaHandler(Func<HttpRequestMessage, CancellationToken, Task<HttpResponseMessage>> send) : HttpMessageHandler
-    {
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
-            send(request, cancellationToken);
     }
 
     /// <summary>A body whose bytes arrive only after a delay.</summary>
