@@ -44,6 +44,11 @@ public sealed class MessagesBadInputTests
         ("tool without schema", """{"model":"m","max_tokens":5,"tools":[{"name":"x"}],"messages":[{"role":"user","content":"hi"}]}""", 400, "invalid_request_error", "tools.0.input_schema: Field required"),
         ("bad tool_choice", """{"model":"m","max_tokens":5,"tool_choice":{"type":"bogus"},"messages":[{"role":"user","content":"hi"}]}""", 400, "invalid_request_error", null),
         ("deep nesting", """{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"hi"}],"x":""" + new string('[', 5000) + new string(']', 5000) + "}", 400, "invalid_request_error", null),
+        ("duplicate model", """{"model":"m","model":"claude-opus-4-1","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}""", 400, "invalid_request_error", "There was an error parsing the body: Duplicate property 'model' encountered during deserialization."),
+        ("duplicate escaped max_tokens", """{"model":"m","max_tokens":5,"max\u005ftokens":100000,"messages":[{"role":"user","content":"hi"}]}""", 400, "invalid_request_error", "There was an error parsing the body: Duplicate property 'max_tokens' encountered during deserialization."),
+        ("duplicate nested", """{"model":"m","max_tokens":5,"messages":[{"role":"user","role":"assistant","content":"hi"}]}""", 400, "invalid_request_error", null),
+        ("model over 256 characters", """{"model":"{{LONG}}","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}""".Replace("{{LONG}}", new string('m', 257), StringComparison.Ordinal), 400, "invalid_request_error", "model: String should have at most 256 characters"),
+        ("model of 256 characters passes", """{"model":"{{LONG}}","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}""".Replace("{{LONG}}", new string('m', 256), StringComparison.Ordinal), 200, "", null),
         ("unknown block type passes", """{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"future_block","x":1}]}]}""", 200, "", null),
         ("valid", Valid, 200, "", null),
     ];

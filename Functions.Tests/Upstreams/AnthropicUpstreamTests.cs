@@ -147,6 +147,10 @@ public sealed class AnthropicUpstreamTests
     [InlineData(400, """{"type":"error","error":{"type":"invalid_request_error","message":"max_tokens: too large"}}""", "", 400, "invalid_request_error", "max_tokens: too large", null)]
     [InlineData(500, "<html>Bad gateway</html>", "", 500, "api_error", "The upstream answered 500.", null)]
     [InlineData(503, "", "retry-after: 10", 503, "overloaded_error", "The upstream answered 503.", 10.0)]
+    [InlineData(429, """{"type":"error","error":{"type":"rate_limit_error","message":"This request would exceed the rate limit for your organization (0f8d3c2a-51b7-4e0e-9a1c-7d2b3e4f5a6b) of 50,000 input tokens per minute."}}""", "retry-after: 7", 429, "rate_limit_error", "This request would exceed the rate limit for your organization ([account]) of 50,000 input tokens per minute.", 7.0)]
+    [InlineData(429, """{"error":{"message":"Rate limit reached for gpt-4o in organization org-AbCdEf123456GhIj on tokens per min","type":"tokens"}}""", "", 429, "tokens", "Rate limit reached for gpt-4o in organization [account] on tokens per min", null)]
+    [InlineData(307, """{"type":"error","error":{"type":"api_error","message":"moved"}}""", "location: https://elsewhere.example/v1/messages", 502, "api_error", "The upstream answered with an unexpected status (307).", null)]
+    [InlineData(204, "", "", 502, "api_error", "The upstream answered with an unexpected status (204).", null)]
     public async Task SendMessagesAsync_MapsAnErrorAnswer_WithItsRetryAfter(
         int status, string body, string headers, int expectedStatus, string expectedType, string expectedMessage, double? expectedRetryAfter)
     {

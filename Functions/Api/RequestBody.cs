@@ -43,6 +43,7 @@ public static class RequestBody
         while (true)
         {
             ReadResult result;
+            var stalled = false;
             try
             {
                 var read = reader.ReadAsync(cancellationToken);
@@ -65,10 +66,7 @@ public static class RequestBody
                         waits?.AddSince(waitStart);
                     }
 
-                    if (result.IsCanceled && stall.IsCancellationRequested)
-                    {
-                        throw new BadHttpRequestException(StalledMessage, StatusCodes.Status408RequestTimeout);
-                    }
+                    stalled = result.IsCanceled && stall.IsCancellationRequested;
                 }
             }
             catch (Exception exception) when (exception is IOException ||
@@ -79,6 +77,13 @@ public static class RequestBody
                 // client left, so the call is cancelled, not malformed (docs/faults.md). Kestrel may signal RequestAborted a
                 // moment after the read fails, so the end of the content is recognised by itself too.
                 throw new ClientLeftException(exception);
+            }
+
+            if (stalled)
+            {
+                // Outside the try above: this exception is an IOException too, and must not pass for a client that left.
+                reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+                throw new BadHttpRequestException(StalledMessage, StatusCodes.Status408RequestTimeout);
             }
 
             var buffer = result.Buffer;
