@@ -30,7 +30,7 @@ public static class ApiKeyHasher
 
     /// <summary>
     /// Whether a string has the shape of a secret <see cref="NewSecret"/> makes: <c>sk-qh-</c> and 43 base64url
-    /// characters. Anything else cannot be one of our keys, so it is refused without a lookup (docs/admin-api.md).
+    /// characters. Anything else cannot be one of our keys, so it is refused without a lookup (docs/configuration.md#key-cache).
     /// </summary>
     public static bool IsWellFormed(string secret)
     {
