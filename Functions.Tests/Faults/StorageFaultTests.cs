@@ -44,7 +44,7 @@ public sealed class StorageFaultTests
             await azurite.DisposeAsync();
             await load.WaitForMoreAsync(40, TimeSpan.FromSeconds(30));
             using var lookup = await http.SendAsync(RawClient.Messages(uncachedSecret, RawClient.Body(FakeAnthropicUpstream.Models.Text)));
-            using var unknown = await http.SendAsync(RawClient.Messages("sk-qh-never-issued-0000000000000000000000000", RawClient.Body("m")));
+            using var unknown = await http.SendAsync(RawClient.Messages("sk-qh-never-issued-000000000000000000000000000000", RawClient.Body("m")));
 
             // ... and comes back.
             azurite = await AzuriteServer.StartAsync(azurite.Port, location);

@@ -37,7 +37,7 @@ public sealed class StorageOutageTests
             // Act: storage goes down.
             await azurite.DisposeAsync();
             using var cached = await http.SendAsync(RawClient.Messages(key, RawClient.Body("m", text: "during the outage")));
-            using var unknown = await http.SendAsync(RawClient.Messages("sk-qh-not-cached", RawClient.Body("m")));
+            using var unknown = await http.SendAsync(RawClient.Messages("sk-qh-not-cached-00000000000000000000000000000000", RawClient.Body("m")));
 
             // ... and comes back.
             azurite = await AzuriteServer.StartAsync(port, location);

@@ -55,17 +55,29 @@ public sealed class StorageOptions
 
 public sealed class KeyCacheOptions
 {
-    /// <summary>How long a found key is trusted without a table read; a revocation takes effect within this time.</summary>
+    /// <summary>
+    /// How long a found key is trusted without a table read; a revocation takes effect within this time plus one
+    /// background read (docs/configuration.md#key-cache).
+    /// </summary>
     public TimeSpan CacheDuration { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How long an unknown key is remembered as unknown.</summary>
     public TimeSpan NegativeCacheDuration { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>While storage is unreachable, a cached key that expired less than this long ago is still honoured.</summary>
+    /// <summary>
+    /// A cached key that expired less than this long ago is served at once while one background read refreshes it;
+    /// while storage is unreachable or slow, it keeps working this long.
+    /// </summary>
     public TimeSpan StaleGracePeriod { get; set; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>Upper bound on remembered keys, so random keys cannot grow memory without limit.</summary>
+    /// <summary>Found keys an instance remembers; beyond it the least recently used is dropped.</summary>
     public int MaxEntries { get; set; } = 100_000;
+
+    /// <summary>Unknown keys an instance remembers, apart from found keys, so a flood of random keys cannot push them out.</summary>
+    public int MaxUnknownEntries { get; set; } = 10_000;
+
+    /// <summary>Longest wait for the key table on the request path (a key not cached); then the call gets a retryable 529.</summary>
+    public TimeSpan LookupTimeout { get; set; } = TimeSpan.FromSeconds(2);
 }
 
 public sealed class StreamingOptions

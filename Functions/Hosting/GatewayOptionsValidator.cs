@@ -51,6 +51,18 @@ public sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             }
         }
 
+        var keys = options.Keys;
+        if (keys.CacheDuration <= TimeSpan.Zero || keys.LookupTimeout <= TimeSpan.Zero ||
+            keys.NegativeCacheDuration < TimeSpan.Zero || keys.StaleGracePeriod < TimeSpan.Zero)
+        {
+            failures.Add("Gateway:Keys:CacheDuration and LookupTimeout must be positive, NegativeCacheDuration and StaleGracePeriod not negative.");
+        }
+
+        if (keys.MaxEntries < 1 || keys.MaxUnknownEntries < 1)
+        {
+            failures.Add("Gateway:Keys:MaxEntries and MaxUnknownEntries must be at least 1.");
+        }
+
         if (options.MaxRequestBodyBytes <= 0)
         {
             failures.Add("Gateway:MaxRequestBodyBytes must be positive.");

@@ -14,6 +14,9 @@ public static class ApiKeyHasher
     public const string SecretPrefix = "sk-qh-";
     public const string IdPrefix = "key_";
 
+    /// <summary>Characters after the prefix in a secret: 32 bytes in unpadded base64url.</summary>
+    public const int SecretBodyLength = 43;
+
     /// <summary>Hex characters of the hash that make the public id and the partition key (64 bits).</summary>
     private const int IdHexLength = 16;
 
@@ -23,6 +26,28 @@ public static class ApiKeyHasher
         Span<byte> random = stackalloc byte[32];
         RandomNumberGenerator.Fill(random);
         return SecretPrefix + Base64Url.EncodeToString(random);
+    }
+
+    /// <summary>
+    /// Whether a string has the shape of a secret <see cref="NewSecret"/> makes: <c>sk-qh-</c> and 43 base64url
+    /// characters. Anything else cannot be one of our keys, so it is refused without a lookup (docs/configuration.md#key-cache).
+    /// </summary>
+    public static bool IsWellFormed(string secret)
+    {
+        if (secret.Length != SecretPrefix.Length + SecretBodyLength || !secret.StartsWith(SecretPrefix, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        foreach (var c in secret.AsSpan(SecretPrefix.Length))
+        {
+            if (!char.IsAsciiLetterOrDigit(c) && c is not ('-' or '_'))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Lower-case hex SHA-256 of the secret's UTF-8 bytes.</summary>
