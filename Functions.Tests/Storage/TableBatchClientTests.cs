@@ -4,7 +4,7 @@ using Qhaigc.Functions.Storage;
 using Qhaigc.Functions.Tests.Infrastructure;
 using Qhaigc.Functions.Usage;
 
-namespace Qhaigc.Functions.Tests.Usage;
+namespace Qhaigc.Functions.Tests.Storage;
 
 /// <summary>
 /// The hand-built table transaction that writes usage records, against a real Azurite: what it stores must be what the
