@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Anthropic.Models.Messages;
-using Qhaigc.Functions.Tests.Api;
 using Qhaigc.Functions.Tests.Infrastructure;
 
 namespace Qhaigc.Functions.Tests.Admin;
@@ -50,19 +49,19 @@ public sealed class AdminEndToEndTests
         // Model restriction holds.
         using var http = scenario.Http();
         using var forbidden = await http.SendAsync(RawClient.Messages(secret, RawClient.Body("gpt-4o")));
-        await MessagesEndToEndTests.AssertErrorAsync(forbidden, 403, "permission_error");
+        await GatewayAssert.ErrorAsync(forbidden, 403, "permission_error");
 
         // Disable: this instance forgets its cached key at once.
         using var patched = await admin.PatchAsync("manage/keys/" + id, Json("""{"disabled":true,"expiresAt":null}"""));
         Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
         using var disabled = await http.SendAsync(RawClient.Messages(secret, RawClient.Body("claude-x")));
-        await MessagesEndToEndTests.AssertErrorAsync(disabled, 401, "authentication_error");
+        await GatewayAssert.ErrorAsync(disabled, 401, "authentication_error");
 
         // Delete.
         using var deleted = await admin.DeleteAsync("manage/keys/" + id);
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         using var gone = await admin.GetAsync("manage/keys/" + id);
-        await MessagesEndToEndTests.AssertErrorAsync(gone, 404, "not_found_error");
+        await GatewayAssert.ErrorAsync(gone, 404, "not_found_error");
     }
 
     [Theory]
@@ -136,22 +135,22 @@ public sealed class AdminEndToEndTests
         using var badRange = await admin.GetAsync("manage/usage?from=yesterday");
 
         // Assert
-        await MessagesEndToEndTests.AssertErrorAsync(noAuth, 401, "authentication_error");
-        await MessagesEndToEndTests.AssertErrorAsync(wrong, 401, "authentication_error");
-        await MessagesEndToEndTests.AssertErrorAsync(clientKey, 401, "authentication_error");
-        await MessagesEndToEndTests.AssertErrorAsync(noName, 400, "invalid_request_error", "name: Field required");
-        await MessagesEndToEndTests.AssertErrorAsync(badJson, 400, "invalid_request_error");
-        await MessagesEndToEndTests.AssertErrorAsync(wrongType, 400, "invalid_request_error");
-        await MessagesEndToEndTests.AssertErrorAsync(pastExpiry, 400, "invalid_request_error");
-        await MessagesEndToEndTests.AssertErrorAsync(unknownField, 400, "invalid_request_error");
-        await MessagesEndToEndTests.AssertErrorAsync(badId, 404, "not_found_error");
-        await MessagesEndToEndTests.AssertErrorAsync(badRange, 400, "invalid_request_error");
+        await GatewayAssert.ErrorAsync(noAuth, 401, "authentication_error");
+        await GatewayAssert.ErrorAsync(wrong, 401, "authentication_error");
+        await GatewayAssert.ErrorAsync(clientKey, 401, "authentication_error");
+        await GatewayAssert.ErrorAsync(noName, 400, "invalid_request_error", "name: Field required");
+        await GatewayAssert.ErrorAsync(badJson, 400, "invalid_request_error");
+        await GatewayAssert.ErrorAsync(wrongType, 400, "invalid_request_error");
+        await GatewayAssert.ErrorAsync(pastExpiry, 400, "invalid_request_error");
+        await GatewayAssert.ErrorAsync(unknownField, 400, "invalid_request_error");
+        await GatewayAssert.ErrorAsync(badId, 404, "not_found_error");
+        await GatewayAssert.ErrorAsync(badRange, 400, "invalid_request_error");
 
         // Without Gateway:AdminKey the API does not exist.
         await using var hidden = await GatewayScenario.StartAsync(mode, withAnthropicUpstream: false, configure: static s => s["Gateway:AdminKey"] = null);
         using var hiddenAdmin = Admin(hidden);
         using var notFound = await hiddenAdmin.GetAsync("manage/keys");
-        await MessagesEndToEndTests.AssertErrorAsync(notFound, 404, "not_found_error");
+        await GatewayAssert.ErrorAsync(notFound, 404, "not_found_error");
 
         // Nor when the setting holds a Key Vault reference the platform could not resolve: its text is no key.
         const string unresolved = "@Microsoft.KeyVault(VaultName=kv;SecretName=gateway-admin-key)";
@@ -159,7 +158,7 @@ public sealed class AdminEndToEndTests
         using var literal = unresolvedHost.Http();
         literal.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", unresolved);
         using var refused = await literal.GetAsync("manage/keys");
-        await MessagesEndToEndTests.AssertErrorAsync(refused, 404, "not_found_error");
+        await GatewayAssert.ErrorAsync(refused, 404, "not_found_error");
     }
 
     private static HttpClient Admin(GatewayScenario scenario)

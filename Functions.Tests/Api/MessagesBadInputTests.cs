@@ -70,7 +70,7 @@ public sealed class MessagesBadInputTests
             Assert.True(status == (int)response.StatusCode, $"{name}: expected {status}, got {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
             if (status != 200)
             {
-                await MessagesEndToEndTests.AssertErrorAsync(response, status, type, message);
+                await GatewayAssert.ErrorAsync(response, status, type, message);
             }
         }
     }
@@ -96,14 +96,14 @@ public sealed class MessagesBadInputTests
         using var invalidUtf8 = await http.SendAsync(WithBody(scenario.Secret, new ByteArrayContent([.. Encoding.UTF8.GetBytes("{\"model\":\""), 0xC3, 0x28, .. Encoding.UTF8.GetBytes("\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")])));
 
         // Assert
-        await MessagesEndToEndTests.AssertErrorAsync(noKey, 401, "authentication_error", "x-api-key header is required");
-        await MessagesEndToEndTests.AssertErrorAsync(badKey, 401, "authentication_error", "invalid x-api-key");
-        await MessagesEndToEndTests.AssertErrorAsync(noVersion, 400, "invalid_request_error", "anthropic-version: header is required");
-        await MessagesEndToEndTests.AssertErrorAsync(badVersion, 400, "invalid_request_error", "anthropic-version: \"2024-99-99\" is not a valid version");
+        await GatewayAssert.ErrorAsync(noKey, 401, "authentication_error", "x-api-key header is required");
+        await GatewayAssert.ErrorAsync(badKey, 401, "authentication_error", "invalid x-api-key");
+        await GatewayAssert.ErrorAsync(noVersion, 400, "invalid_request_error", "anthropic-version: header is required");
+        await GatewayAssert.ErrorAsync(badVersion, 400, "invalid_request_error", "anthropic-version: \"2024-99-99\" is not a valid version");
         Assert.Equal(200, (int)newVersion.StatusCode);
-        await MessagesEndToEndTests.AssertErrorAsync(tooLarge, 413, "request_too_large");
-        await MessagesEndToEndTests.AssertErrorAsync(tooLargeChunked, 413, "request_too_large");
-        await MessagesEndToEndTests.AssertErrorAsync(invalidUtf8, 400, "invalid_request_error");
+        await GatewayAssert.ErrorAsync(tooLarge, 413, "request_too_large");
+        await GatewayAssert.ErrorAsync(tooLargeChunked, 413, "request_too_large");
+        await GatewayAssert.ErrorAsync(invalidUtf8, 400, "invalid_request_error");
     }
 
     [Theory]
@@ -134,7 +134,7 @@ public sealed class MessagesBadInputTests
         using var adminAnswer = await http.SendAsync(admin);
 
         // Assert
-        await MessagesEndToEndTests.AssertErrorAsync(countTokensAnswer, 413, "request_too_large");
+        await GatewayAssert.ErrorAsync(countTokensAnswer, 413, "request_too_large");
         Assert.Equal(413, (int)chatAnswer.StatusCode);
         using var error = JsonDocument.Parse(await chatAnswer.Content.ReadAsStringAsync());
         Assert.Equal("request_too_large", error.RootElement.GetProperty("error").GetProperty("type").GetString());

@@ -516,8 +516,8 @@ public sealed class MessagesEndToEndTests
         using var allowed = await http.SendAsync(RawClient.Messages(scenario.Secret, RawClient.Body("fake-text")));
 
         // Assert
-        await AssertErrorAsync(forbidden, 403, "permission_error");
-        await AssertErrorAsync(unserved, 404, "not_found_error", "model: claude-opus-4-1");
+        await GatewayAssert.ErrorAsync(forbidden, 403, "permission_error");
+        await GatewayAssert.ErrorAsync(unserved, 404, "not_found_error", "model: claude-opus-4-1");
         Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
         var records = await WaitForRecordsAsync(scenario, 3);
         Assert.Equal([200, 403, 404], records.Select(static r => r.Status).Order());
@@ -543,10 +543,10 @@ public sealed class MessagesEndToEndTests
         using var bearerResponse = await http.SendAsync(bearer);
 
         // Assert
-        await AssertErrorAsync(disabledResponse, 401, "authentication_error", "invalid x-api-key");
-        await AssertErrorAsync(expiredResponse, 401, "authentication_error", "invalid x-api-key");
-        await AssertErrorAsync(unknownResponse, 401, "authentication_error", "invalid x-api-key");
-        await AssertErrorAsync(missingResponse, 401, "authentication_error", "x-api-key header is required");
+        await GatewayAssert.ErrorAsync(disabledResponse, 401, "authentication_error", "invalid x-api-key");
+        await GatewayAssert.ErrorAsync(expiredResponse, 401, "authentication_error", "invalid x-api-key");
+        await GatewayAssert.ErrorAsync(unknownResponse, 401, "authentication_error", "invalid x-api-key");
+        await GatewayAssert.ErrorAsync(missingResponse, 401, "authentication_error", "x-api-key header is required");
         Assert.Equal(HttpStatusCode.OK, bearerResponse.StatusCode);
     }
 
@@ -567,30 +567,7 @@ public sealed class MessagesEndToEndTests
         Assert.Equal(HttpStatusCode.OK, head.StatusCode);
         Assert.Equal(HttpStatusCode.OK, get.StatusCode);
         Assert.NotNull(RawClient.Header(head, "request-id"));
-        await AssertErrorAsync(unknown, 404, "not_found_error");
-    }
-
-    internal static async Task AssertErrorAsync(HttpResponseMessage response, int status, string type, string? message = null)
-    {
-        Assert.Equal(status, (int)response.StatusCode);
-        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
-        var requestId = RawClient.Header(response, "request-id");
-        Assert.StartsWith("req_", requestId, StringComparison.Ordinal);
-        Assert.Equal(requestId, RawClient.Header(response, "x-request-id"));
-        Assert.NotNull(RawClient.Header(response, "x-qhaigc-overhead-ms"));
-        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        Assert.Equal("error", body.RootElement.GetProperty("type").GetString());
-        Assert.Equal(type, body.RootElement.GetProperty("error").GetProperty("type").GetString());
-        Assert.Equal(requestId, body.RootElement.GetProperty("request_id").GetString());
-        if (message is not null)
-        {
-            Assert.Equal(message, body.RootElement.GetProperty("error").GetProperty("message").GetString());
-        }
-
-        if (status is 400 or 401 or 403 or 404 or 413)
-        {
-            Assert.Equal("false", RawClient.Header(response, "x-should-retry"));
-        }
+        await GatewayAssert.ErrorAsync(unknown, 404, "not_found_error");
     }
 
     private static async Task<List<UsageRecord>> WaitForRecordsAsync(GatewayScenario scenario, int count)

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Qhaigc.Functions.Tests.Api;
 using Qhaigc.Functions.Tests.Infrastructure;
 using Qhaigc.Functions.Tests.TestDoubles;
 using Models = Qhaigc.Functions.Tests.TestDoubles.FakeAnthropicUpstream.Models;
@@ -194,7 +193,7 @@ public sealed class SecretsTests
             statuses.Add((int)response.StatusCode);
             if (guess.Length > 0)
             {
-                await MessagesEndToEndTests.AssertErrorAsync(response, 401, "authentication_error");
+                await GatewayAssert.ErrorAsync(response, 401, "authentication_error");
             }
         }
 

@@ -1,6 +1,5 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
-using Qhaigc.Functions.Tests.Api;
 using Qhaigc.Functions.Tests.Infrastructure;
 using Qhaigc.Functions.Tests.TestDoubles;
 using Qhaigc.Functions.Usage;
@@ -53,8 +52,8 @@ public sealed class StorageFaultTests
             await gateway.Services.GetRequiredService<UsageWriter>().WaitForIdleAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
 
             // Assert: during the outage, a key that needs a lookup gets a clear, retryable 529 in Claude's shape.
-            await MessagesEndToEndTests.AssertErrorAsync(lookup, 529, "overloaded_error");
-            await MessagesEndToEndTests.AssertErrorAsync(unknown, 529, "overloaded_error");
+            await GatewayAssert.ErrorAsync(lookup, 529, "overloaded_error");
+            await GatewayAssert.ErrorAsync(unknown, 529, "overloaded_error");
             Assert.Equal("true", RawClient.Header(lookup, "x-should-retry"));
 
             // ... the cached key never noticed, and every answered call has exactly one record.

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using Qhaigc.Functions.Tests.Api;
 using Qhaigc.Functions.Tests.Infrastructure;
 using Qhaigc.Functions.Tests.TestDoubles;
 using Qhaigc.Functions.Usage;
@@ -64,7 +63,7 @@ public sealed class UpstreamFaultTests(UpstreamFaultFixture fixture) : IClassFix
         Assert.True(status == (int)response.StatusCode, $"{fault}: {(int)response.StatusCode} {body}");
         if (status != 200)
         {
-            await MessagesEndToEndTests.AssertErrorAsync(response, status, errorType!);
+            await GatewayAssert.ErrorAsync(response, status, errorType!);
             Assert.Equal(status >= 429 && status != 501 ? "true" : "false", RawClient.Header(response, "x-should-retry"));
         }
         else if (sseErrorType is not null)

@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Qhaigc.Functions.Governance;
-using Qhaigc.Functions.Tests.Api;
 using Qhaigc.Functions.Tests.Infrastructure;
 using Qhaigc.Functions.Tests.TestDoubles;
 
@@ -27,7 +26,7 @@ public sealed class AdminLimitsTests
         using var response = await admin.PostAsync("manage/keys", Json(body));
 
         // Assert
-        await MessagesEndToEndTests.AssertErrorAsync(response, 400, "invalid_request_error", message);
+        await GatewayAssert.ErrorAsync(response, 400, "invalid_request_error", message);
     }
 
     [Fact]
@@ -60,7 +59,7 @@ public sealed class AdminLimitsTests
         using var third = await http.SendAsync(RawClient.Messages(secret, body));
 
         // Assert
-        await MessagesEndToEndTests.AssertErrorAsync(bad, 400, "invalid_request_error", "limits.spendPeriod: Input should be 'month' or 'lifetime'");
+        await GatewayAssert.ErrorAsync(bad, 400, "invalid_request_error", "limits.spendPeriod: Input should be 'month' or 'lifetime'");
         Assert.Equal(HttpStatusCode.OK, patched.StatusCode);
         Assert.Equal("2", RawClient.Header(first, "anthropic-ratelimit-requests-limit"));
         Assert.Equal("1", RawClient.Header(first, "anthropic-ratelimit-requests-remaining"));
@@ -73,7 +72,7 @@ public sealed class AdminLimitsTests
         Assert.Equal(0m, current.GetProperty("reserved").GetDecimal());
         Assert.Equal("USD", current.GetProperty("currency").GetString());
         Assert.Equal(HttpStatusCode.OK, second.StatusCode);
-        await MessagesEndToEndTests.AssertErrorAsync(third, 429, "rate_limit_error");
+        await GatewayAssert.ErrorAsync(third, 429, "rate_limit_error");
         Assert.Equal("0", RawClient.Header(third, "anthropic-ratelimit-requests-remaining"));
     }
 

@@ -60,7 +60,7 @@ public sealed class FastPathTests
 
         // Assert
         Assert.Equal(HttpStatusCode.OK, priced.StatusCode);
-        await Api.MessagesEndToEndTests.AssertErrorAsync(unpriced, 403, "permission_error",
+        await GatewayAssert.ErrorAsync(unpriced, 403, "permission_error",
             "The model 'claude-unpriced' has no price on this gateway, and unpriced models are refused.");
         var records = await cluster.WaitForRecordsAsync(key.Id, 2);
         Assert.Contains(records, static r => r.Status == 403 && r.Cost is null && r.PriceVersion == "test-prices-2");

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using Qhaigc.Functions.Tests.Api;
 using Qhaigc.Functions.Tests.Infrastructure;
 
 namespace Qhaigc.Functions.Tests.Governance;
@@ -50,7 +49,7 @@ public sealed class GovernanceEndToEndTests
         Assert.Equal(HttpStatusCode.OK, second.StatusCode);
         Assert.Equal(HttpStatusCode.OK, rotated.StatusCode);
         Assert.Equal(HttpStatusCode.OK, third.StatusCode);
-        await MessagesEndToEndTests.AssertErrorAsync(fourth, 429, "rate_limit_error");
+        await GatewayAssert.ErrorAsync(fourth, 429, "rate_limit_error");
         Assert.NotNull(RawClient.Header(fourth, "retry-after"));
         var totals = statement.RootElement.GetProperty("totals");
         Assert.Equal(4, totals.GetProperty("calls").GetInt64());

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using Qhaigc.Functions.Tests.Api;
 using Qhaigc.Functions.Tests.Infrastructure;
 using Qhaigc.Functions.Tests.TestDoubles;
 
@@ -96,9 +95,9 @@ public sealed class KeyRotationTests
         using var unknown = await admin.PostAsync("manage/keys/key_0123456789abcdef/rotate", Json("{}"));
 
         // Assert
-        await MessagesEndToEndTests.AssertErrorAsync(response, 400, "invalid_request_error");
+        await GatewayAssert.ErrorAsync(response, 400, "invalid_request_error");
         Assert.Contains(message, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        await MessagesEndToEndTests.AssertErrorAsync(unknown, 404, "not_found_error");
+        await GatewayAssert.ErrorAsync(unknown, 404, "not_found_error");
         Assert.Equal(HttpStatusCode.OK, await CallAsync(cluster, 0, secret));
     }
 

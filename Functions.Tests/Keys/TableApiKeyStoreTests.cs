@@ -41,22 +41,42 @@ public sealed class TableApiKeyStoreTests
     }
 
     [Fact]
-    public async Task KeyStore_TreatsUnknownOrMalformedIds_AsNotFound()
+    public async Task KeyStore_TreatsUnknownOrMalformedIds_AsNotFound_WhenOtherKeysExist()
     {
-        // Arrange
+        // Arrange: keys in the table, so a lookup that ignored the id, or let it widen the filter, would find one.
         var environment = await GatewayTestEnvironment.CreateAsync();
-
-        // Act & Assert: ids go through validation before any filter is built.
-        Assert.Null(await environment.Keys.GetAsync("key_0123456789abcdef", CancellationToken.None));
-        Assert.Null(await environment.Keys.GetAsync("key_' or PartitionKey ne '", CancellationToken.None));
-        Assert.False(await environment.Keys.UpdateAsync(new ApiKey
+        var store = environment.Keys;
+        var (secret, key) = await environment.CreateKeyAsync("present");
+        var (_, other) = await environment.CreateKeyAsync("other");
+        var unknown = new ApiKey
         {
             Id = "key_0000000000000000",
             Name = "x",
             Hash = new string('0', 64),
             Hint = "x",
             CreatedAt = DateTimeOffset.UtcNow,
-        }, CancellationToken.None));
-        Assert.Null(await environment.Keys.FindByHashAsync(new string('f', 64), CancellationToken.None));
+        };
+
+        // Act: ids go through validation before any filter is built.
+        var unknownId = await store.GetAsync("key_0123456789abcdef", CancellationToken.None);
+        var injected = await store.GetAsync("key_' or PartitionKey ne '", CancellationToken.None);
+        var upperCase = await store.GetAsync(key.Id.ToUpperInvariant(), CancellationToken.None);
+        var updated = await store.UpdateAsync(unknown, CancellationToken.None);
+        var unknownHash = await store.FindByHashAsync(new string('f', 64), CancellationToken.None);
+        var byId = await store.GetAsync(key.Id, CancellationToken.None);
+        var byHash = await store.FindByHashAsync(ApiKeyHasher.Hash(secret), CancellationToken.None);
+        var listed = await store.ListAsync(CancellationToken.None);
+
+        // Assert: nothing found for what is not there, and the update created nothing ...
+        Assert.Null(unknownId);
+        Assert.Null(injected);
+        Assert.Null(upperCase);
+        Assert.False(updated);
+        Assert.Null(unknownHash);
+        Assert.Equal([other.Id, key.Id], listed.Select(static k => k.Id));
+
+        // ... while the keys that are there are found by id and by hash.
+        Assert.Equal(key.Id, byId?.Id);
+        Assert.Equal(key.Id, byHash?.Id);
     }
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using Qhaigc.Functions.Tests.Api;
 using Qhaigc.Functions.Tests.Infrastructure;
 using Qhaigc.Functions.Usage;
 
@@ -48,7 +47,7 @@ public sealed class StorageOutageTests
 
             // Assert
             Assert.Equal(HttpStatusCode.OK, cached.StatusCode);
-            await MessagesEndToEndTests.AssertErrorAsync(unknown, 529, "overloaded_error");
+            await GatewayAssert.ErrorAsync(unknown, 529, "overloaded_error");
             Assert.Equal("true", RawClient.Header(unknown, "x-should-retry"));
             Assert.True(records.Count == 2, $"{records.Count} records; gateway log:\n{host.CapturedLogs}");
             Assert.Single(records, r => r.RequestId == duringId);

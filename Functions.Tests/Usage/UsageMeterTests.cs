@@ -53,10 +53,29 @@ public sealed class UsageMeterTests
         // Act
         meter.EstimateIfIncomplete();
 
-        // Assert
+        // Assert: one delta of 106 bytes is (106 + 3) / 4 = 27 tokens, which replaces message_start's placeholder of 1.
         Assert.True(meter.Usage.Estimated);
-        Assert.True(meter.Usage.OutputTokens > 1);
+        Assert.Equal(106, meter.OutputCharacters);
+        Assert.Equal(27, meter.Usage.OutputTokens);
         Assert.Equal(30, meter.Usage.InputTokens);
+    }
+
+    [Fact]
+    public void EstimateIfIncomplete_KeepsTheReportedCount_WhenTheStreamHadItsMessageDelta()
+    {
+        // Arrange
+        var meter = new UsageMeter();
+        foreach (var (name, data) in Fixtures.Events("Anthropic/text.sse"))
+        {
+            meter.ObserveEvent(name, System.Text.Encoding.UTF8.GetBytes(data));
+        }
+
+        // Act
+        meter.EstimateIfIncomplete();
+
+        // Assert
+        Assert.False(meter.Usage.Estimated);
+        Assert.Equal(15, meter.Usage.OutputTokens);
     }
 
     [Fact]
@@ -76,20 +95,31 @@ public sealed class UsageMeterTests
     }
 
     [Theory]
-    [InlineData("not json")]
-    [InlineData("[1,2]")]
-    [InlineData("{\"usage\":\"nope\"}")]
-    [InlineData("{\"usage\":{\"input_tokens\":\"7\"}}")]
-    public void ObserveMessage_IgnoresWhatItCannotRead(string body)
+    [InlineData("not json", 0L)]
+    [InlineData("[1,2]", 0L)]
+    [InlineData("{\"usage\":\"nope\"}", 0L)]
+    [InlineData("{\"usage\":{\"input_tokens\":\"7\"}}", 0L)]
+    [InlineData("{\"usage\":{\"input_tokens\":\"7\",\"output_tokens\":5}}", 5L)]
+    public void Observe_SkipsUsageItCannotRead_AndReadsTheRest(string message, long output)
     {
-        // Arrange
-        var meter = new UsageMeter();
+        // Arrange: the same message as a whole answer, and as the message of a stream's message_start.
+        var whole = new UsageMeter();
+        var streamed = new UsageMeter();
 
         // Act
-        meter.ObserveMessage(System.Text.Encoding.UTF8.GetBytes(body));
-        meter.ObserveEvent("message_start", System.Text.Encoding.UTF8.GetBytes(body));
+        whole.ObserveMessage(System.Text.Encoding.UTF8.GetBytes(message));
+        streamed.ObserveEvent("message_start", System.Text.Encoding.UTF8.GetBytes("{\"type\":\"message_start\",\"message\":" + message + "}"));
 
-        // Assert
-        Assert.Equal(0, meter.Usage.InputTokens);
+        // Assert: nothing unreadable is counted (a string is not a number), and what is readable still is.
+        foreach (var meter in (UsageMeter[])[whole, streamed])
+        {
+            var usage = meter.Usage;
+            Assert.Equal((0L, output, 0L, 0L, (long?)null, (long?)null),
+                (usage.InputTokens, usage.OutputTokens, usage.CacheCreationInputTokens, usage.CacheReadInputTokens, usage.CacheCreation5mInputTokens, usage.CacheCreation1hInputTokens));
+            Assert.False(usage.Estimated);
+            Assert.Null(meter.MessageId);
+            Assert.Null(meter.StopReason);
+            Assert.Null(meter.ErrorType);
+        }
     }
 }

@@ -136,11 +136,7 @@ public sealed class TableApiKeyStore(GatewayTables tables) : IApiKeyStore
                 }
 
                 var key = entity.ToKey();
-                var kept = key.AllSecrets
-                    .Where(s => s.IsActiveAt(now))
-                    .Select(s => s with { ExpiresAt = s.ExpiresAt is { } at && at < oldSecretsExpireAt ? at : oldSecretsExpireAt })
-                    .Append(newSecret)
-                    .ToArray();
+                var kept = KeyRotation.Secrets(key, newSecret, oldSecretsExpireAt, now);
                 if (kept.Length > MaxSecrets)
                 {
                     await DeleteIfExistsAsync(table, newSecret.Hash, cancellationToken);

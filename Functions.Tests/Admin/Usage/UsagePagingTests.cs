@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
-using Qhaigc.Functions.Tests.Api;
 using Qhaigc.Functions.Tests.Infrastructure;
 using Qhaigc.Functions.Usage;
 
@@ -63,11 +62,11 @@ public sealed class UsagePagingTests
 
         // Assert: the genuine cursor still works; anything else is the client's error, never a 500.
         Assert.Equal(HttpStatusCode.OK, valid.StatusCode);
-        await MessagesEndToEndTests.AssertErrorAsync(tampered, 400, "invalid_request_error", "cursor: invalid cursor");
-        await MessagesEndToEndTests.AssertErrorAsync(truncated, 400, "invalid_request_error", "cursor: invalid cursor");
-        await MessagesEndToEndTests.AssertErrorAsync(garbage, 400, "invalid_request_error", "cursor: invalid cursor");
-        await MessagesEndToEndTests.AssertErrorAsync(number, 400, "invalid_request_error", "cursor: invalid cursor");
-        await MessagesEndToEndTests.AssertErrorAsync(otherRange, 400, "invalid_request_error");
+        await GatewayAssert.ErrorAsync(tampered, 400, "invalid_request_error", "cursor: invalid cursor");
+        await GatewayAssert.ErrorAsync(truncated, 400, "invalid_request_error", "cursor: invalid cursor");
+        await GatewayAssert.ErrorAsync(garbage, 400, "invalid_request_error", "cursor: invalid cursor");
+        await GatewayAssert.ErrorAsync(number, 400, "invalid_request_error", "cursor: invalid cursor");
+        await GatewayAssert.ErrorAsync(otherRange, 400, "invalid_request_error");
     }
 
     [Fact]
@@ -103,7 +102,7 @@ public sealed class UsagePagingTests
         using var response = await admin.GetAsync("manage/usage?" + query);
 
         // Assert: the edges of time are the client's error, not a 500.
-        await MessagesEndToEndTests.AssertErrorAsync(response, 400, "invalid_request_error", message);
+        await GatewayAssert.ErrorAsync(response, 400, "invalid_request_error", message);
     }
 
     private static async Task<(List<int> PageSizes, List<string> RequestIds, long TotalCalls)> PageThroughAsync(HttpClient admin, string query)

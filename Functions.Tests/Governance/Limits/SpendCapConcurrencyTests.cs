@@ -1,6 +1,5 @@
 using System.Net;
 using Qhaigc.Functions.Governance;
-using Qhaigc.Functions.Tests.Api;
 using Qhaigc.Functions.Tests.Infrastructure;
 using Qhaigc.Functions.Tests.TestDoubles;
 
@@ -110,7 +109,7 @@ public sealed class SpendCapConcurrencyTests
 
         // Assert
         Assert.Equal(HttpStatusCode.OK, fourth.StatusCode);
-        await MessagesEndToEndTests.AssertErrorAsync(fifth, 402, "billing_error");
+        await GatewayAssert.ErrorAsync(fifth, 402, "billing_error");
         Assert.Equal("0", RawClient.Header(fifth, RateLimitHeaders.SpendRemaining));
         Assert.Null(RawClient.Header(fifth, RateLimitHeaders.SpendReset));
     }

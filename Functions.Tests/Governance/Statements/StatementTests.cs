@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Qhaigc.Functions.Governance;
-using Qhaigc.Functions.Tests.Api;
 using Qhaigc.Functions.Tests.Infrastructure;
 using Qhaigc.Functions.Tests.TestDoubles;
 using Qhaigc.Functions.Usage;
@@ -114,11 +113,11 @@ public sealed class StatementTests
         // Assert
         Assert.Contains("\"calls\":0", lastYear, StringComparison.Ordinal);
         Assert.Contains("\"calls\":1", today, StringComparison.Ordinal);
-        await MessagesEndToEndTests.AssertErrorAsync(badFormat, 400, "invalid_request_error", "format: Input should be 'json' or 'csv'");
-        await MessagesEndToEndTests.AssertErrorAsync(badPeriod, 400, "invalid_request_error", "period: Input should be a month, such as 2026-11");
-        await MessagesEndToEndTests.AssertErrorAsync(backwards, 400, "invalid_request_error", "from: must be before to");
-        await MessagesEndToEndTests.AssertErrorAsync(badId, 404, "not_found_error");
-        await MessagesEndToEndTests.AssertErrorAsync(noAdmin, 401, "authentication_error");
+        await GatewayAssert.ErrorAsync(badFormat, 400, "invalid_request_error", "format: Input should be 'json' or 'csv'");
+        await GatewayAssert.ErrorAsync(badPeriod, 400, "invalid_request_error", "period: Input should be a month, such as 2026-11");
+        await GatewayAssert.ErrorAsync(backwards, 400, "invalid_request_error", "from: must be before to");
+        await GatewayAssert.ErrorAsync(badId, 404, "not_found_error");
+        await GatewayAssert.ErrorAsync(noAdmin, 401, "authentication_error");
     }
 
     [Fact]

@@ -1,12 +1,12 @@
 using System.Net;
 using Microsoft.Extensions.Time.Testing;
-using Qhaigc.Functions.Tests.Api;
+using Qhaigc.Functions.Tests.Faults;
 using Qhaigc.Functions.Tests.Infrastructure;
 using Qhaigc.Functions.Upstreams;
 using Qhaigc.Functions.Usage;
 using Models = Qhaigc.Functions.Tests.TestDoubles.FakeAnthropicUpstream.Models;
 
-namespace Qhaigc.Functions.Tests.Faults;
+namespace Qhaigc.Functions.Tests.Upstreams;
 
 /// <summary>
 /// A failing upstream is rested for a while rather than hammered (issue 7): the circuit opens after consecutive
@@ -149,7 +149,7 @@ public sealed class CircuitBreakerTests
         using var rested = await http.SendAsync(RawClient.Messages(scenario.Secret, RawClient.Body(Models.Text)));
 
         // Assert: a fast, retryable 529 with retry-after, and the upstream saw nothing.
-        await MessagesEndToEndTests.AssertErrorAsync(rested, 529, "overloaded_error");
+        await GatewayAssert.ErrorAsync(rested, 529, "overloaded_error");
         Assert.Equal("true", RawClient.Header(rested, "x-should-retry"));
         Assert.Equal("1", RawClient.Header(rested, "retry-after"));
         Assert.Equal(2, upstream.MessageCalls);

@@ -11,7 +11,7 @@ using Qhaigc.Functions.Storage;
 using Qhaigc.Functions.Tests.Infrastructure;
 using Qhaigc.Functions.Usage;
 
-namespace Qhaigc.Functions.Tests.Usage;
+namespace Qhaigc.Functions.Tests.Storage;
 
 /// <summary>
 /// The usage transaction with Entra ID tokens, as the gateway writes in Azure (managed identity, no account key):

@@ -4,7 +4,7 @@ using Qhaigc.Functions.Storage;
 using Qhaigc.Functions.Tests.Infrastructure;
 using Qhaigc.Functions.Usage;
 
-namespace Qhaigc.Functions.Tests.Usage;
+namespace Qhaigc.Functions.Tests.Storage;
 
 /// <summary>
 /// The hand-built table transaction that writes usage records, against a real Azurite: what it stores must be what the
@@ -19,7 +19,7 @@ public sealed class TableBatchClientTests
     {
         // Arrange: every nullable field set, a whole-number double, text that JSON must escape.
         var azurite = await AzuriteServer.SharedAsync();
-        var entity = UsageEntity.From(FullRecord("req_full"));
+        var entity = UsageEntity.From(UsageRecords.Full("req_full"));
         var (sdkTable, batchTable) = await TwoTablesAsync(azurite);
 
         // Act
@@ -39,7 +39,7 @@ public sealed class TableBatchClientTests
     {
         // Arrange
         var azurite = await AzuriteServer.SharedAsync();
-        var record = FullRecord("req_sparse") with
+        var record = UsageRecords.Full("req_sparse") with
         {
             UpstreamRequestId = null, ErrorType = null, CacheCreation5mInputTokens = null, CacheCreation1hInputTokens = null,
             RawUsage = null, TimeToFirstByteMs = null, ClientRetryCount = null, ClientSessionId = null, Cost = null, Currency = null,
@@ -63,7 +63,7 @@ public sealed class TableBatchClientTests
         var azurite = await AzuriteServer.SharedAsync();
         var (_, table) = await TwoTablesAsync(azurite);
         var client = BatchClient(azurite, table.Name);
-        var rows = Enumerable.Range(0, 100).Select(i => UsageEntity.From(FullRecord($"req_{i:D3}"))).ToList();
+        var rows = Enumerable.Range(0, 100).Select(i => UsageEntity.From(UsageRecords.Full($"req_{i:D3}"))).ToList();
 
         // Act
         await client.UpsertAsync(rows, CancellationToken.None);
@@ -88,8 +88,8 @@ public sealed class TableBatchClientTests
         // Arrange: the same row twice is not allowed in one transaction.
         var azurite = await AzuriteServer.SharedAsync();
         var (_, table) = await TwoTablesAsync(azurite);
-        var good = UsageEntity.From(FullRecord("req_good"));
-        var twice = UsageEntity.From(FullRecord("req_twice"));
+        var good = UsageEntity.From(UsageRecords.Full("req_good"));
+        var twice = UsageEntity.From(UsageRecords.Full("req_twice"));
 
         // Act
         var refused = await Assert.ThrowsAsync<RequestFailedException>(
@@ -108,7 +108,7 @@ public sealed class TableBatchClientTests
 
         // Act
         var refused = await Assert.ThrowsAsync<RequestFailedException>(() =>
-            BatchClient(azurite, "missing" + Guid.NewGuid().ToString("N")[..12]).UpsertAsync([UsageEntity.From(FullRecord("req_x"))], CancellationToken.None));
+            BatchClient(azurite, "missing" + Guid.NewGuid().ToString("N")[..12]).UpsertAsync([UsageEntity.From(UsageRecords.Full("req_x"))], CancellationToken.None));
 
         // Assert: the usage store recreates its table on a 404.
         Assert.Equal(404, refused.Status);
@@ -124,7 +124,7 @@ public sealed class TableBatchClientTests
         var client = TableBatchClient.ForConnectionString(wrongKey, table.Name, new TableClientOptions())!;
 
         // Act
-        var refused = await Assert.ThrowsAsync<RequestFailedException>(() => client.UpsertAsync([UsageEntity.From(FullRecord("req_y"))], CancellationToken.None));
+        var refused = await Assert.ThrowsAsync<RequestFailedException>(() => client.UpsertAsync([UsageEntity.From(UsageRecords.Full("req_y"))], CancellationToken.None));
 
         // Assert
         Assert.Equal(403, refused.Status);
@@ -172,36 +172,4 @@ public sealed class TableBatchClientTests
             Assert.True(Equals(value, actual[name]), $"{name}: {value} by the SDK, {actual[name]} by the batch");
         }
     }
-
-    private static UsageRecord FullRecord(string requestId) => new()
-    {
-        RequestId = requestId,
-        KeyId = "key_0000000000batch1",
-        Endpoint = "messages",
-        StartedAt = new DateTimeOffset(2026, 12, 5, 1, 2, 3, TimeSpan.FromHours(2)).AddTicks(1234567),
-        UpstreamRequestId = "req_upstream'quoted",
-        Model = "claude-sonnet-4-5",
-        Upstream = "anthropic",
-        UpstreamModel = "claude-sonnet-4-5-20250929",
-        Stream = true,
-        Status = 200,
-        ErrorType = "overloaded_error",
-        State = UsageStates.Truncated,
-        InputTokens = 10_000_000_000,
-        OutputTokens = 20,
-        CacheCreationInputTokens = 30,
-        CacheCreation5mInputTokens = 10,
-        CacheCreation1hInputTokens = 20,
-        CacheReadInputTokens = 40,
-        RawUsage = "{\"input_tokens\":10,\"note\":\"é \\u0001 ☃ \\\"quoted\\\"\"}",
-        Estimated = true,
-        DurationMs = 5.0,
-        TimeToFirstByteMs = 12.345678901,
-        ClientRetryCount = 2,
-        ClientSessionId = "session-1",
-        Cost = 0.123456m,
-        Currency = "USD",
-        PriceVersion = "2026-12",
-        UpstreamAttempts = 3,
-    };
 }
