@@ -1,7 +1,7 @@
 // Qhaigc Functions on Azure: a Flex Consumption function app that runs as a user-assigned managed identity, with
 // storage, Key Vault and Application Insights reached by that identity alone. No secret passes through this
 // template: the admin key and the upstream keys are Key Vault secrets whose values are set after deployment, and
-// the app settings only name them (README, "Deploy to Azure").
+// the app settings only name them (docs/deploy.md).
 
 import { exposureKind } from 'core/types.bicep'
 
@@ -281,7 +281,7 @@ var hostLimitSettings = httpMaxRequestsPerInstance == 0
       AzureFunctionsJobHost__extensions__http__maxOutstandingRequests: string(httpMaxRequestsPerInstance)
     }
 
-// The gateway's settings (README, "App settings in Azure"). Gateway:DevKey is never set in Azure.
+// The gateway's settings (docs/deploy.md#app-settings-in-azure). Gateway:DevKey is never set in Azure.
 var gatewaySettings = {
   Gateway__Storage__TableServiceUri: storage.outputs.tableEndpoint
   Gateway__Storage__KeysTable: keysTableName

@@ -44,7 +44,7 @@ public sealed class MessageResultTests
         var root = JsonDocument.Parse(written).RootElement;
         Assert.Equal(("claude-sonnet-4-5", true), (root.GetProperty("model").GetString(), root.GetProperty("future_field").GetProperty("kept").GetBoolean()));
         var record = Assert.Single(_sink.Records);
-        Assert.Equal((UsageStates.Complete, 200, (string?)null, false), (record.State, record.Status, record.ErrorType, record.Estimated));
+        Assert.Equal((UsageState.Complete, 200, (string?)null, false), (record.State, record.Status, record.ErrorType, record.Estimated));
         Assert.Equal((25L, 15L, 100L, 2000L), (record.InputTokens, record.OutputTokens, record.CacheCreationInputTokens, record.CacheReadInputTokens));
         Assert.NotNull(record.TimeToFirstByteMs);
     }
@@ -85,7 +85,7 @@ public sealed class MessageResultTests
         Assert.Equal(("chat.completion", "gpt-test"), (completion.GetProperty("object").GetString(), completion.GetProperty("model").GetString()));
         Assert.Equal("Hello, world — ünïcödé ✓", completion.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
         var record = Assert.Single(_sink.Records);
-        Assert.Equal((UsageStates.Complete, 25L, true), (record.State, record.InputTokens, record.Estimated));
+        Assert.Equal((UsageState.Complete, 25L, true), (record.State, record.InputTokens, record.Estimated));
     }
 
     [Fact]
@@ -102,7 +102,7 @@ public sealed class MessageResultTests
         Assert.Equal(500, _context.Response.StatusCode);
         Assert.Equal(ErrorTypes.Api, JsonDocument.Parse(_body.ToArray()).RootElement.GetProperty("error").GetProperty("type").GetString());
         var record = Assert.Single(_sink.Records);
-        Assert.Equal((UsageStates.Failed, 500, ErrorTypes.Api), (record.State, record.Status, record.ErrorType));
+        Assert.Equal((UsageState.Failed, 500, ErrorTypes.Api), (record.State, record.Status, record.ErrorType));
     }
 
     [Fact]
@@ -118,7 +118,7 @@ public sealed class MessageResultTests
 
         // Assert: the upstream's tokens are spent whether or not the client read them.
         var record = Assert.Single(_sink.Records);
-        Assert.Equal((UsageStates.Cancelled, 200, 25L, 15L), (record.State, record.Status, record.InputTokens, record.OutputTokens));
+        Assert.Equal((UsageState.Cancelled, 200, 25L, 15L), (record.State, record.Status, record.InputTokens, record.OutputTokens));
         Assert.Null(record.TimeToFirstByteMs);
     }
 }

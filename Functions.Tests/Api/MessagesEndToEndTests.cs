@@ -40,7 +40,7 @@ public sealed class MessagesEndToEndTests
         Assert.Equal(5, message.Usage.OutputTokens);
         var records = await WaitForRecordsAsync(scenario, 1);
         var record = Assert.Single(records);
-        Assert.Equal(UsageStates.Complete, record.State);
+        Assert.Equal(UsageState.Complete, record.State);
         Assert.Equal("local", record.Upstream);
         Assert.Equal(message.Usage.InputTokens, record.InputTokens);
         Assert.Equal(5, record.OutputTokens);
@@ -78,7 +78,7 @@ public sealed class MessagesEndToEndTests
         var record = Assert.Single(await WaitForRecordsAsync(scenario, 1));
         Assert.True(record.Stream);
         Assert.Equal(3, record.OutputTokens);
-        Assert.Equal(UsageStates.Complete, record.State);
+        Assert.Equal(UsageState.Complete, record.State);
     }
 
     [Theory]
@@ -120,7 +120,7 @@ public sealed class MessagesEndToEndTests
         Assert.DoesNotContain(scenario.Secret, Encoding.UTF8.GetString(received.Body), StringComparison.Ordinal);
 
         var record = await scenario.Environment.WaitForUsageAsync(scenario.Key.Id, requestId!);
-        Assert.Equal(UsageStates.Complete, record.State);
+        Assert.Equal(UsageState.Complete, record.State);
         Assert.Equal(25, record.InputTokens);
         Assert.Equal(15, record.OutputTokens);
         Assert.Equal(2, record.ClientRetryCount);
@@ -275,7 +275,7 @@ public sealed class MessagesEndToEndTests
         Assert.Equal(RawClient.Header(response, "request-id"), error.RootElement.GetProperty("request_id").GetString());
         Assert.Equal(529, (int)exception.StatusCode);
         var records = await WaitForRecordsAsync(scenario, 2);
-        Assert.All(records, static r => Assert.Equal((529, UsageStates.Failed, "overloaded_error"), (r.Status, r.State, r.ErrorType)));
+        Assert.All(records, static r => Assert.Equal((529, UsageState.Failed, "overloaded_error"), (r.Status, r.State, r.ErrorType)));
     }
 
     [Theory]
@@ -335,7 +335,7 @@ public sealed class MessagesEndToEndTests
         Assert.Equal(RawClient.Header(response, "request-id"), error.RootElement.GetProperty("request_id").GetString());
         Assert.NotNull(sdkFailure);
         var record = await scenario.Environment.WaitForUsageAsync(scenario.Key.Id, RawClient.Header(response, "request-id")!);
-        Assert.Equal((UsageStates.Truncated, "overloaded_error", 30L), (record.State, record.ErrorType, record.InputTokens));
+        Assert.Equal((UsageState.Truncated, "overloaded_error", 30L), (record.State, record.ErrorType, record.InputTokens));
         Assert.True(record.Estimated);
         Assert.True(record.OutputTokens > 0);
     }
@@ -371,7 +371,7 @@ public sealed class MessagesEndToEndTests
         // Assert: what arrived, then one error event.
         Assert.Equal(["message_start", "content_block_start", "ping", "error"], events.Select(static e => e.Event));
         var record = await scenario.Environment.WaitForUsageAsync(scenario.Key.Id, RawClient.Header(response, "request-id")!);
-        Assert.Equal(UsageStates.Truncated, record.State);
+        Assert.Equal(UsageState.Truncated, record.State);
         Assert.Equal(25, record.InputTokens);
         Assert.True(record.Estimated);
     }
@@ -396,7 +396,7 @@ public sealed class MessagesEndToEndTests
         // Assert: the upstream call is cancelled promptly, and the call is recorded as cancelled with its input.
         await scenario.Upstream!.StreamAborted.WaitAsync(TimeSpan.FromSeconds(5));
         var record = await scenario.Environment.WaitForUsageAsync(scenario.Key.Id, requestId);
-        Assert.Equal(UsageStates.Cancelled, record.State);
+        Assert.Equal(UsageState.Cancelled, record.State);
         Assert.Equal(25, record.InputTokens);
     }
 
@@ -469,7 +469,7 @@ public sealed class MessagesEndToEndTests
         Assert.Equal("event: ping", first);
         Assert.Equal(Fixtures.Events("Anthropic/text.sse").Select(static e => e.Event), events.SkipWhile(static e => e.Event == "ping").Select(static e => e.Event));
         var record = await scenario.Environment.WaitForUsageAsync(scenario.Key.Id, RawClient.Header(response, "request-id")!);
-        Assert.Equal((UsageStates.Complete, 15L), (record.State, record.OutputTokens));
+        Assert.Equal((UsageState.Complete, 15L), (record.State, record.OutputTokens));
     }
 
     [Theory]

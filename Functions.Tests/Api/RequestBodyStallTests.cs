@@ -37,7 +37,7 @@ public sealed class RequestBodyStallTests
             using var error = JsonDocument.Parse(body);
             Assert.Equal("timeout_error", error.RootElement.GetProperty("error").GetProperty("type").GetString());
             Assert.Equal(RequestBodyStallMessage, error.RootElement.GetProperty("error").GetProperty("message").GetString());
-            Assert.Equal((UsageStates.Failed, 408), (record.State, record.Status));
+            Assert.Equal((UsageState.Failed, 408), (record.State, record.Status));
         }
 
         // Behind the Functions host, the host's own server (Kestrel's minimum body data rate) cuts the body first, with

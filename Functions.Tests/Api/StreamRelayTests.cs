@@ -58,7 +58,7 @@ public sealed class StreamRelayTests
         Assert.Equal((200, "text/event-stream; charset=utf-8", "no-cache"),
             (_context.Response.StatusCode, _context.Response.ContentType, _context.Response.Headers.CacheControl.ToString()));
         var record = Assert.Single(_sink.Records);
-        Assert.Equal((UsageStates.Complete, 200, (string?)null), (record.State, record.Status, record.ErrorType));
+        Assert.Equal((UsageState.Complete, 200, (string?)null), (record.State, record.Status, record.ErrorType));
         Assert.Equal((25L, 15L, false), (record.InputTokens, record.OutputTokens, record.Estimated));
         Assert.NotNull(record.TimeToFirstByteMs);
         Assert.True(events.Disposed);
@@ -78,7 +78,7 @@ public sealed class StreamRelayTests
         Assert.Equal("error", name);
         AssertClaudeError(data, ErrorTypes.Overloaded, "Overloaded");
         var record = Assert.Single(_sink.Records);
-        Assert.Equal((UsageStates.Truncated, 200, ErrorTypes.Overloaded), (record.State, record.Status, record.ErrorType));
+        Assert.Equal((UsageState.Truncated, 200, ErrorTypes.Overloaded), (record.State, record.Status, record.ErrorType));
         Assert.Equal(30, record.InputTokens);
         Assert.True(record.Estimated);
         Assert.True(events.Disposed);
@@ -98,7 +98,7 @@ public sealed class StreamRelayTests
         Assert.Equal(["message_start", "content_block_start", "content_block_delta", "error"], relayed.Select(static e => e.Event));
         AssertClaudeError(relayed[^1].Data, ErrorTypes.Overloaded, "The upstream connection was lost before the message was complete.");
         var record = Assert.Single(_sink.Records);
-        Assert.Equal((UsageStates.Truncated, 200, ErrorTypes.Overloaded), (record.State, record.Status, record.ErrorType));
+        Assert.Equal((UsageState.Truncated, 200, ErrorTypes.Overloaded), (record.State, record.Status, record.ErrorType));
         Assert.Equal(3, record.InputTokens);
         Assert.True(events.Disposed);
     }
@@ -117,7 +117,7 @@ public sealed class StreamRelayTests
         Assert.Equal("error", relayed[^1].Event);
         AssertClaudeError(relayed[^1].Data, ErrorTypes.Api, "The upstream ended the stream before the message was complete.");
         var record = Assert.Single(_sink.Records);
-        Assert.Equal((UsageStates.Truncated, ErrorTypes.Api), (record.State, record.ErrorType));
+        Assert.Equal((UsageState.Truncated, ErrorTypes.Api), (record.State, record.ErrorType));
     }
 
     [Fact]
@@ -138,7 +138,7 @@ public sealed class StreamRelayTests
         Assert.True(pings >= 2, text);
         Assert.Equal(TextSse, text[(pings * Ping.Length)..]);
         var record = Assert.Single(_sink.Records);
-        Assert.Equal((UsageStates.Complete, 25L, 15L), (record.State, record.InputTokens, record.OutputTokens));
+        Assert.Equal((UsageState.Complete, 25L, 15L), (record.State, record.InputTokens, record.OutputTokens));
         Assert.True(_gateway.Waits.Ticks > 0);
     }
 
@@ -159,7 +159,7 @@ public sealed class StreamRelayTests
         Assert.Equal("error", name);
         AssertClaudeError(data, ErrorTypes.Overloaded, "Overloaded");
         var record = Assert.Single(_sink.Records);
-        Assert.Equal((UsageStates.Truncated, 200, ErrorTypes.Overloaded), (record.State, record.Status, record.ErrorType));
+        Assert.Equal((UsageState.Truncated, 200, ErrorTypes.Overloaded), (record.State, record.Status, record.ErrorType));
     }
 
     [Fact]
@@ -180,7 +180,7 @@ public sealed class StreamRelayTests
             choices[0].GetProperty("delta").TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.String ? content.GetString() : ""));
         Assert.Equal("Hello, world — ünïcödé ✓", text);
         var record = Assert.Single(_sink.Records);
-        Assert.Equal((UsageStates.Complete, 25L, 15L), (record.State, record.InputTokens, record.OutputTokens));
+        Assert.Equal((UsageState.Complete, 25L, 15L), (record.State, record.InputTokens, record.OutputTokens));
     }
 
     [Fact]
@@ -197,7 +197,7 @@ public sealed class StreamRelayTests
         Assert.Equal((ErrorTypes.Overloaded, "Overloaded"), (last.GetProperty("type").GetString(), last.GetProperty("message").GetString()));
         Assert.DoesNotContain("[DONE]", _body.Text, StringComparison.Ordinal);
         var record = Assert.Single(_sink.Records);
-        Assert.Equal((UsageStates.Truncated, ErrorTypes.Overloaded), (record.State, record.ErrorType));
+        Assert.Equal((UsageState.Truncated, ErrorTypes.Overloaded), (record.State, record.ErrorType));
     }
 
     [Fact]
@@ -217,7 +217,7 @@ public sealed class StreamRelayTests
         // Assert: no error event for a client that is gone; the upstream is released, the usage so far recorded.
         Assert.DoesNotContain("event: error", _body.Text, StringComparison.Ordinal);
         var record = Assert.Single(_sink.Records);
-        Assert.Equal((UsageStates.Cancelled, 200, 3L, true), (record.State, record.Status, record.InputTokens, record.Estimated));
+        Assert.Equal((UsageState.Cancelled, 200, 3L, true), (record.State, record.Status, record.InputTokens, record.Estimated));
         Assert.True(events.Disposed);
     }
 
@@ -235,7 +235,7 @@ public sealed class StreamRelayTests
 
         // Assert
         var record = Assert.Single(_sink.Records);
-        Assert.Equal((UsageStates.Cancelled, 200), (record.State, record.Status));
+        Assert.Equal((UsageState.Cancelled, 200), (record.State, record.Status));
         Assert.True(events.Disposed);
     }
 

@@ -11,7 +11,7 @@ using Models = Qhaigc.Functions.Tests.TestDoubles.FakeAnthropicUpstream.Models;
 namespace Qhaigc.Functions.Tests.Faults;
 
 /// <summary>
-/// Client faults (issue 7): a client that leaves mid-stream or mid-wait cancels the upstream call within a second and
+/// Client faults (docs/faults.md): a client that leaves mid-stream or mid-wait cancels the upstream call within a second and
 /// leaves a <c>cancelled</c> record with the tokens produced so far; a slow reader gets the whole answer; a body that
 /// is only half sent never reaches the upstream and is recorded as cancelled.
 /// </summary>
@@ -46,7 +46,7 @@ public sealed class ClientFaultTests
         var cancelledAfter = Stopwatch.GetElapsedTime(left, scenario.Upstream.StreamAbortedAtTimestamp);
         Assert.True(cancelledAfter < CancelWithin, $"upstream cancelled after {cancelledAfter.TotalMilliseconds} ms");
         var record = await scenario.Environment.WaitForUsageAsync(scenario.Key.Id, requestId);
-        Assert.Equal((UsageStates.Cancelled, 200, 25L), (record.State, record.Status, record.InputTokens));
+        Assert.Equal((UsageState.Cancelled, 200, 25L), (record.State, record.Status, record.InputTokens));
         Assert.True(record.OutputTokens >= 2, $"{record.OutputTokens} output tokens");
         Assert.True(record.Estimated);
         Assert.NotNull(record.TimeToFirstByteMs);
@@ -76,7 +76,7 @@ public sealed class ClientFaultTests
         var cancelledAfter = Stopwatch.GetElapsedTime(left, scenario.Upstream.StreamAbortedAtTimestamp);
         Assert.True(cancelledAfter < CancelWithin, $"upstream cancelled after {cancelledAfter.TotalMilliseconds} ms");
         var record = Assert.Single(await RetryAndFallbackTests.WaitForRecordsAsync(scenario, 1));
-        Assert.Equal((UsageStates.Cancelled, 499, 1), (record.State, record.Status, record.UpstreamAttempts));
+        Assert.Equal((UsageState.Cancelled, 499, 1), (record.State, record.Status, record.UpstreamAttempts));
     }
 
     [Fact]
@@ -111,7 +111,7 @@ public sealed class ClientFaultTests
         Assert.Equal(Enumerable.Range(0, FakeAnthropicUpstream.LongDeltas).Select(static i => i.ToString("D8", System.Globalization.CultureInfo.InvariantCulture)), texts);
         Assert.Equal("message_stop", events[^1].Event);
         var record = await scenario.Environment.WaitForUsageAsync(scenario.Key.Id, RawClient.Header(response, "request-id")!);
-        Assert.Equal((UsageStates.Complete, 11L, (long)FakeAnthropicUpstream.LongOutputTokens, false),
+        Assert.Equal((UsageState.Complete, 11L, (long)FakeAnthropicUpstream.LongOutputTokens, false),
             (record.State, record.InputTokens, record.OutputTokens, record.Estimated));
     }
 
@@ -151,8 +151,8 @@ public sealed class ClientFaultTests
 
         // Assert
         var records = await RetryAndFallbackTests.WaitForRecordsAsync(scenario, 2);
-        var record = Assert.Single(records, static r => r.State != UsageStates.Complete);
-        Assert.Equal((UsageStates.Cancelled, 499, (int?)null), (record.State, record.Status, record.UpstreamAttempts));
+        var record = Assert.Single(records, static r => r.State != UsageState.Complete);
+        Assert.Equal((UsageState.Cancelled, 499, (int?)null), (record.State, record.Status, record.UpstreamAttempts));
         Assert.Equal(1, scenario.Upstream!.MessageCalls);
         using var after = await http.SendAsync(RawClient.Messages(scenario.Secret, RawClient.Body(Models.Text)));
         Assert.Equal(HttpStatusCode.OK, after.StatusCode);

@@ -8,7 +8,7 @@ using Models = Qhaigc.Functions.Tests.TestDoubles.FakeAnthropicUpstream.Models;
 namespace Qhaigc.Functions.Tests.Faults;
 
 /// <summary>
-/// Retries and fallback (issue 7): only before the first byte reached the client, with backoff, a bounded count and a
+/// Retries and fallback (docs/faults.md): only before the first byte reached the client, with backoff, a bounded count and a
 /// bounded added wait, <c>retry-after</c> honoured within its cap, and the next upstream tried when several serve the
 /// model. One usage record per client call, naming the upstream that finally answered and the attempts made.
 /// </summary>
@@ -31,7 +31,7 @@ public sealed class RetryAndFallbackTests
         Assert.Equal(Fixtures.Bytes("Anthropic/text.json"), await response.Content.ReadAsByteArrayAsync());
         Assert.Equal(3, arrangement.Primary.MessageCalls);
         var record = await scenario.Environment.WaitForUsageAsync(scenario.Key.Id, RawClient.Header(response, "request-id")!);
-        Assert.Equal((UsageStates.Complete, 200, 3, "anthropic"), (record.State, record.Status, record.UpstreamAttempts, record.Upstream));
+        Assert.Equal((UsageState.Complete, 200, 3, "anthropic"), (record.State, record.Status, record.UpstreamAttempts, record.Upstream));
         Assert.Single(await scenario.Environment.AllUsageAsync(scenario.Key.Id));
     }
 
@@ -52,7 +52,7 @@ public sealed class RetryAndFallbackTests
         Assert.Equal(Fixtures.Text("Anthropic/text.sse"), await response.Content.ReadAsStringAsync());
         Assert.Equal(2, arrangement.Primary.MessageCalls);
         var record = await scenario.Environment.WaitForUsageAsync(scenario.Key.Id, RawClient.Header(response, "request-id")!);
-        Assert.Equal((UsageStates.Complete, 2, 15L), (record.State, record.UpstreamAttempts, record.OutputTokens));
+        Assert.Equal((UsageState.Complete, 2, 15L), (record.State, record.UpstreamAttempts, record.OutputTokens));
     }
 
     [Fact]
@@ -77,7 +77,7 @@ public sealed class RetryAndFallbackTests
         Assert.Equal(2, arrangement.Primary.MessageCalls);
         Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(0.95), $"answered after {clock.Elapsed}");
         var record = await scenario.Environment.WaitForUsageAsync(scenario.Key.Id, RawClient.Header(response, "request-id")!);
-        Assert.Equal((UsageStates.Failed, 429, 2), (record.State, record.Status, record.UpstreamAttempts));
+        Assert.Equal((UsageState.Failed, 429, 2), (record.State, record.Status, record.UpstreamAttempts));
     }
 
     [Fact]
@@ -140,7 +140,7 @@ public sealed class RetryAndFallbackTests
         Assert.Equal(1, arrangement.Backup.MessageCalls);
         Assert.Equal(unreachable ? 0 : 1, arrangement.Primary.MessageCalls);
         var record = Assert.Single(await WaitForRecordsAsync(scenario, 1));
-        Assert.Equal((UsageStates.Complete, "backup", 2, 15L), (record.State, record.Upstream, record.UpstreamAttempts, record.OutputTokens));
+        Assert.Equal((UsageState.Complete, "backup", 2, 15L), (record.State, record.Upstream, record.UpstreamAttempts, record.OutputTokens));
     }
 
     [Fact]
@@ -159,7 +159,7 @@ public sealed class RetryAndFallbackTests
         Assert.Equal(["message_start", "content_block_start", "ping", "error"], events.Select(static e => e.Event));
         Assert.Equal((1, 0), (arrangement.Primary.MessageCalls, arrangement.Backup.MessageCalls));
         var record = await scenario.Environment.WaitForUsageAsync(scenario.Key.Id, RawClient.Header(response, "request-id")!);
-        Assert.Equal((UsageStates.Truncated, "anthropic", 1), (record.State, record.Upstream, record.UpstreamAttempts));
+        Assert.Equal((UsageState.Truncated, "anthropic", 1), (record.State, record.Upstream, record.UpstreamAttempts));
     }
 
     internal static async Task<List<UsageRecord>> WaitForRecordsAsync(GatewayScenario scenario, int count)

@@ -8,7 +8,7 @@ using Models = Qhaigc.Functions.Tests.TestDoubles.FakeAnthropicUpstream.Models;
 namespace Qhaigc.Functions.Tests.Faults;
 
 /// <summary>
-/// Secrets (issue 7). Every gateway of the test run logs at Trace into <see cref="SecretScanningLoggerProvider"/>, which
+/// Secrets (docs/faults.md). Every gateway of the test run logs at Trace into <see cref="SecretScanningLoggerProvider"/>, which
 /// checks each line against every client key, upstream key, admin key and prompt canary the run handed out, and
 /// fails the test whose gateway logged one. Here: a tour of every endpoint and fault path with marked prompts; client
 /// headers that try to choose where the gateway connects; hop-by-hop and credential headers that must stay put; and

@@ -11,7 +11,7 @@ using Xunit.Abstractions;
 namespace Qhaigc.Functions.Tests.Faults;
 
 /// <summary>
-/// A sustained run (issue 7): autocannon (pinned in <c>tools/load</c>) keeps connections busy with alternating
+/// A sustained run (docs/faults.md): autocannon (pinned in <c>tools/load</c>) keeps connections busy with alternating
 /// streaming and non-streaming calls through the gateway to a fake upstream on loopback. At the end the gateway's GC
 /// heap and thread count are back near where they started, and every answered call is in the usage table.
 /// CI runs 20 s; the full five minutes: <c>QHAIGC_SOAK_SECONDS=300 dotnet test --filter SoakTests</c>.
@@ -67,11 +67,11 @@ public sealed class SoakTests(ITestOutputHelper output)
 
         // ... every answered call has its one record (a call cut by the end of the run may add a cancelled one) ...
         Assert.Equal(records.Count, records.Select(static r => r.RequestId).Distinct().Count());
-        var complete = records.Count(static r => r.State == UsageStates.Complete);
-        Assert.All(records, static r => Assert.Contains(r.State, new[] { UsageStates.Complete, UsageStates.Cancelled }));
+        var complete = records.Count(static r => r.State == UsageState.Complete);
+        Assert.All(records, static r => Assert.Contains(r.State, new[] { UsageState.Complete, UsageState.Cancelled }));
         Assert.InRange(complete, ok, ok + connections);
         Assert.InRange(records.Count, ok, ok + connections);
-        Assert.Equal(complete * 15L, records.Where(static r => r.State == UsageStates.Complete).Sum(static r => r.OutputTokens));
+        Assert.Equal(complete * 15L, records.Where(static r => r.State == UsageState.Complete).Sum(static r => r.OutputTokens));
 
         // ... and memory and threads are flat.
         Assert.True(after.Heap - before.Heap < HeapGrowthLimit, $"GC heap {before.Heap / 1_048_576} MB -> {after.Heap / 1_048_576} MB");

@@ -7,7 +7,7 @@ using Qhaigc.Functions.Usage;
 namespace Qhaigc.Functions.Tests.Faults;
 
 /// <summary>
-/// Storage faults under flowing calls (issue 7): Azurite stops and starts again while calls stream through the
+/// Storage faults under flowing calls (docs/faults.md): Azurite stops and starts again while calls stream through the
 /// gateway, and the gateway itself is stopped gracefully mid-load. Every answered call ends with exactly one usage
 /// record: counted, none missing, none doubled.
 /// </summary>
@@ -64,7 +64,7 @@ public sealed class StorageFaultTests
             Assert.Equal(recorded.Count, recorded.Distinct().Count());
             Assert.Equal(calls.Count + 1, recorded.Count);
             Assert.All(calls, c => Assert.Contains(c.RequestId, recorded));
-            Assert.All(records, static r => Assert.Equal(UsageStates.Complete, r.State));
+            Assert.All(records, static r => Assert.Equal(UsageState.Complete, r.State));
             Assert.Equal(records.Count * 15L, records.Sum(static r => r.OutputTokens));
             Assert.DoesNotContain("UsageRecordLost", gateway.CapturedLogs, StringComparison.Ordinal);
         }

@@ -8,7 +8,7 @@ using Models = Qhaigc.Functions.Tests.TestDoubles.FakeAnthropicUpstream.Models;
 namespace Qhaigc.Functions.Tests.Faults;
 
 /// <summary>
-/// The upstream fault table (issue 7, README "Faults"): each fault injected by a real upstream on loopback reaches
+/// The upstream fault table (docs/faults.md): each fault injected by a real upstream on loopback reaches
 /// the client as the right HTTP error, or as one SSE <c>error</c> event once the answer has started, and leaves one
 /// usage record with the right final state, status, type, tokens and number of upstream attempts.
 /// </summary>
@@ -17,37 +17,37 @@ public sealed class UpstreamFaultTests(UpstreamFaultFixture fixture) : IClassFix
     private const int Retried = UpstreamFaultFixture.MaxAttempts;
 
     /// <summary>fault, model, stream, HTTP status, SSE error type (after a 200), record state, error type, attempts.</summary>
-    public static TheoryData<string, string, bool, int, string?, string, string?, int> Faults => new()
+    public static TheoryData<string, string, bool, int, string?, UsageState, string?, int> Faults => new()
     {
-        { "connection refused", "dead-text", false, 529, null, UsageStates.Failed, "overloaded_error", Retried },
-        { "connection refused", "dead-text", true, 529, null, UsageStates.Failed, "overloaded_error", Retried },
-        { "reset before the first byte", Models.ResetBeforeFirstByte, false, 529, null, UsageStates.Failed, "overloaded_error", Retried },
-        { "reset before the first byte", Models.ResetBeforeFirstByte, true, 529, null, UsageStates.Failed, "overloaded_error", Retried },
-        { "reset before the first event", Models.ResetBeforeFirstEvent, true, 529, null, UsageStates.Failed, "overloaded_error", Retried },
-        { "reset mid-stream", Models.Cut, true, 200, "overloaded_error", UsageStates.Truncated, "overloaded_error", 1 },
-        { "stall mid-stream past the idle timeout", Models.Stall, true, 200, "timeout_error", UsageStates.Truncated, "timeout_error", 1 },
-        { "slow first byte", Models.SlowFirstByte, false, 200, null, UsageStates.Complete, null, 1 },
-        { "slow first byte", Models.SlowFirstByte, true, 200, null, UsageStates.Complete, null, 1 },
-        { "429 with a long retry-after", Models.RateLimited, false, 429, null, UsageStates.Failed, "rate_limit_error", 1 },
-        { "429 with a long retry-after", Models.RateLimited, true, 429, null, UsageStates.Failed, "rate_limit_error", 1 },
-        { "500", Models.ServerError, false, 500, null, UsageStates.Failed, "api_error", Retried },
-        { "500", Models.ServerError, true, 500, null, UsageStates.Failed, "api_error", Retried },
-        { "502 with an HTML body", Models.HtmlError, false, 502, null, UsageStates.Failed, "api_error", Retried },
-        { "503 without a body", Models.Unavailable, false, 503, null, UsageStates.Failed, "overloaded_error", Retried },
-        { "529 with a long retry-after", Models.Overloaded, false, 529, null, UsageStates.Failed, "overloaded_error", 1 },
-        { "400 (the client's fault)", Models.BadRequest, false, 400, null, UsageStates.Failed, "invalid_request_error", 1 },
-        { "200 whose body is not JSON", Models.NotJson, false, 500, null, UsageStates.Failed, "api_error", Retried },
-        { "200 whose body is not an event stream", Models.NotJson, true, 500, null, UsageStates.Failed, "api_error", Retried },
-        { "malformed first event", Models.MalformedFirstEvent, true, 500, null, UsageStates.Failed, "api_error", Retried },
-        { "malformed event mid-stream", Models.MalformedMidStream, true, 200, "api_error", UsageStates.Truncated, "api_error", 1 },
-        { "error as the first event", Models.ErrorFirst, true, 529, null, UsageStates.Failed, "overloaded_error", Retried },
-        { "error event mid-stream", Models.MidStreamError, true, 200, "overloaded_error", UsageStates.Truncated, "overloaded_error", 1 },
+        { "connection refused", "dead-text", false, 529, null, UsageState.Failed, "overloaded_error", Retried },
+        { "connection refused", "dead-text", true, 529, null, UsageState.Failed, "overloaded_error", Retried },
+        { "reset before the first byte", Models.ResetBeforeFirstByte, false, 529, null, UsageState.Failed, "overloaded_error", Retried },
+        { "reset before the first byte", Models.ResetBeforeFirstByte, true, 529, null, UsageState.Failed, "overloaded_error", Retried },
+        { "reset before the first event", Models.ResetBeforeFirstEvent, true, 529, null, UsageState.Failed, "overloaded_error", Retried },
+        { "reset mid-stream", Models.Cut, true, 200, "overloaded_error", UsageState.Truncated, "overloaded_error", 1 },
+        { "stall mid-stream past the idle timeout", Models.Stall, true, 200, "timeout_error", UsageState.Truncated, "timeout_error", 1 },
+        { "slow first byte", Models.SlowFirstByte, false, 200, null, UsageState.Complete, null, 1 },
+        { "slow first byte", Models.SlowFirstByte, true, 200, null, UsageState.Complete, null, 1 },
+        { "429 with a long retry-after", Models.RateLimited, false, 429, null, UsageState.Failed, "rate_limit_error", 1 },
+        { "429 with a long retry-after", Models.RateLimited, true, 429, null, UsageState.Failed, "rate_limit_error", 1 },
+        { "500", Models.ServerError, false, 500, null, UsageState.Failed, "api_error", Retried },
+        { "500", Models.ServerError, true, 500, null, UsageState.Failed, "api_error", Retried },
+        { "502 with an HTML body", Models.HtmlError, false, 502, null, UsageState.Failed, "api_error", Retried },
+        { "503 without a body", Models.Unavailable, false, 503, null, UsageState.Failed, "overloaded_error", Retried },
+        { "529 with a long retry-after", Models.Overloaded, false, 529, null, UsageState.Failed, "overloaded_error", 1 },
+        { "400 (the client's fault)", Models.BadRequest, false, 400, null, UsageState.Failed, "invalid_request_error", 1 },
+        { "200 whose body is not JSON", Models.NotJson, false, 500, null, UsageState.Failed, "api_error", Retried },
+        { "200 whose body is not an event stream", Models.NotJson, true, 500, null, UsageState.Failed, "api_error", Retried },
+        { "malformed first event", Models.MalformedFirstEvent, true, 500, null, UsageState.Failed, "api_error", Retried },
+        { "malformed event mid-stream", Models.MalformedMidStream, true, 200, "api_error", UsageState.Truncated, "api_error", 1 },
+        { "error as the first event", Models.ErrorFirst, true, 529, null, UsageState.Failed, "overloaded_error", Retried },
+        { "error event mid-stream", Models.MidStreamError, true, 200, "overloaded_error", UsageState.Truncated, "overloaded_error", 1 },
     };
 
     [Theory]
     [MemberData(nameof(Faults))]
     public async Task UpstreamFault_ReachesClientAndLedger_AsTheFaultTableSays(
-        string fault, string model, bool stream, int status, string? sseErrorType, string state, string? errorType, int attempts)
+        string fault, string model, bool stream, int status, string? sseErrorType, UsageState state, string? errorType, int attempts)
     {
         // Arrange
         var scenario = fixture.Scenario;
@@ -89,11 +89,11 @@ public sealed class UpstreamFaultTests(UpstreamFaultFixture fixture) : IClassFix
         Assert.Equal(model.StartsWith("dead-", StringComparison.Ordinal) ? "dead" : "anthropic", record.Upstream);
         switch (state)
         {
-            case UsageStates.Complete:
+            case UsageState.Complete:
                 Assert.Equal((25L, 15L, false), (record.InputTokens, record.OutputTokens, record.Estimated));
                 Assert.True(record.TimeToFirstByteMs >= 900, $"first byte after {record.TimeToFirstByteMs} ms");
                 break;
-            case UsageStates.Truncated:
+            case UsageState.Truncated:
                 // The tokens the upstream really produced: its input count, and output estimated from what passed.
                 Assert.Equal(model == Models.MidStreamError ? 30L : 25L, record.InputTokens);
                 Assert.True(record.Estimated);

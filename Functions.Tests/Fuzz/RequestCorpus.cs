@@ -31,7 +31,7 @@ public sealed record FuzzCase(int Index, string Family, byte[] Request)
 public sealed record FuzzTarget(string Host, string ClientKey, string AdminKey);
 
 /// <summary>
-/// A deterministic generator of hostile requests (issue 7): the same seed always gives the same corpus, so a failure
+/// A deterministic generator of hostile requests (docs/faults.md): the same seed always gives the same corpus, so a failure
 /// is reproducible, and another seed explores further. Families: broken JSON, deep nesting, huge numbers and strings,
 /// wrong types everywhere, invalid UTF-8, duplicate keys, oversized headers, URLs and bodies, header injection and
 /// malformed framing, odd methods, paths, keys and versions, and the admin API's bodies and queries. Requests are

@@ -19,7 +19,7 @@ namespace Qhaigc.Functions.Tests.HostEmulation;
 /// </summary>
 /// <remarks>
 /// The real host cannot be installed in the test environment; what this proves and what only a deployment proves is
-/// in the README ("Testing the Functions mode").
+/// in docs/hosting.md#the-emulated-functions-host.
 /// </remarks>
 public sealed class FunctionsGatewayHost : IGatewayHost
 {

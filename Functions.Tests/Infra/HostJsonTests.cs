@@ -4,7 +4,7 @@ using Qhaigc.Functions.Tests.Infrastructure;
 
 namespace Qhaigc.Functions.Tests.Infra;
 
-/// <summary>The production settings in <c>host.json</c> (README, "host.json in production").</summary>
+/// <summary>The production settings in <c>host.json</c> (docs/deploy.md#hostjson-in-production).</summary>
 public sealed class HostJsonTests
 {
     private static readonly Lazy<JsonElement> HostJson = new(static () =>

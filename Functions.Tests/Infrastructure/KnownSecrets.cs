@@ -5,7 +5,7 @@ namespace Qhaigc.Functions.Tests.Infrastructure;
 /// <summary>
 /// Every secret and prompt marker the test run hands to a gateway: client keys as they are created, upstream and
 /// admin keys from the settings a gateway starts with, prompt canaries. <see cref="SecretScanningLoggerProvider"/>
-/// checks every log line of every gateway in the run against them (issue 7: no key or prompt text in logs).
+/// checks every log line of every gateway in the run against them (docs/faults.md: no key or prompt text in logs).
 /// </summary>
 public static class KnownSecrets
 {

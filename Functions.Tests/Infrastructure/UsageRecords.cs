@@ -22,7 +22,7 @@ public static class UsageRecords
         Stream = true,
         Status = 200,
         ErrorType = "overloaded_error",
-        State = UsageStates.Truncated,
+        State = UsageState.Truncated,
         InputTokens = 10_000_000_000,
         OutputTokens = 20,
         CacheCreationInputTokens = 30,

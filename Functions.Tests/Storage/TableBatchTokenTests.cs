@@ -111,7 +111,7 @@ public sealed class TableBatchTokenTests : IAsyncLifetime
         Model = "claude-sonnet-4-5",
         Upstream = "anthropic",
         Status = 200,
-        State = UsageStates.Complete,
+        State = UsageState.Complete,
         InputTokens = 12,
         OutputTokens = 34,
         DurationMs = 56.5,

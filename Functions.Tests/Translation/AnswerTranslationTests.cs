@@ -4,7 +4,7 @@ using Qhaigc.Functions.Translation;
 
 namespace Qhaigc.Functions.Tests.Translation;
 
-/// <summary>Whole answers in both directions (spec §6.5, §6.6, §6.9): content, tool calls, stop reasons, usage.</summary>
+/// <summary>Whole answers in both directions (docs/openai-compatibility.md#6-stop-reasons, docs/openai-compatibility.md#7-usage, docs/openai-compatibility.md#4-answers-claude-to-openai): content, tool calls, stop reasons, usage.</summary>
 public sealed class AnswerTranslationTests
 {
     public static TheoryData<string, string, string[], string> OpenAiToClaude => new()

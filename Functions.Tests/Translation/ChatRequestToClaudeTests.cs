@@ -4,7 +4,7 @@ using Qhaigc.Functions.Translation;
 
 namespace Qhaigc.Functions.Tests.Translation;
 
-/// <summary>OpenAI Chat Completions request → Claude Messages request, one row per mapping of spec §6.7.</summary>
+/// <summary>OpenAI Chat Completions request → Claude Messages request, one row per mapping of docs/openai-compatibility.md#3-requests-openai-to-claude.</summary>
 public sealed class ChatRequestToClaudeTests
 {
     public static TheoryData<string, string, string> Mappings => new()

@@ -6,7 +6,7 @@ using Qhaigc.Functions.Upstreams;
 
 namespace Qhaigc.Functions.Tests.Translation;
 
-/// <summary>Claude Messages request → OpenAI Chat Completions request, one row per mapping of spec §6.8.</summary>
+/// <summary>Claude Messages request → OpenAI Chat Completions request, one row per mapping of docs/openai-compatibility.md#92-requests-claude-to-openai.</summary>
 public sealed class ClaudeRequestToChatTests
 {
     private static readonly string LongName = new('t', 70);
@@ -93,7 +93,7 @@ public sealed class ClaudeRequestToChatTests
         // Act
         var request = ClaudeRequestToChat.Translate(document.RootElement, "up", new ChatUpstreamOptions(), out _)!;
 
-        // Assert: 55 characters, "_", 8 hex digits of SHA-256 (spec §6.8), and the original comes back.
+        // Assert: 55 characters, "_", 8 hex digits of SHA-256 (docs/openai-compatibility.md#92-requests-claude-to-openai), and the original comes back.
         using var sent = JsonDocument.Parse(request.Body);
         var name = sent.RootElement.GetProperty("tools")[0].GetProperty("function").GetProperty("name").GetString()!;
         Assert.Equal(64, name.Length);

@@ -20,7 +20,7 @@ public sealed record ExpectedAnswer(string? Text, bool ToolUse, string StopReaso
         (true, true) => new("Let me check the weather.", true, "tool_use", 472, 0, 128, 89),
     };
 
-    /// <summary>OpenAI's prompt tokens include both cache fields (spec §6.6).</summary>
+    /// <summary>OpenAI's prompt tokens include both cache fields (docs/openai-compatibility.md#7-usage).</summary>
     public long PromptTokens => Input + CacheCreation + CacheRead;
 
     public string FinishReason => ToolUse ? "tool_calls" : "stop";

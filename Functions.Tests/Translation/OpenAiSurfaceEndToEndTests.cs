@@ -81,7 +81,7 @@ public sealed class OpenAiSurfaceEndToEndTests
         Assert.Equal("not_found_error", document.RootElement.GetProperty("error").GetProperty("type").GetString());
         Assert.StartsWith("req_", document.RootElement.GetProperty("request_id").GetString(), StringComparison.Ordinal);
         var record = Assert.Single(await arrangement.WaitForRecordsAsync(1));
-        Assert.Equal(("chat.completions+claude", 404, UsageStates.Failed), (record.Endpoint, record.Status, record.State));
+        Assert.Equal(("chat.completions+claude", 404, UsageState.Failed), (record.Endpoint, record.Status, record.State));
     }
 
     [Fact]
@@ -125,7 +125,7 @@ public sealed class OpenAiSurfaceEndToEndTests
         Assert.Equal("Hello there", text.ToString());
         var record = Assert.Single(await arrangement.WaitForRecordsAsync(1));
         Assert.True(record.Estimated);
-        Assert.Equal(UsageStates.Complete, record.State);
+        Assert.Equal(UsageState.Complete, record.State);
         Assert.True(record.InputTokens > 0 && record.OutputTokens > 0);
     }
 
@@ -146,7 +146,7 @@ public sealed class OpenAiSurfaceEndToEndTests
         Assert.Equal("error", events[^1].Event);
         Assert.DoesNotContain(events, static e => e.Event == "message_stop");
         var record = Assert.Single(await arrangement.WaitForRecordsAsync(1));
-        Assert.Equal(UsageStates.Truncated, record.State);
+        Assert.Equal(UsageState.Truncated, record.State);
     }
 
     [Theory]
@@ -168,7 +168,7 @@ public sealed class OpenAiSurfaceEndToEndTests
         Assert.Equal("api_error", last.RootElement.GetProperty("error").GetProperty("type").GetString());
         Assert.DoesNotContain(events, static e => e.Data == "[DONE]");
         var record = Assert.Single(await arrangement.WaitForRecordsAsync(1));
-        Assert.Equal(UsageStates.Truncated, record.State);
+        Assert.Equal(UsageState.Truncated, record.State);
     }
 
     [Theory]

@@ -90,7 +90,7 @@ internal sealed class ReferenceClaudeStreamToChat(string completionId, long crea
         return _chunks;
     }
 
-    /// <summary>The mid-stream error payload: <c>{"error":{message,type,param,code}}</c> (spec §6.11).</summary>
+    /// <summary>The mid-stream error payload: <c>{"error":{message,type,param,code}}</c> (docs/openai-compatibility.md#5-streams-claude-to-openai).</summary>
     public static byte[] ErrorPayload(string type, string message) => JsonValues.Write(writer =>
     {
         writer.WriteStartObject();
@@ -183,7 +183,7 @@ internal sealed class ReferenceClaudeStreamToChat(string completionId, long crea
 
         if (JsonValues.TryGet(root, "usage", JsonValueKind.Object, out var usage))
         {
-            // Cumulative: present fields overwrite (spec §4.6).
+            // Cumulative: present fields overwrite (docs/wire-contract.md#84-usage-in-a-stream).
             _usage = new UsageNumbers(
                 JsonValues.GetLong(usage, "input_tokens") ?? _usage.InputTokens,
                 JsonValues.GetLong(usage, "output_tokens") ?? _usage.OutputTokens,
@@ -258,7 +258,7 @@ internal sealed class ReferenceClaudeStreamToChat(string completionId, long crea
         writer.WriteString("model"u8, model);
     }
 
-    /// <summary>With <c>include_usage</c>, every chunk but the last carries <c>usage: null</c> (spec §6.3).</summary>
+    /// <summary>With <c>include_usage</c>, every chunk but the last carries <c>usage: null</c> (docs/openai-compatibility.md#5-streams-claude-to-openai).</summary>
     private void WriteNullUsage(Utf8JsonWriter writer)
     {
         if (includeUsage)

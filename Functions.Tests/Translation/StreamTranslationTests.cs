@@ -7,7 +7,7 @@ using Qhaigc.Functions.Translation;
 namespace Qhaigc.Functions.Tests.Translation;
 
 /// <summary>
-/// Streams in both directions (spec §6.10–6.11), from recorded fixtures delivered at awkward byte boundaries (1, 2, 3,
+/// Streams in both directions (docs/openai-compatibility.md#94-streams-openai-to-claude), from recorded fixtures delivered at awkward byte boundaries (1, 2, 3,
 /// 5 and 7 bytes per read, splitting lines, JSON strings and multi-byte UTF-8): every split gives the same events, and
 /// the events form a valid stream of the other format.
 /// </summary>

@@ -362,7 +362,7 @@ public sealed class TranslationEndToEndTests
         Assert.Equal(endpoint, record.Endpoint);
         Assert.Equal(kind, record.Upstream);
         Assert.Equal(stream, record.Stream);
-        Assert.Equal((200, UsageStates.Complete), (record.Status, record.State));
+        Assert.Equal((200, UsageState.Complete), (record.Status, record.State));
         Assert.Equal((expected.Input, expected.CacheCreation, expected.CacheRead, expected.Output),
             (record.InputTokens, record.CacheCreationInputTokens, record.CacheReadInputTokens, record.OutputTokens));
         Assert.False(record.Estimated);

@@ -9,7 +9,7 @@ using Models = Qhaigc.Functions.Tests.TestDoubles.FakeAnthropicUpstream.Models;
 namespace Qhaigc.Functions.Tests.Upstreams;
 
 /// <summary>
-/// A failing upstream is rested for a while rather than hammered (issue 7): the circuit opens after consecutive
+/// A failing upstream is rested for a while rather than hammered (docs/faults.md): the circuit opens after consecutive
 /// failures, calls skip it (to a fallback, or a fast retryable 529), and after the rest one probe decides.
 /// </summary>
 public sealed class CircuitBreakerTests
@@ -154,7 +154,7 @@ public sealed class CircuitBreakerTests
         Assert.Equal("1", RawClient.Header(rested, "retry-after"));
         Assert.Equal(2, upstream.MessageCalls);
         var record = await scenario.Environment.WaitForUsageAsync(scenario.Key.Id, RawClient.Header(rested, "request-id")!);
-        Assert.Equal((UsageStates.Failed, 529, (int?)null), (record.State, record.Status, record.UpstreamAttempts));
+        Assert.Equal((UsageState.Failed, 529, (int?)null), (record.State, record.Status, record.UpstreamAttempts));
 
         // Act: the upstream recovers; calls go on until the rest is over and the probe gets through.
         upstream.OutageStatus = null;

@@ -51,7 +51,7 @@ public sealed class StorageOutageTests
             Assert.Equal("true", RawClient.Header(unknown, "x-should-retry"));
             Assert.True(records.Count == 2, $"{records.Count} records; gateway log:\n{host.CapturedLogs}");
             Assert.Single(records, r => r.RequestId == duringId);
-            Assert.All(records, static r => Assert.Equal(UsageStates.Complete, r.State));
+            Assert.All(records, static r => Assert.Equal(UsageState.Complete, r.State));
         }
         finally
         {

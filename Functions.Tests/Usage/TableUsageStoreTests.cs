@@ -21,7 +21,7 @@ public sealed class TableUsageStoreTests
             KeyId = i < 230 ? "key_000000000000batch" : "key_00000000000other",
             Endpoint = "messages",
             StartedAt = started.AddMilliseconds(i),
-            State = UsageStates.Complete,
+            State = UsageState.Complete,
             OutputTokens = i,
             RawUsage = "{\"pad\":\"" + new string('x', 8_000) + "\"}",
         }).ToList();

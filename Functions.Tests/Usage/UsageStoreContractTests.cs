@@ -110,6 +110,6 @@ public sealed class UsageStoreContractTests
         KeyId = keyId,
         Endpoint = "messages",
         StartedAt = startedAt,
-        State = UsageStates.Complete,
+        State = UsageState.Complete,
     };
 }

@@ -252,7 +252,7 @@ public sealed class UsageWriterTests
         KeyId = "key_0123456789abcdef",
         Endpoint = "messages",
         StartedAt = DateTimeOffset.UtcNow,
-        State = UsageStates.Complete,
+        State = UsageState.Complete,
         OutputTokens = 42,
     };
 }

@@ -49,7 +49,7 @@ public sealed partial class CallPrologue(
         var read = await reader.ReadAsync(request, _body, call, gateway, aborted);
         if (read.ClientLeft)
         {
-            call.Finish(499, UsageStates.Cancelled);
+            call.Finish(499, UsageState.Cancelled);
             return new Prologue(Results.Empty);
         }
 
@@ -87,7 +87,7 @@ public sealed partial class CallPrologue(
     {
         error = ForFormat(error, format);
         Log.Refused(logger, call.RequestId, error.Status, error.Type);
-        call.Finish(error.Status, UsageStates.Failed, error.Type);
+        call.Finish(error.Status, UsageState.Failed, error.Type);
         return new ErrorResult(error, format);
     }
 

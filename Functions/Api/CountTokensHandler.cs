@@ -33,7 +33,7 @@ public sealed class CountTokensHandler(CallPrologue prologue)
             }
             catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
             {
-                call.Finish(499, UsageStates.Cancelled);
+                call.Finish(499, UsageState.Cancelled);
                 return Results.Empty;
             }
 

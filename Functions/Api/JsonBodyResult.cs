@@ -29,11 +29,11 @@ public sealed class JsonBodyResult(byte[] body, CallRecorder? call = null, Token
 
             await response.CompleteAsync();
             call?.MarkFirstByte();
-            call?.Finish(200, UsageStates.Complete, usage: usage);
+            call?.Finish(200, UsageState.Complete, usage: usage);
         }
         catch (Exception exception) when (exception is OperationCanceledException or IOException)
         {
-            call?.Finish(200, UsageStates.Cancelled, usage: usage);
+            call?.Finish(200, UsageState.Cancelled, usage: usage);
         }
     }
 }

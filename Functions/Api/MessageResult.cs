@@ -18,7 +18,7 @@ public sealed class MessageResult(byte[] claudeMessage, AnswerFormat format, Cal
         if (format.Message(claudeMessage) is not { } payload)
         {
             var error = ApiError.From(ApiErrorKind.Internal, "The upstream answered with a body that is not a message.");
-            call.Finish(error.Status, UsageStates.Failed, error.Type, meter.Usage);
+            call.Finish(error.Status, UsageState.Failed, error.Type, meter.Usage);
             await new ErrorResult(error, format.Errors).ExecuteAsync(httpContext);
             return;
         }
@@ -32,12 +32,12 @@ public sealed class MessageResult(byte[] claudeMessage, AnswerFormat format, Cal
             await response.Body.WriteAsync(payload, httpContext.RequestAborted);
             await response.CompleteAsync();
             call.MarkFirstByte();
-            call.Finish(200, UsageStates.Complete, usage: meter.Usage);
+            call.Finish(200, UsageState.Complete, usage: meter.Usage);
         }
         catch (Exception exception) when (exception is OperationCanceledException or IOException)
         {
             // The client left while the answer was being written; the upstream's usage still counts.
-            call.Finish(200, UsageStates.Cancelled, usage: meter.Usage);
+            call.Finish(200, UsageState.Cancelled, usage: meter.Usage);
         }
     }
 }

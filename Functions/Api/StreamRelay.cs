@@ -36,7 +36,7 @@ public sealed partial class StreamRelay(
         var meter = new UsageMeter();
         var upstream = start.Response;
         var later = start.Later;
-        var state = UsageStates.Complete;
+        var state = UsageState.Complete;
         string? errorType = null;
         var unflushed = 0;
 
@@ -83,7 +83,7 @@ public sealed partial class StreamRelay(
 
                 if (meter.ErrorType is not null)
                 {
-                    state = UsageStates.Truncated;
+                    state = UsageState.Truncated;
                     errorType = meter.ErrorType;
                 }
                 else if (!meter.SawMessageStop)
@@ -94,13 +94,13 @@ public sealed partial class StreamRelay(
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
-            state = UsageStates.Cancelled;
+            state = UsageState.Cancelled;
         }
         catch (Exception exception) when (exception is IOException or HttpRequestException or OperationCanceledException)
         {
             if (aborted.IsCancellationRequested || exception is ClientLeftException)
             {
-                state = UsageStates.Cancelled;
+                state = UsageState.Cancelled;
             }
             else
             {
@@ -132,7 +132,7 @@ public sealed partial class StreamRelay(
                     Relay(decided.FirstEvent!.Value);
                     return upstream!.Events;
                 case UpstreamStartOutcome.ClientGone:
-                    state = UsageStates.Cancelled;
+                    state = UsageState.Cancelled;
                     return null;
                 default:
                     await EndWithErrorAsync(decided.Error!);
@@ -155,7 +155,7 @@ public sealed partial class StreamRelay(
         // Ends a started stream with an error in the client's format; a client already gone makes it a cancelled call.
         async ValueTask EndWithErrorAsync(ApiError error)
         {
-            state = UsageStates.Truncated;
+            state = UsageState.Truncated;
             errorType = error.Type;
             try
             {
@@ -164,7 +164,7 @@ public sealed partial class StreamRelay(
             }
             catch (Exception exception) when (exception is IOException or OperationCanceledException)
             {
-                state = UsageStates.Cancelled;
+                state = UsageState.Cancelled;
             }
         }
 
@@ -186,19 +186,19 @@ public sealed partial class StreamRelay(
                     await upstream.DisposeAsync();
                 }
 
-                if (state != UsageStates.Cancelled)
+                if (state != UsageState.Cancelled)
                 {
                     await response.CompleteAsync();
                 }
             }
             catch (Exception exception) when (exception is IOException or OperationCanceledException)
             {
-                state = UsageStates.Cancelled;
+                state = UsageState.Cancelled;
             }
             finally
             {
                 meter.Usage.Estimated |= upstream?.UsageEstimated ?? false;
-                if (state != UsageStates.Complete)
+                if (state != UsageState.Complete)
                 {
                     meter.EstimateIfIncomplete();
                 }

@@ -47,7 +47,7 @@ public sealed class UpstreamForwarder(
             case UpstreamStartOutcome.Streaming or UpstreamStartOutcome.Waiting:
                 return new StreamRelay(start, format, admitted.Gateway, call, _streaming, time, logger);
             case UpstreamStartOutcome.ClientGone:
-                call.Finish(499, UsageStates.Cancelled);
+                call.Finish(499, UsageState.Cancelled);
                 return Results.Empty;
             default:
                 return prologue.Refuse(call, start.Error!, format.Errors);

@@ -6,7 +6,7 @@ using Qhaigc.Functions.Protocol;
 namespace Qhaigc.Functions.Translation;
 
 /// <summary>
-/// An OpenAI <c>chat.completion</c> → a Claude message (spec §6.9, §6.5, §6.6): reasoning becomes a thinking block (with
+/// An OpenAI <c>chat.completion</c> → a Claude message (docs/openai-compatibility.md#4-answers-claude-to-openai, docs/openai-compatibility.md#6-stop-reasons, docs/openai-compatibility.md#7-usage): reasoning becomes a thinking block (with
 /// no signature, so it is never sent on to an Anthropic upstream), then text, then one <c>tool_use</c> block per call
 /// with its parsed arguments. Without usage from the upstream, the numbers are estimated and flagged.
 /// </summary>

@@ -7,7 +7,7 @@ public sealed record ChatRequestOptions
     public int DefaultMaxTokens { get; init; } = 4096;
 
     /// <summary>
-    /// Claude accepts <c>temperature</c> 0–1, OpenAI 0–2: clamp for Claude upstreams (spec §6.7); keep the value when
+    /// Claude accepts <c>temperature</c> 0–1, OpenAI 0–2: clamp for Claude upstreams (docs/openai-compatibility.md#3-requests-openai-to-claude); keep the value when
     /// the answer comes from an OpenAI-compatible upstream, which understands the whole range.
     /// </summary>
     public bool ClampTemperature { get; init; } = true;

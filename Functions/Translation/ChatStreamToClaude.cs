@@ -7,7 +7,7 @@ namespace Qhaigc.Functions.Translation;
 
 /// <summary>
 /// OpenAI <c>chat.completion.chunk</c> events → Claude's SSE event sequence, chunk by chunk as they arrive
-/// (spec §6.10). <c>message_start</c> comes first; a block opens on its first non-empty delta and closes when the kind
+/// (docs/openai-compatibility.md#94-streams-openai-to-claude). <c>message_start</c> comes first; a block opens on its first non-empty delta and closes when the kind
 /// changes (reasoning → text → tool) or a new tool-call index starts; each <c>arguments</c> fragment is passed on at
 /// once as an <c>input_json_delta</c>. On <c>finish_reason</c> the open block closes and <c>message_delta</c> is held
 /// until the usage chunk (<c>choices: []</c>) or the end of the stream; without usage the numbers are estimated.

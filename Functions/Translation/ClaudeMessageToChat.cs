@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace Qhaigc.Functions.Translation;
 
 /// <summary>
-/// A Claude message → an OpenAI <c>chat.completion</c> (spec §6.9, §6.5, §6.6): text blocks joined into
+/// A Claude message → an OpenAI <c>chat.completion</c> (docs/openai-compatibility.md#4-answers-claude-to-openai, docs/openai-compatibility.md#6-stop-reasons, docs/openai-compatibility.md#7-usage): text blocks joined into
 /// <c>content</c> (null when there are none), <c>tool_use</c> blocks as <c>tool_calls</c> with the input serialized as
 /// <c>arguments</c>, thinking as the non-standard <c>reasoning_content</c>.
 /// </summary>

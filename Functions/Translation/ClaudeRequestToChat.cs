@@ -6,7 +6,7 @@ using Qhaigc.Functions.Protocol;
 namespace Qhaigc.Functions.Translation;
 
 /// <summary>
-/// A Claude Messages request → an OpenAI Chat Completions request (spec §6.8): <c>system</c> becomes a leading system
+/// A Claude Messages request → an OpenAI Chat Completions request (docs/openai-compatibility.md#92-requests-claude-to-openai): <c>system</c> becomes a leading system
 /// message, <c>tool_result</c> blocks become tool messages ahead of the rest of their turn, <c>tool_use</c> becomes
 /// <c>tool_calls</c>, images become data URLs. Thinking blocks, <c>top_k</c>, cache control and server tools have no
 /// OpenAI meaning and are dropped. Streams always ask for usage.

@@ -7,7 +7,7 @@ using Qhaigc.Functions.Protocol.Sse;
 namespace Qhaigc.Functions.Translation;
 
 /// <summary>
-/// Claude SSE events → OpenAI <c>chat.completion.chunk</c> payloads, event by event (spec §6.11): a first chunk with
+/// Claude SSE events → OpenAI <c>chat.completion.chunk</c> payloads, event by event (docs/openai-compatibility.md#5-streams-claude-to-openai): a first chunk with
 /// the role, text and thinking deltas as <c>content</c> and <c>reasoning_content</c>, each <c>tool_use</c> block as
 /// tool call <c>k</c> (counting tool blocks only), <c>message_delta</c> as the <c>finish_reason</c> chunk, the usage
 /// chunk only when the client asked for it, then <c>[DONE]</c>. One id, <c>created</c> and model for every chunk.
@@ -25,7 +25,7 @@ public sealed class ClaudeStreamToChat
     private readonly List<byte[]> _chunks = [];
     private readonly Dictionary<int, ToolCall> _toolByBlock = [];
 
-    // The hot path (spec §6.11: nearly every event of a long answer is a text delta): each delta chunk is these bytes,
+    // The hot path (docs/openai-compatibility.md#5-streams-claude-to-openai: nearly every event of a long answer is a text delta): each delta chunk is these bytes,
     // written once per stream by the same code as every other chunk, around the one JSON string value that changes.
     private readonly byte[] _contentPrefix;
     private readonly byte[] _reasoningPrefix;
@@ -190,7 +190,7 @@ public sealed class ClaudeStreamToChat
         return _chunks;
     }
 
-    /// <summary>The mid-stream error payload: <c>{"error":{message,type,param,code}}</c> (spec §6.11).</summary>
+    /// <summary>The mid-stream error payload: <c>{"error":{message,type,param,code}}</c> (docs/openai-compatibility.md#5-streams-claude-to-openai).</summary>
     public static byte[] ErrorPayload(string type, string message) => JsonValues.Write(writer =>
     {
         writer.WriteStartObject();
@@ -278,7 +278,7 @@ public sealed class ClaudeStreamToChat
 
         if (JsonValues.TryGet(root, "usage", JsonValueKind.Object, out var usage))
         {
-            // Cumulative: present fields overwrite (spec §4.6).
+            // Cumulative: present fields overwrite (docs/wire-contract.md#84-usage-in-a-stream).
             _usage = new UsageNumbers(
                 JsonValues.GetLong(usage, "input_tokens") ?? _usage.InputTokens,
                 JsonValues.GetLong(usage, "output_tokens") ?? _usage.OutputTokens,
@@ -395,7 +395,7 @@ public sealed class ClaudeStreamToChat
         writer.WriteString("model"u8, _model);
     }
 
-    /// <summary>With <c>include_usage</c>, every chunk but the last carries <c>usage: null</c> (spec §6.3).</summary>
+    /// <summary>With <c>include_usage</c>, every chunk but the last carries <c>usage: null</c> (docs/openai-compatibility.md#5-streams-claude-to-openai).</summary>
     private void WriteNullUsage(Utf8JsonWriter writer)
     {
         if (_includeUsage)

@@ -1,6 +1,6 @@
 namespace Qhaigc.Functions.Translation;
 
-/// <summary>Claude <c>stop_reason</c> ↔ OpenAI <c>finish_reason</c> (spec §6.5).</summary>
+/// <summary>Claude <c>stop_reason</c> ↔ OpenAI <c>finish_reason</c> (docs/openai-compatibility.md#6-stop-reasons).</summary>
 public static class StopReasons
 {
     /// <summary>Claude → OpenAI. Unknown reasons become <c>stop</c>.</summary>

@@ -2,7 +2,7 @@ namespace Qhaigc.Functions.Translation;
 
 /// <summary>
 /// Decides whether an OpenAI <c>finish_reason: stop</c> was one of the requested stop sequences, so Claude clients get
-/// <c>stop_sequence</c> with the matched string (spec §6.5). OpenAI does not say which string matched; vLLM reports it
+/// <c>stop_sequence</c> with the matched string (docs/openai-compatibility.md#6-stop-reasons). OpenAI does not say which string matched; vLLM reports it
 /// as <c>stop_reason</c>, and some servers leave the stop string at the end of the text. Only the tail of the text is
 /// kept, never the whole answer.
 /// </summary>

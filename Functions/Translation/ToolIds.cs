@@ -2,7 +2,7 @@ using Qhaigc.Functions.Protocol;
 
 namespace Qhaigc.Functions.Translation;
 
-/// <summary>Tool-call ids from OpenAI-compatible upstreams, made safe for Claude clients (spec §3.5).</summary>
+/// <summary>Tool-call ids from OpenAI-compatible upstreams, made safe for Claude clients (docs/wire-contract.md#7-non-streaming-response).</summary>
 public static class ToolIds
 {
     /// <summary>Keeps <c>[A-Za-z0-9_-]</c> and replaces anything else with <c>_</c>; a missing id gets a fresh <c>toolu_</c> one.</summary>

@@ -5,7 +5,7 @@ namespace Qhaigc.Functions.Translation;
 
 /// <summary>
 /// OpenAI limits function names to 64 characters; Claude tool names may be longer. A longer name is sent as its first
-/// 55 characters, <c>_</c> and 8 hex digits of its SHA-256 (spec §6.8), and restored in the answer.
+/// 55 characters, <c>_</c> and 8 hex digits of its SHA-256 (docs/openai-compatibility.md#92-requests-claude-to-openai), and restored in the answer.
 /// </summary>
 public sealed class ToolNames
 {

@@ -4,7 +4,7 @@ namespace Qhaigc.Functions.Translation;
 
 /// <summary>
 /// Token counts in Claude's terms (input excludes both cache fields), with the conversions to and from OpenAI's
-/// <c>usage</c> object (spec §6.6).
+/// <c>usage</c> object (docs/openai-compatibility.md#7-usage).
 /// </summary>
 public readonly record struct UsageNumbers(long InputTokens, long OutputTokens, long CacheCreationInputTokens, long CacheReadInputTokens)
 {
@@ -32,7 +32,7 @@ public readonly record struct UsageNumbers(long InputTokens, long OutputTokens, 
         return new UsageNumbers(Math.Max(prompt - cached - written, 0), JsonValues.GetLong(usage, "completion_tokens") ?? 0, written, cached);
     }
 
-    /// <summary>Writes <c>"usage": {…}</c> in Claude's shape, both cache fields always present (spec §4.7).</summary>
+    /// <summary>Writes <c>"usage": {…}</c> in Claude's shape, both cache fields always present (docs/wire-contract.md#84-usage-in-a-stream).</summary>
     public void WriteClaude(Utf8JsonWriter writer)
     {
         writer.WriteStartObject("usage"u8);

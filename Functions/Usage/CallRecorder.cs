@@ -39,7 +39,7 @@ public sealed class CallRecorder(IUsageSink sink, string requestId, string keyId
     public void MarkFirstByte() => TimeToFirstByteMs ??= Stopwatch.GetElapsedTime(startTimestamp).TotalMilliseconds;
 
     /// <summary>Submits the record; later calls do nothing, so every path can call it safely.</summary>
-    public void Finish(int status, string state, string? errorType = null, TokenUsage? usage = null)
+    public void Finish(int status, UsageState state, string? errorType = null, TokenUsage? usage = null)
     {
         if (Interlocked.Exchange(ref _finished, 1) != 0)
         {

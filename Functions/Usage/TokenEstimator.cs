@@ -45,7 +45,7 @@ public sealed class TokenEstimator
 
         // Byte-pair encoding of one long run without a break (a megabyte of one letter, say) takes time quadratic in
         // its length. Short slices, cut at a space where there is one, keep the cost linear; past ExactLength
-        // characters the rest is extrapolated, so one huge string cannot hold a thread for seconds (issue 7).
+        // characters the rest is extrapolated, so one huge string cannot hold a thread for seconds (docs/faults.md).
         long total = 0;
         var start = 0;
         while (start < text.Length && start < ExactLength)

@@ -1,6 +1,6 @@
 namespace Qhaigc.Functions.Usage;
 
-/// <summary>Token counts of one call, as Anthropic reports them (spec §3.4): input excludes both cache fields.</summary>
+/// <summary>Token counts of one call, as Anthropic reports them (docs/wire-contract.md#7-non-streaming-response): input excludes both cache fields.</summary>
 public sealed class TokenUsage
 {
     public long InputTokens { get; set; }

@@ -6,7 +6,7 @@ namespace Qhaigc.Functions.Usage;
 
 /// <summary>
 /// Counts usage from what passes through, without re-serializing it: the usage of a whole message, or of a stream
-/// from <c>message_start</c> and <c>message_delta</c> (spec §4.6–4.8). Only those events and <c>error</c> are parsed;
+/// from <c>message_start</c> and <c>message_delta</c> (docs/wire-contract.md#84-usage-in-a-stream). Only those events and <c>error</c> are parsed;
 /// deltas are not looked at.
 /// </summary>
 public sealed class UsageMeter
@@ -95,7 +95,7 @@ public sealed class UsageMeter
 
                     if (root.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
                     {
-                        // Cumulative: later values overwrite, never add (spec §4.6).
+                        // Cumulative: later values overwrite, never add (docs/wire-contract.md#84-usage-in-a-stream).
                         meter.Apply(usage);
                         meter._deltaUsage = usage.GetRawText();
                     }
@@ -124,7 +124,7 @@ public sealed class UsageMeter
 
     /// <summary>
     /// For a stream that ended without its final <c>message_delta</c> (client gone, upstream cut): estimate output from
-    /// the characters seen (about four per token) and mark the usage estimated (spec §4.8).
+    /// the characters seen (about four per token) and mark the usage estimated (docs/wire-contract.md#84-usage-in-a-stream).
     /// </summary>
     public void EstimateIfIncomplete()
     {

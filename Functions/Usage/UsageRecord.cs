@@ -1,20 +1,5 @@
 namespace Qhaigc.Functions.Usage;
 
-/// <summary>How a call ended (DESIGN.md, "Usage records").</summary>
-public static class UsageStates
-{
-    public const string Complete = "complete";
-
-    /// <summary>The upstream failed after the answer had started.</summary>
-    public const string Truncated = "truncated";
-
-    /// <summary>The client went away before the answer was complete.</summary>
-    public const string Cancelled = "cancelled";
-
-    /// <summary>No answer: refused by the gateway or failed upstream before the first byte.</summary>
-    public const string Failed = "failed";
-}
-
 /// <summary>One billing-grade usage record per call, a row of the usage table. Never holds prompt or completion text, nor any key.</summary>
 public sealed record UsageRecord
 {
@@ -41,7 +26,7 @@ public sealed record UsageRecord
 
     public string? ErrorType { get; init; }
 
-    public required string State { get; init; }
+    public required UsageState State { get; init; }
 
     public long InputTokens { get; init; }
 
@@ -63,7 +48,7 @@ public sealed record UsageRecord
 
     public double? TimeToFirstByteMs { get; init; }
 
-    /// <summary>The SDK's <c>x-stainless-retry-count</c>: each retry is a new billable call (spec §8.6).</summary>
+    /// <summary>The SDK's <c>x-stainless-retry-count</c>: each retry is a new billable call (docs/wire-contract.md#124-what-the-gateway-sends).</summary>
     public int? ClientRetryCount { get; init; }
 
     /// <summary>Claude Code's <c>X-Claude-Code-Session-Id</c>, when sent.</summary>
@@ -79,7 +64,7 @@ public sealed record UsageRecord
     public string? PriceVersion { get; init; }
 
     /// <summary>
-    /// Upstream attempts the gateway made for the call (retries and fallbacks before the first byte, issue 7); the
+    /// Upstream attempts the gateway made for the call (retries and fallbacks before the first byte, docs/faults.md); the
     /// record's <see cref="Upstream"/> is the last one. Null when the call never reached an upstream.
     /// </summary>
     public int? UpstreamAttempts { get; init; }

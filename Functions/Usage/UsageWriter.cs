@@ -147,7 +147,7 @@ public sealed partial class UsageWriter : BackgroundService, IHostedLifecycleSer
                 {
                     // At a few calls a second, gather what arrives within the window: one table transaction per key
                     // instead of one request per call costs the gateway, the store and the operator's transaction bill
-                    // far less (issue 5). Real time, not the injected clock: this is pacing, not a business time.
+                    // far less (docs/performance.md). Real time, not the injected clock: this is pacing, not a business time.
                     await Task.Delay(_options.BatchWindow, stoppingToken);
                 }
 

@@ -43,7 +43,7 @@ public class UsageTransactionBenchmarks
             UpstreamModel = "claude-sonnet-4-5-20250929",
             Stream = true,
             Status = 200,
-            State = UsageStates.Complete,
+            State = UsageState.Complete,
             InputTokens = 25,
             OutputTokens = 200,
             RawUsage = "{\"input_tokens\":25,\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":0,\"output_tokens\":200}",

@@ -144,7 +144,7 @@ public sealed class UsagePagingTests
             Endpoint = "messages",
             StartedAt = now.AddSeconds(-count + i),
             Model = i % 2 == 0 ? "model-a" : "model-b",
-            State = UsageStates.Complete,
+            State = UsageState.Complete,
             OutputTokens = i,
         }).ToList();
 

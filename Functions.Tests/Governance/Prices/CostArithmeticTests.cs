@@ -23,9 +23,9 @@ public sealed class CostArithmeticTests
         { "two cache-read tokens round half away from zero", Record(cacheRead: 2), 1 },
         { "every kind at once (text.json)", Record(input: 25, output: 15, cacheCreation: 100, write5m: 60, write1h: 40, cacheRead: 2000),
             (25 * 3 + 15 * 15 + 60 * 3.75m + 40 * 6 + 2000 * 0.30m).Micros() },
-        { "truncated stream: tokens so far", Record(input: 25, output: 3, state: UsageStates.Truncated), 25 * 3 + 3 * 15 },
-        { "cancelled: estimated tokens cost the same", Record(input: 25, output: 7, state: UsageStates.Cancelled, estimated: true), 25 * 3 + 7 * 15 },
-        { "refused before the upstream: nothing", Record(state: UsageStates.Failed), 0 },
+        { "truncated stream: tokens so far", Record(input: 25, output: 3, state: UsageState.Truncated), 25 * 3 + 3 * 15 },
+        { "cancelled: estimated tokens cost the same", Record(input: 25, output: 7, state: UsageState.Cancelled, estimated: true), 25 * 3 + 7 * 15 },
+        { "refused before the upstream: nothing", Record(state: UsageState.Failed), 0 },
     };
 
     [Theory]
@@ -94,7 +94,7 @@ public sealed class CostArithmeticTests
 
     private static UsageRecord Record(
         long input = 0, long output = 0, long cacheCreation = 0, long? write5m = null, long? write1h = null, long cacheRead = 0,
-        string state = UsageStates.Complete, bool estimated = false) => new()
+        UsageState state = UsageState.Complete, bool estimated = false) => new()
     {
         RequestId = "req_test",
         KeyId = "key_0000000000000000",

@@ -19,20 +19,20 @@ public sealed class CostFixtureTests
     private const decimal Write1h = 6m;
     private const decimal Read = 0.3m;
 
-    public static TheoryData<string, bool, string> Fixtures => new()
+    public static TheoryData<string, bool, UsageState> Fixtures => new()
     {
-        { FakeAnthropicUpstream.Models.Text, false, UsageStates.Complete },
-        { FakeAnthropicUpstream.Models.Text, true, UsageStates.Complete },
-        { FakeAnthropicUpstream.Models.ToolUse, false, UsageStates.Complete },
-        { FakeAnthropicUpstream.Models.ToolUse, true, UsageStates.Complete },
-        { FakeAnthropicUpstream.Models.Thinking, true, UsageStates.Complete },
-        { FakeAnthropicUpstream.Models.MidStreamError, true, UsageStates.Truncated },
-        { FakeAnthropicUpstream.Models.Cut, true, UsageStates.Truncated },
+        { FakeAnthropicUpstream.Models.Text, false, UsageState.Complete },
+        { FakeAnthropicUpstream.Models.Text, true, UsageState.Complete },
+        { FakeAnthropicUpstream.Models.ToolUse, false, UsageState.Complete },
+        { FakeAnthropicUpstream.Models.ToolUse, true, UsageState.Complete },
+        { FakeAnthropicUpstream.Models.Thinking, true, UsageState.Complete },
+        { FakeAnthropicUpstream.Models.MidStreamError, true, UsageState.Truncated },
+        { FakeAnthropicUpstream.Models.Cut, true, UsageState.Truncated },
     };
 
     [Theory]
     [MemberData(nameof(Fixtures))]
-    public async Task UsageRecord_Cost_IsEveryKindOfTokenAtItsPrice(string model, bool stream, string state)
+    public async Task UsageRecord_Cost_IsEveryKindOfTokenAtItsPrice(string model, bool stream, UsageState state)
     {
         // Arrange
         await using var cluster = await GatewayCluster.StartAsync(1, AllFakeModelsPriced);
@@ -99,7 +99,7 @@ public sealed class CostFixtureTests
         var spend = await cluster.SpendAsync(key.Id, SpendPeriods.Key(SpendPeriod.Month, DateTimeOffset.UtcNow));
 
         // Assert: the record's tokens at their prices, and the spend counter settled to exactly that.
-        Assert.Equal(UsageStates.Cancelled, record.State);
+        Assert.Equal(UsageState.Cancelled, record.State);
         Assert.True(record.InputTokens > 0);
         Assert.Equal(Expected(record), record.Cost);
         Assert.Equal(Money.ToMicros(record.Cost!.Value), spend!.SpentMicros);

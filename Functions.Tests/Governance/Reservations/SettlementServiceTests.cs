@@ -65,7 +65,7 @@ public sealed class SettlementServiceTests : IDisposable
         KeyId = Key,
         Endpoint = "messages",
         StartedAt = Now,
-        State = UsageStates.Complete,
+        State = UsageState.Complete,
         InputTokens = input,
         OutputTokens = output,
         Cost = cost,

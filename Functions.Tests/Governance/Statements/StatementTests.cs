@@ -128,7 +128,7 @@ public sealed class StatementTests
         builder.Add(new UsageRecord
         {
             RequestId = "req_1", KeyId = "key_0000000000000001", Endpoint = "messages", StartedAt = DateTimeOffset.UnixEpoch,
-            State = UsageStates.Failed, Model = "=HYPERLINK(\"x\"),evil",
+            State = UsageState.Failed, Model = "=HYPERLINK(\"x\"),evil",
         });
 
         // Act
