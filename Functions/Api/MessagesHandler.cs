@@ -10,17 +10,34 @@ namespace Qhaigc.Functions.Api;
 /// </summary>
 public sealed class MessagesHandler(CallPrologue prologue, UpstreamForwarder forwarder)
 {
-    public async Task<IResult> HandleAsync(HttpContext context)
+    public Task<IResult> HandleAsync(HttpContext context)
     {
-        var admitted = await prologue.RunAsync(context, MessagesRequestReader.Messages);
+        // The prologue usually completes at once (a cached key, a body already read): then nothing waits here.
+        var run = prologue.RunAsync(context, MessagesRequestReader.Messages);
+        return run.IsCompletedSuccessfully ? ForwardAsync(context, run.Result) : AfterPrologueAsync(context, run);
+    }
+
+    private async Task<IResult> AfterPrologueAsync(HttpContext context, ValueTask<Prologue> run) => await ForwardAsync(context, await run);
+
+    private Task<IResult> ForwardAsync(HttpContext context, Prologue admitted)
+    {
         if (admitted.Answer is { } answer)
         {
-            return answer;
+            return Task.FromResult(answer);
         }
 
         // The answer names the model the client asked for, whatever name an upstream knows it by.
         var model = admitted.Messages.Model;
-        var modelToRestore = admitted.Routes.All(route => route.UpstreamModel == model) ? null : model;
-        return await forwarder.ForwardAsync(context, admitted, new ClaudeAnswerFormat(modelToRestore), RateLimitHeaderFormat.Anthropic);
+        string? modelToRestore = null;
+        foreach (var route in admitted.Routes)
+        {
+            if (route.UpstreamModel != model)
+            {
+                modelToRestore = model;
+                break;
+            }
+        }
+
+        return forwarder.ForwardAsync(context, admitted, new ClaudeAnswerFormat(modelToRestore), RateLimitHeaderFormat.Anthropic);
     }
 }

@@ -33,21 +33,21 @@ public sealed partial class AnthropicUpstream : IUpstream, ITokenCountingUpstrea
 
     public string Name { get; }
 
-    public async Task<UpstreamResponse> SendMessagesAsync(
+    public Task<UpstreamResponse> SendMessagesAsync(
         MessagesRequest request, string upstreamModel, WaitClock? waits, CancellationToken cancellationToken)
     {
-        using var message = UpstreamHttp.Post(_messagesUri, BodyFor(request, upstreamModel), request.Stream, waits);
+        var message = UpstreamHttp.Post(_messagesUri, BodyFor(request, upstreamModel), request.Stream, waits);
         AddHeaders(message, request);
-        return await _http.SendAsync(message, request.Stream, _messages, waits, cancellationToken);
+        return _http.SendAsync(message, request.Stream, _messages, waits, cancellationToken);
     }
 
     /// <summary>Forwards <c>count_tokens</c> with the same body and header rules as a Messages call (docs/wire-contract.md).</summary>
-    public async Task<UpstreamResponse> CountTokensAsync(
+    public Task<UpstreamResponse> CountTokensAsync(
         MessagesRequest request, string upstreamModel, WaitClock? waits, CancellationToken cancellationToken)
     {
-        using var message = UpstreamHttp.Post(_countTokensUri, BodyFor(request, upstreamModel), stream: false, waits);
+        var message = UpstreamHttp.Post(_countTokensUri, BodyFor(request, upstreamModel), stream: false, waits);
         AddHeaders(message, request);
-        return await _http.SendAsync(message, stream: false, _counts, waits, cancellationToken);
+        return _http.SendAsync(message, stream: false, _counts, waits, cancellationToken);
     }
 
     /// <summary>The upstream's <c>GET /v1/models</c>, every page (at most ten of 1000).</summary>

@@ -43,26 +43,26 @@ public sealed partial class OpenAiUpstream : IUpstream, IModelListingUpstream
     /// <summary><c>{BaseUrl}/models</c>, OpenAI's model list.</summary>
     public Uri ModelsUri { get; }
 
-    public async Task<UpstreamResponse> SendMessagesAsync(
+    public Task<UpstreamResponse> SendMessagesAsync(
         MessagesRequest request, string upstreamModel, WaitClock? waits, CancellationToken cancellationToken)
     {
         var root = request.Root;
         if (VersionRules.Check(request.AnthropicVersion, root) is { } versionError)
         {
-            return UpstreamResponse.Failed(versionError);
+            return Task.FromResult(UpstreamResponse.Failed(versionError));
         }
 
         var translated = ClaudeRequestToChat.Translate(root, upstreamModel, _chatOptions, out var translationError);
         if (translated is null)
         {
-            return UpstreamResponse.Failed(translationError!);
+            return Task.FromResult(UpstreamResponse.Failed(translationError!));
         }
 
         var context = new ChatAnswerContext(request.Model, translated.ToolNames, translated.StopSequences,
             () => _estimator.EstimateRequest(root), text => _estimator.Count(text));
-        using var message = UpstreamHttp.Post(_completionsUri, translated.Body, request.Stream, waits);
+        var message = UpstreamHttp.Post(_completionsUri, translated.Body, request.Stream, waits);
         AddAuthorization(message);
-        return await _http.SendAsync(message, request.Stream, new ChatAnswerReader(Name, context, _logger), waits, cancellationToken);
+        return _http.SendAsync(message, request.Stream, new ChatAnswerReader(Name, context, _logger), waits, cancellationToken);
     }
 
     /// <summary>The upstream's <c>GET {BaseUrl}/models</c>.</summary>

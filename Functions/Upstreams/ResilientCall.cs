@@ -43,18 +43,21 @@ internal sealed class ResilientCall(
     /// the moment its headers are in) is reported as <see cref="UpstreamStartOutcome.Waiting"/> so the client's
     /// response can commit and keep alive meanwhile.
     /// </summary>
-    public async Task<UpstreamStart> StartAsync(TimeSpan firstEventTimeout)
+    public Task<UpstreamStart> StartAsync(TimeSpan firstEventTimeout)
     {
-        if (request.Stream)
+        if (!request.Stream)
         {
-            _awaitingFirstEvent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            // A whole answer has no first event to wait for: the attempts are the start.
+            return AttemptAsync();
         }
 
+        var awaiting = _awaitingFirstEvent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var attempts = AttemptAsync();
-        if (attempts.IsCompleted || _awaitingFirstEvent is not { } awaiting)
-        {
-            return await attempts;
-        }
+        return attempts.IsCompleted ? attempts : StreamStartAsync(attempts, awaiting, firstEventTimeout);
+    }
+
+    private async Task<UpstreamStart> StreamStartAsync(Task<UpstreamStart> attempts, TaskCompletionSource awaiting, TimeSpan firstEventTimeout)
+    {
 
         if (await Task.WhenAny(attempts, awaiting.Task) == attempts)
         {

@@ -43,10 +43,13 @@ public sealed partial class UpstreamHttp(string upstream, HttpClient http, TimeS
         return new Uri(text.EndsWith('/') ? text + path : text + "/" + path);
     }
 
-    /// <summary>Sends <paramref name="message"/> and reads what came back into a Claude-format answer.</summary>
+    /// <summary>
+    /// Sends <paramref name="message"/> (and disposes it) and reads what came back into a Claude-format answer.
+    /// </summary>
     public async Task<UpstreamResponse> SendAsync(
         HttpRequestMessage message, bool stream, UpstreamAnswerReader reader, WaitClock? waits, CancellationToken cancellationToken)
     {
+        using var owned = message;
         CancellationTokenSource? timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(idleTimeout);
         HttpResponseMessage? response = null;

@@ -140,6 +140,28 @@ public sealed class AdmissionServiceTests : IDisposable
     }
 
     [Theory]
+    [InlineData("cache_control")]
+    [InlineData("cache\\u005fcontrol")]
+    [InlineData("\\u0063ache_control")]
+    public async Task AdmitAsync_ReservesTheCacheWritePrice_HoweverCacheControlIsSpelled(string spelling)
+    {
+        // Arrange: cache writes dearer than input; the same request without cache control, and with it spelled as given.
+        var admission = Service(Prices(cacheWrite: true));
+        var system = new string('x', 40_000);
+        using var plain = Messages(extra: $$$""","system":[{"type":"text","text":"{{{system}}}"}]""");
+        using var cached = Messages(extra: $$$""","system":[{"type":"text","text":"{{{system}}}","{{{spelling}}}":{"type":"ephemeral"}}]""");
+
+        // Act
+        var withoutCache = await admission.AdmitAsync(Key("""{"spendCap": 100}""", "key_00000000000000b1"), "req_1", plain);
+        var withCache = await admission.AdmitAsync(Key("""{"spendCap": 100}""", "key_00000000000000b2"), "req_2", cached);
+
+        // Assert: an escaped name reserves what the plain one does (a byte search alone would miss it).
+        var reservedWith = withCache.RateLimits!.Value.Usage.ReservedMicros;
+        var reservedWithout = withoutCache.RateLimits!.Value.Usage.ReservedMicros;
+        Assert.True(reservedWith > reservedWithout, $"{reservedWith} vs {reservedWithout}");
+    }
+
+    [Theory]
     [InlineData(nameof(StorageUnavailableException), 529, null)]
     [InlineData(nameof(LimitContentionException), 429, 1.0)]
     public async Task AdmitAsync_RefusesWithNothingToReport_WhenTheLimitLedgerCannotDecide(string failure, int status, double? retryAfter)
@@ -188,19 +210,24 @@ public sealed class AdmissionServiceTests : IDisposable
 
     private AdmissionService Service(PriceTable prices, ILimitLedger? ledger = null) => _governance.Admission(prices, ledger);
 
-    private static PriceTable Prices(bool priced = true, bool refuseUnpriced = false)
+    private static PriceTable Prices(bool priced = true, bool refuseUnpriced = false, bool cacheWrite = false)
     {
         var entries = priced
             ? new Dictionary<string, string?> { ["Gateway:Prices:claude-sonnet-*:Input"] = "3", ["Gateway:Prices:claude-sonnet-*:Output"] = "15" }
             : [];
+        if (cacheWrite)
+        {
+            entries["Gateway:Prices:claude-sonnet-*:CacheWrite1h"] = "6";
+        }
+
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(entries).Build();
         return PriceTable.Read(configuration.GetSection("Gateway:Prices"),
             new PricesOptions { UnpricedModels = refuseUnpriced ? PricesOptions.Refuse : PricesOptions.Allow });
     }
 
-    private static ApiKey Key(string? limits) => new()
+    private static ApiKey Key(string? limits, string id = "key_00000000000000aa") => new()
     {
-        Id = "key_00000000000000aa",
+        Id = id,
         Name = "test",
         Hash = "hash",
         Hint = "sk-...aaaa",
@@ -208,10 +235,10 @@ public sealed class AdmissionServiceTests : IDisposable
         LimitsJson = limits,
     };
 
-    private static MessagesRequest Messages(int maxTokens = 100, bool stream = false)
+    private static MessagesRequest Messages(int maxTokens = 100, bool stream = false, string extra = "")
     {
         var body = Encoding.UTF8.GetBytes(
-            $$"""{"model":"{{Model}}","max_tokens":{{maxTokens}},"stream":{{(stream ? "true" : "false")}},"messages":[{"role":"user","content":"Hello there"}]}""");
+            $$"""{"model":"{{Model}}","max_tokens":{{maxTokens}},"stream":{{(stream ? "true" : "false")}},"messages":[{"role":"user","content":"Hello there"}]{{extra}}}""");
         return new MessagesRequest(body, JsonDocument.Parse(body), Model, maxTokens, stream);
     }
 }

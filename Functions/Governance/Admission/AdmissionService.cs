@@ -113,7 +113,7 @@ public sealed partial class AdmissionService(
             input = (long)Math.Ceiling(TokenEstimator.Shared.EstimateRequest(messages.Root) * Math.Max(1, _options.InputEstimateMargin));
         }
 
-        long? worst = costed ? price!.WorstCaseMicros(input, messages.MaxTokens, messages.Body.AsSpan().IndexOf(CacheControl) >= 0) : null;
+        long? worst = costed ? price!.WorstCaseMicros(input, messages.MaxTokens, JsonNames.Mentions(messages.Body, messages.Root, CacheControl, "cache_control")) : null;
         return new CallEstimate(input, messages.MaxTokens, worst, messages.Stream);
     }
 
