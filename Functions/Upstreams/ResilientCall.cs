@@ -26,11 +26,10 @@ internal sealed class ResilientCall(
     private int _lastIndex = -1;
     private TimeSpan _waited;
 
-    /// <summary>Set once a stream attempt's headers are in and its first event is being awaited.</summary>
-    private TaskCompletionSource? _awaitingFirstEvent;
+    private TimeSpan _firstEventTimeout;
 
-    /// <summary>Set when the start was reported as <see cref="UpstreamStartOutcome.Waiting"/>: no attempt is made after it.</summary>
-    private volatile bool _committed;
+    /// <summary>When a stream's first event is due at the latest, set when the first stream's headers are in.</summary>
+    private DateTimeOffset? _firstEventDue;
 
     /// <summary>The breaker of the upstream of the latest attempt.</summary>
     public CircuitBreaker? Breaker { get; private set; }
@@ -40,43 +39,13 @@ internal sealed class ResilientCall(
     /// <summary>
     /// Attempts until a whole answer, a stream with its first event, an error that is not worth another attempt, or
     /// the end of the budget. A stream whose first event takes longer than <paramref name="firstEventTimeout"/> (from
-    /// the moment its headers are in) is reported as <see cref="UpstreamStartOutcome.Waiting"/> so the client's
-    /// response can commit and keep alive meanwhile.
+    /// the moment the first stream's headers are in) is reported as <see cref="UpstreamStartOutcome.Waiting"/> so the
+    /// client's response can commit and keep alive meanwhile. A first event that came with the headers costs no timer.
     /// </summary>
     public Task<UpstreamStart> StartAsync(TimeSpan firstEventTimeout)
     {
-        if (!request.Stream)
-        {
-            // A whole answer has no first event to wait for: the attempts are the start.
-            return AttemptAsync();
-        }
-
-        var awaiting = _awaitingFirstEvent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var attempts = AttemptAsync();
-        return attempts.IsCompleted ? attempts : StreamStartAsync(attempts, awaiting, firstEventTimeout);
-    }
-
-    private async Task<UpstreamStart> StreamStartAsync(Task<UpstreamStart> attempts, TaskCompletionSource awaiting, TimeSpan firstEventTimeout)
-    {
-
-        if (await Task.WhenAny(attempts, awaiting.Task) == attempts)
-        {
-            return await attempts;
-        }
-
-        var waitStart = Stopwatch.GetTimestamp();
-        var deadline = Task.Delay(firstEventTimeout, caller.Time, aborted);
-        if (await Task.WhenAny(attempts, deadline) == attempts || aborted.IsCancellationRequested)
-        {
-            // The answer started (or failed) in time, its wait charged by the attempts themselves; a client that left
-            // ends the attempts through their token.
-            return await attempts;
-        }
-
-        // The response commits now, before the pending read is over and charged: charge the wait up to here.
-        waits?.AddSince(waitStart);
-        _committed = true;
-        return new UpstreamStart(UpstreamStartOutcome.Waiting, Later: attempts);
+        _firstEventTimeout = firstEventTimeout;
+        return AttemptAsync();
     }
 
     private async Task<UpstreamStart> AttemptAsync()
@@ -126,17 +95,12 @@ internal sealed class ResilientCall(
             var (first, failure) = await FirstEventAsync(response);
             if (failure is null)
             {
-                // Started, refused by an error the client caused, or the client is gone: nothing to try again.
+                // Started, waiting past the first-event timeout, refused by an error the client caused, or the client
+                // is gone: nothing to try again.
                 return first;
             }
 
             Failed(failure);
-            if (_committed)
-            {
-                // The client's 200 went out while this attempt was awaited: there is no retry after that.
-                GaveUp(failure);
-                return first;
-            }
 
             last = first.Error;
             lastException = first.Failure;
@@ -150,33 +114,76 @@ internal sealed class ResilientCall(
     /// </summary>
     private async Task<(UpstreamStart Start, string? Failure)> FirstEventAsync(UpstreamResponse response)
     {
+        ValueTask<bool> move;
+        try
+        {
+            move = response.Events!.MoveNextAsync();
+        }
+        catch (Exception exception)
+        {
+            move = ValueTask.FromException<bool>(exception);
+        }
+
+        if (move.IsCompleted)
+        {
+            // Already in (usually with the headers): reading it was the gateway's own work.
+            return await ClassifyAsync(response, move);
+        }
+
+        var waitStart = Stopwatch.GetTimestamp();
+        var read = move.AsTask();
+        _firstEventDue ??= caller.Time.GetUtcNow() + _firstEventTimeout;
+        var remaining = _firstEventDue.Value - caller.Time.GetUtcNow();
+        if (remaining > TimeSpan.Zero)
+        {
+            await Task.WhenAny(read, Task.Delay(remaining, caller.Time, aborted));
+        }
+
+        if (read.IsCompleted || aborted.IsCancellationRequested)
+        {
+            // The first event (or the failure) came in time; a client that left ends the read through its token.
+            try
+            {
+                return await ClassifyAsync(response, new ValueTask<bool>(read));
+            }
+            finally
+            {
+                waits?.AddSince(waitStart);
+            }
+        }
+
+        // The client's 200 goes out now, with keep-alives: charge the wait up to here, and make no attempt after it.
+        waits?.AddSince(waitStart);
+        return (new UpstreamStart(UpstreamStartOutcome.Waiting, Later: LaterAsync(response, read)), null);
+    }
+
+    /// <summary>How a start reported as waiting ends: the pending read decides, with no attempt after it.</summary>
+    private async Task<UpstreamStart> LaterAsync(UpstreamResponse response, Task<bool> read)
+    {
+        var (start, failure) = await ClassifyAsync(response, new ValueTask<bool>(read));
+        if (failure is not null)
+        {
+            Failed(failure);
+            GaveUp(failure);
+        }
+
+        return start;
+    }
+
+    /// <summary>
+    /// Classifies a stream attempt's first read: its first event starts the answer, unless the stream ended, failed or
+    /// was unreadable before it, or it is an <c>error</c> event; an error the client caused ends the attempts as it is
+    /// (no failure to retry), any other failure is one more reason to try again. The response is disposed unless it
+    /// started.
+    /// </summary>
+    private async Task<(UpstreamStart Start, string? Failure)> ClassifyAsync(UpstreamResponse response, ValueTask<bool> move)
+    {
         var events = response.Events!;
         UpstreamStart failed;
         string? description;
         try
         {
-            var move = events.MoveNextAsync();
-            bool moved;
-            if (move.IsCompleted)
-            {
-                // Already in (usually with the headers): reading it was the gateway's own work.
-                moved = await move;
-            }
-            else
-            {
-                _awaitingFirstEvent?.TrySetResult();
-                var waitStart = Stopwatch.GetTimestamp();
-                try
-                {
-                    moved = await move;
-                }
-                finally
-                {
-                    waits?.AddSince(waitStart);
-                }
-            }
-
-            if (!moved)
+            if (!await move)
             {
                 description = "empty stream";
                 failed = UpstreamStart.Failed(ApiError.From(ApiErrorKind.UpstreamUnavailable, "The upstream closed the stream without an answer."));
