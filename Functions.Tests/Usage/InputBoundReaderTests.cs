@@ -68,6 +68,23 @@ public sealed class InputBoundReaderTests
         Assert.Equal(maxUses, bound.MaxUses);
     }
 
+    [Theory]
+    [InlineData("""{"type":"search_result","source":"https://example.com/kb/1","title":"Refunds","content":[{"type":"text","text":"Within 30 days."}]}""")]
+    [InlineData("""{"type":"document","source":{"type":"text","media_type":"text/plain","data":"Plain text"}}""")]
+    [InlineData("""{"type":"document","source":{"type":"content","content":[{"type":"text","text":"Chunk"}]}}""")]
+    [InlineData("""{"type":"tool_result","tool_use_id":"toolu_1","content":"72°F"}""")]
+    public void Read_CountsInlineContentAsMeasured(string block)
+    {
+        // Arrange
+        using var document = JsonDocument.Parse($$"""{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{{block}}]}]}""");
+
+        // Act
+        var bound = InputBoundReader.Read(document.RootElement);
+
+        // Assert
+        Assert.False(bound.HasUnmeasured);
+    }
+
     [Fact]
     public void Read_CountsClientToolsAndInlineImagesAsMeasured()
     {

@@ -214,13 +214,14 @@ public static class InputBoundReader
                     Unmeasured = true;
                     return;
                 default:
-                    if (block.ValueKind == JsonValueKind.Object && (block.TryGetProperty("source", out _) || block.TryGetProperty("file_id", out _)))
+                    if (SourceType(block) is "url" or "file" || (block.ValueKind == JsonValueKind.Object && block.TryGetProperty("file_id", out _)))
                     {
+                        // A block type this version does not know, pointing at content elsewhere.
                         Unmeasured = true;
                         return;
                     }
 
-                    // Text, tool use, thinking, search results: every token is in the bytes.
+                    // Text, tool use, thinking, search results (their source is a name, not a fetch): every token is in the bytes.
                     Tokens += Bytes(block);
                     return;
             }
