@@ -11,8 +11,9 @@ public sealed class LimitsOptions
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>
-    /// Input token estimates (a tokenizer that is not Claude's) are multiplied by this before they are reserved, so
-    /// that a spend cap holds even when the upstream counts more tokens than the estimate.
+    /// Input token estimates (a tokenizer that is not Claude's) are multiplied by this before a token limit counts them,
+    /// and so is the upstream's count before a <c>count-first</c> spend cap reserves it. Spend caps otherwise reserve a
+    /// hard bound, not an estimate (docs/limits-and-prices.md#what-a-hard-cap-guarantees).
     /// </summary>
     public double InputEstimateMargin { get; set; } = 1.25;
 
