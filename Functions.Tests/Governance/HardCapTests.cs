@@ -67,6 +67,23 @@ public sealed class HardCapTests
         Assert.True(counted.RootElement.TryGetProperty("messages", out _));
     }
 
+    [Fact]
+    public async Task SpendCap_CountFirst_ReservesTheWorstCase_WhenTheUpstreamCannotCount()
+    {
+        // Arrange: count-first, but count_tokens answers 529.
+        await using var cluster = await StartAsync(static settings => settings["Gateway:Limits:UnmeasuredInput"] = "count-first");
+        cluster.Upstream.CountTokensFailure = 529;
+        var (secret, key) = await cluster.Environment.CreateKeyAsync(limits: """{"spendCap":1,"spendPeriod":"lifetime"}""");
+
+        // Act
+        var responses = await AttackAsync(cluster, secret);
+
+        // Assert: as with reserve-worst-case, one call at a time.
+        var spend = await cluster.SpendAsync(key.Id, SpendPeriods.Key(SpendPeriod.Lifetime, DateTimeOffset.UtcNow));
+        Assert.True(spend!.SpentMicros <= CapMicros, $"settled {spend.SpentMicros} micro-units against a cap of {CapMicros}");
+        Assert.Equal(1, responses.Count(static r => r.Status == HttpStatusCode.OK));
+    }
+
     private static async Task<GatewayCluster> StartAsync(Action<Dictionary<string, string?>> configure)
     {
         var cluster = await GatewayCluster.StartAsync(2, settings =>

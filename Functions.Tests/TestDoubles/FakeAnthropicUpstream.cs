@@ -406,6 +406,9 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
     /// <summary>What <c>count_tokens</c> answers: 1234 unless a test says otherwise, so tests can tell a forwarded count from an estimate.</summary>
     public long CountedInputTokens { get; set; } = 1234;
 
+    /// <summary>When set, <c>count_tokens</c> answers this status with an <c>overloaded_error</c> instead of a count.</summary>
+    public int? CountTokensFailure { get; set; }
+
     /// <summary>Counted tokens (<see cref="CountedInputTokens"/>).</summary>
     private async Task CountTokensAsync(HttpContext context)
     {
@@ -413,6 +416,12 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
         await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
         var headers = context.Request.Headers.ToDictionary(static h => h.Key.ToLowerInvariant(), static h => h.Value.ToString());
         _received.Enqueue(new ReceivedRequest(context.Request.Path + context.Request.QueryString, headers, buffer.ToArray()));
+        if (CountTokensFailure is { } status)
+        {
+            await ErrorAsync(context, status, Fixtures.Bytes("Anthropic/overloaded.json"));
+            return;
+        }
+
         context.Response.ContentType = "application/json";
         await context.Response.WriteAsync("{\"input_tokens\":" + CountedInputTokens.ToString(System.Globalization.CultureInfo.InvariantCulture) + "}");
     }
