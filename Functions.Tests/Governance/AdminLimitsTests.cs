@@ -33,7 +33,7 @@ public sealed class AdminLimitsTests
     public async Task PatchLimits_AppliesAtOnce_AndGetShowsTheCountersAndSpendHeaders()
     {
         // Arrange
-        await using var cluster = await GatewayCluster.StartAsync(1, SpendCapConcurrencyTests.Prices);
+        await using var cluster = await SpendCapConcurrencyTests.StartAsync(1);
         using var admin = Admin(cluster);
         using var created = await admin.PostAsync("manage/keys", Json("""{"name":"metered"}"""));
         using var createdBody = JsonDocument.Parse(await created.Content.ReadAsStringAsync());
@@ -65,10 +65,10 @@ public sealed class AdminLimitsTests
         Assert.Equal("1", RawClient.Header(first, "anthropic-ratelimit-requests-remaining"));
         Assert.Equal("1", RawClient.Header(first, RateLimitHeaders.SpendLimit));
         // The counter starts from what the month's records already hold (the unlimited call), plus this call's reservation.
-        Assert.Equal("0.9996", RawClient.Header(first, RateLimitHeaders.SpendRemaining));
+        Assert.Equal(Amount(1_000_000 - (2 * SpendCapConcurrencyTests.CallCostMicros)), RawClient.Header(first, RateLimitHeaders.SpendRemaining));
         Assert.NotNull(RawClient.Header(first, RateLimitHeaders.SpendReset));
         var current = view.RootElement.GetProperty("current");
-        Assert.Equal(0.0004m, current.GetProperty("spent").GetDecimal());
+        Assert.Equal(2 * SpendCapConcurrencyTests.CallCostMicros / 1_000_000m, current.GetProperty("spent").GetDecimal());
         Assert.Equal(0m, current.GetProperty("reserved").GetDecimal());
         Assert.Equal("USD", current.GetProperty("currency").GetString());
         Assert.Equal(HttpStatusCode.OK, second.StatusCode);
@@ -80,8 +80,9 @@ public sealed class AdminLimitsTests
     public async Task PatchLimits_CapRemovedThenSetAgain_CountsTheCallsMadeWithoutIt()
     {
         // Arrange: a cap of five calls; two calls with it, two without it.
-        await using var cluster = await GatewayCluster.StartAsync(1, SpendCapConcurrencyTests.Prices);
-        var (secret, key) = await cluster.Environment.CreateKeyAsync(limits: """{"spendCap":0.001}""");
+        await using var cluster = await SpendCapConcurrencyTests.StartAsync(1);
+        var fiveCalls = SpendCapConcurrencyTests.SpendCap(5 * SpendCapConcurrencyTests.CallCostMicros);
+        var (secret, key) = await cluster.Environment.CreateKeyAsync(limits: fiveCalls);
         using var admin = Admin(cluster);
         using var http = cluster.Http(0);
         var body = Prompts.Body(FakeAnthropicUpstream.Models.Text, Prompts.TextEstimatedAt(25), maxTokens: 15, stream: true);
@@ -104,7 +105,7 @@ public sealed class AdminLimitsTests
         await cluster.WaitForRecordsAsync(key.Id, 4);
 
         // Act: the cap comes back; its counter restarts from the month's records (4 calls), not from its own 2.
-        using (var again = await admin.PatchAsync("manage/keys/" + key.Id, Json("""{"limits":{"spendCap":0.001}}""")))
+        using (var again = await admin.PatchAsync("manage/keys/" + key.Id, Json($$"""{"limits":{{fiveCalls}}}""")))
         {
             Assert.Equal(HttpStatusCode.OK, again.StatusCode);
         }
@@ -123,6 +124,8 @@ public sealed class AdminLimitsTests
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", GatewayTestEnvironment.AdminKey);
         return http;
     }
+
+    private static string Amount(long micros) => RateLimitHeaders.Amount(micros);
 
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
 }

@@ -28,6 +28,17 @@ public static class Prompts
         throw new InvalidOperationException($"No prompt is estimated at exactly {tokens} tokens.");
     }
 
+    /// <summary>
+    /// The input tokens a spend cap reserves for a request of measured text: its hard bound (bytes and framing,
+    /// docs/limits-and-prices.md#what-a-hard-cap-guarantees). A fake upstream that reports this many input tokens makes
+    /// a call's reservation equal its real cost.
+    /// </summary>
+    public static long ReservedInputOf(string body)
+    {
+        using var document = JsonDocument.Parse(body);
+        return InputBoundReader.Read(document.RootElement).MeasuredTokens;
+    }
+
     /// <summary>A Messages request body (the text must need no JSON escaping).</summary>
     public static string Body(string model, string text, int maxTokens, bool stream) =>
         $$"""{"model":"{{model}}","max_tokens":{{maxTokens}},"stream":{{(stream ? "true" : "false")}},"messages":[{"role":"user","content":"{{text}}"}]}""";

@@ -32,8 +32,9 @@ public sealed class InMemoryGovernance : IDisposable
     public SettlementService Settlements { get; }
 
     /// <summary>The authorize step over <see cref="Ledger"/>, or over another ledger (a substitute that fails).</summary>
-    public AdmissionService Admission(PriceTable prices, ILimitLedger? ledger = null) =>
-        new(ledger ?? Ledger, prices, Settlements, Time, Options, NullLogger<AdmissionService>.Instance);
+    public AdmissionService Admission(PriceTable prices, ILimitLedger? ledger = null, GatewayOptions? options = null) =>
+        new(ledger ?? Ledger, prices, Settlements, Time, options is null ? Options : Microsoft.Extensions.Options.Options.Create(options),
+            NullLogger<AdmissionService>.Instance);
 
     /// <summary>The lease timer over <see cref="Reservations"/>, renewing through <paramref name="ledger"/>.</summary>
     public ReservationRenewer Renewer(ILimitLedger ledger) => new(ledger, Reservations, Time, Options, NullLogger<ReservationRenewer>.Instance);

@@ -75,6 +75,9 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
         /// <summary>Waits <see cref="SlowFirstByteDelay"/> before it answers at all, then answers as <see cref="Text"/>.</summary>
         public const string SlowFirstByte = "fake-slow-first-byte";
 
+        /// <summary>Waits for <see cref="ReleaseHeld"/> (or the client to leave) before it answers at all, then answers as <see cref="Text"/>.</summary>
+        public const string Held = "fake-held";
+
         /// <summary>A long stream: message_start, then <see cref="LongDeltas"/> text deltas of 8 characters each, then the end.</summary>
         public const string LongStream = "fake-long";
 
@@ -94,9 +97,11 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<ReceivedRequest> _received = new();
     private TaskCompletionSource _pacedGate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _heldGate = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _aborted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _failuresLeft;
     private int _messageCalls;
+    private int _heldCalls;
     private long _abortedAtTimestamp;
 
     private FakeAnthropicUpstream(WebApplication app, Uri baseUrl)
@@ -150,6 +155,18 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
     ];
 
     public void ReleasePaced() => _pacedGate.TrySetResult();
+
+    /// <summary>Lets every <see cref="Models.Held"/> call answer.</summary>
+    public void ReleaseHeld() => _heldGate.TrySetResult();
+
+    /// <summary>
+    /// When set, every answer reports this many input tokens in place of its fixture's: an upstream that billed a
+    /// prompt the gateway could not measure (a PDF by URL, say).
+    /// </summary>
+    public long? ReportedInputTokens { get; set; }
+
+    /// <summary><see cref="Models.Held"/> calls that arrived and wait for <see cref="ReleaseHeld"/>.</summary>
+    public int HeldCalls => Volatile.Read(ref _heldCalls);
 
     public static async Task<FakeAnthropicUpstream> StartAsync()
     {
@@ -222,6 +239,19 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
                 }
 
                 break;
+            case Models.Held:
+                Interlocked.Increment(ref _heldCalls);
+                try
+                {
+                    await _heldGate.Task.WaitAsync(context.RequestAborted);
+                }
+                catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+                {
+                    NoteAborted();
+                    return;
+                }
+
+                break;
             case Models.Overloaded:
                 await ErrorAsync(context, 529, Fixtures.Bytes("Anthropic/overloaded.json"), retryAfter: "3");
                 return;
@@ -244,7 +274,7 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
             var json = model == Models.ToolUse
                 ? """{"id":"msg_01Tool","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[{"type":"tool_use","id":"toolu_01T1x1fJ34qAmk2tNTrN7Up6","name":"get_weather","input":{"location":"San Francisco, CA","unit":"fahrenheit"}}],"stop_reason":"tool_use","stop_sequence":null,"usage":{"input_tokens":472,"cache_creation_input_tokens":0,"cache_read_input_tokens":128,"output_tokens":89}}"""u8.ToArray()
                 : Fixtures.Bytes("Anthropic/text.json");
-            await response.Body.WriteAsync(json, context.RequestAborted);
+            await response.Body.WriteAsync(Encoding.UTF8.GetBytes(Reported(Encoding.UTF8.GetString(json))), context.RequestAborted);
             return;
         }
 
@@ -326,7 +356,7 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
                     return;
                 }
 
-                await WriteEventAsync(context, events[i].Event, events[i].Data);
+                await WriteEventAsync(context, events[i].Event, Reported(events[i].Data));
             }
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
@@ -334,6 +364,10 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
             NoteAborted();
         }
     }
+
+    private string Reported(string json) => ReportedInputTokens is { } tokens
+        ? System.Text.RegularExpressions.Regex.Replace(json, "\"input_tokens\":[0-9]+", "\"input_tokens\":" + tokens.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        : json;
 
     private void NoteAborted()
     {
@@ -369,15 +403,27 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
         }
     }
 
-    /// <summary>Counted tokens: always 1234, so tests can tell a forwarded count from an estimate.</summary>
+    /// <summary>What <c>count_tokens</c> answers: 1234 unless a test says otherwise, so tests can tell a forwarded count from an estimate.</summary>
+    public long CountedInputTokens { get; set; } = 1234;
+
+    /// <summary>When set, <c>count_tokens</c> answers this status with an <c>overloaded_error</c> instead of a count.</summary>
+    public int? CountTokensFailure { get; set; }
+
+    /// <summary>Counted tokens (<see cref="CountedInputTokens"/>).</summary>
     private async Task CountTokensAsync(HttpContext context)
     {
         using var buffer = new MemoryStream();
         await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
         var headers = context.Request.Headers.ToDictionary(static h => h.Key.ToLowerInvariant(), static h => h.Value.ToString());
         _received.Enqueue(new ReceivedRequest(context.Request.Path + context.Request.QueryString, headers, buffer.ToArray()));
+        if (CountTokensFailure is { } status)
+        {
+            await ErrorAsync(context, status, Fixtures.Bytes("Anthropic/overloaded.json"));
+            return;
+        }
+
         context.Response.ContentType = "application/json";
-        await context.Response.WriteAsync("""{"input_tokens":1234}""");
+        await context.Response.WriteAsync("{\"input_tokens\":" + CountedInputTokens.ToString(System.Globalization.CultureInfo.InvariantCulture) + "}");
     }
 
     private static async Task WriteEventAsync(HttpContext context, string name, string data)

@@ -23,13 +23,16 @@ public sealed class UpstreamForwarder(
     ILogger<UpstreamForwarder> logger)
 {
     private readonly StreamingOptions _streaming = options.Value.Streaming;
+    private readonly bool _countFirst = UnmeasuredInputModes.IsCountFirst(options.Value.Limits.UnmeasuredInput);
 
     public async Task<IResult> ForwardAsync(HttpContext context, Prologue admitted, AnswerFormat format, RateLimitHeaderFormat headers)
     {
         var call = admitted.Call;
 
-        // (6) Limits and spend caps, shared by every instance.
-        var admission = await governance.AdmitAsync(admitted.Key, call.RequestId, admitted.Messages);
+        // (6) Limits and spend caps, shared by every instance; with count-first, input the gateway cannot measure is
+        // counted by the primary upstream first (docs/limits-and-prices.md#what-a-hard-cap-guarantees).
+        var counter = _countFirst ? UpstreamInputCounter.For(admitted.Routes, admitted.Gateway.Waits, context.RequestAborted) : null;
+        var admission = await governance.AdmitAsync(admitted.Key, call.RequestId, admitted.Messages, counter);
         AdmissionResponse.Apply(context.Response, admission, headers);
         if (admission.Refusal is { } limited)
         {
@@ -47,6 +50,7 @@ public sealed class UpstreamForwarder(
             case UpstreamStartOutcome.Streaming or UpstreamStartOutcome.Waiting:
                 return new StreamRelay(start, format, admitted.Gateway, call, _streaming, time, logger);
             case UpstreamStartOutcome.ClientGone:
+                // Billed at its input estimate if the upstream had the request (CallRecorder.Finish).
                 call.Finish(499, UsageState.Cancelled);
                 return Results.Empty;
             default:

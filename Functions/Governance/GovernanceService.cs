@@ -20,8 +20,8 @@ public sealed class GovernanceService(AdmissionService admission, SettlementServ
     public long PendingSettlements => settlements.Pending;
 
     /// <inheritdoc cref="AdmissionService.AdmitAsync"/>
-    public ValueTask<Admission> AdmitAsync(ApiKey key, string requestId, MessagesRequest messages) =>
-        admission.AdmitAsync(key, requestId, messages);
+    public ValueTask<Admission> AdmitAsync(ApiKey key, string requestId, MessagesRequest messages, IInputTokenCounter? counter = null) =>
+        admission.AdmitAsync(key, requestId, messages, counter);
 
     /// <inheritdoc cref="AdmissionService.LimitsOf"/>
     public KeyLimits? LimitsOf(ApiKey key) => admission.LimitsOf(key);

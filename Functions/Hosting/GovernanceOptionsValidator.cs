@@ -21,6 +21,17 @@ public sealed class GovernanceOptionsValidator(IConfiguration pricesSection) : I
             failures.Add("Gateway:Limits:InputEstimateMargin must be from 1 to 10.");
         }
 
+        if (!UnmeasuredInputModes.IsKnown(limits.UnmeasuredInput))
+        {
+            failures.Add($"Gateway:Limits:UnmeasuredInput must be {UnmeasuredInputModes.ReserveWorstCase} or {UnmeasuredInputModes.CountFirst}.");
+        }
+
+        if (limits.ContextWindowTokens < 1 || limits.LongContextWindowTokens < 1 || limits.ContextWindows.Values.Any(static w => w < 1) ||
+            limits.ServerToolIterations < 1)
+        {
+            failures.Add("Gateway:Limits:ContextWindowTokens, LongContextWindowTokens, ContextWindows and ServerToolIterations must be at least 1.");
+        }
+
         if (limits.MaxConflictRetries < 1 || limits.SettleAttempts < 1)
         {
             failures.Add("Gateway:Limits:MaxConflictRetries and SettleAttempts must be at least 1.");

@@ -72,6 +72,8 @@ internal sealed class ResilientCall(
 
             if (response.Error is { } error)
             {
+                // An error answer is not billed: a client that leaves from here on owes nothing for this attempt.
+                call.RequestWithUpstream = null;
                 await response.DisposeAsync();
                 if (!ResilientUpstreamCaller.IsRetryable(error.Status))
                 {
@@ -101,6 +103,7 @@ internal sealed class ResilientCall(
             }
 
             Failed(failure);
+            call.RequestWithUpstream = null;
 
             last = first.Error;
             lastException = first.Failure;
@@ -318,6 +321,7 @@ internal sealed class ResilientCall(
             call.Upstream = route.Upstream.Name;
             call.UpstreamModel = route.UpstreamModel;
             call.UpstreamAttempts = _attempts;
+            call.RequestWithUpstream = request;
             var response = await route.Upstream.SendMessagesAsync(request, route.UpstreamModel, waits, aborted);
             call.UpstreamRequestId = response.UpstreamRequestId;
             return response;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Qhaigc.Functions.Protocol;
 
 namespace Qhaigc.Functions.Usage;
 
@@ -34,6 +35,12 @@ public sealed class CallRecorder(IUsageSink sink, string requestId, string keyId
 
     public double? TimeToFirstByteMs { get; private set; }
 
+    /// <summary>
+    /// The request while an upstream attempt holds it (set as the attempt is sent, cleared when the upstream answers
+    /// it with an error): a client that leaves before any usage comes back still owes what the upstream bills for it.
+    /// </summary>
+    public MessagesRequest? RequestWithUpstream { get; set; }
+
     public bool IsFinished => Volatile.Read(ref _finished) != 0;
 
     public void MarkFirstByte() => TimeToFirstByteMs ??= Stopwatch.GetElapsedTime(startTimestamp).TotalMilliseconds;
@@ -44,6 +51,15 @@ public sealed class CallRecorder(IUsageSink sink, string requestId, string keyId
         if (Interlocked.Exchange(ref _finished, 1) != 0)
         {
             return;
+        }
+
+        if (state == UsageState.Cancelled && RequestWithUpstream is { } sent && usage?.Raw is null)
+        {
+            // The client left before any usage arrived, but the upstream had the whole prompt and bills it: the call
+            // is recorded at its input estimate, flagged estimated (docs/usage-records.md#abandoned-calls).
+            usage ??= new TokenUsage();
+            usage.InputTokens = Math.Max(usage.InputTokens, TokenEstimator.Shared.EstimateRequest(sent.Root));
+            usage.Estimated = true;
         }
 
         sink.Submit(new UsageRecord

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
 using Microsoft.ML.Tokenizers;
@@ -182,7 +183,14 @@ public sealed class TokenEstimator
         return TokensPerPdfPage;
     }
 
-    /// <summary>Pages of a PDF, counted by their <c>/Type /Page</c> objects (not <c>/Pages</c>); 0 when unreadable.</summary>
+    /// <summary>Decompressed bytes of a PDF's object streams read at most, so a small PDF cannot make the gateway inflate a bomb.</summary>
+    private const int MaxInflatedBytes = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// Pages of a PDF, counted by their <c>/Type /Page</c> objects (not <c>/Pages</c>), also inside compressed object
+    /// streams (<c>/ObjStm</c>, where most PDFs written since PDF 1.5 keep them); 0 when unreadable. An estimate only: a
+    /// spend cap never rests on it (docs/limits-and-prices.md#what-a-hard-cap-guarantees).
+    /// </summary>
     public static int CountPdfPages(string base64)
     {
         byte[] bytes;
@@ -196,6 +204,56 @@ public sealed class TokenEstimator
         }
 
         var text = Encoding.Latin1.GetString(bytes);
+        var pages = CountPageObjects(text);
+        var budget = MaxInflatedBytes;
+        var at = 0;
+        while (budget > 0 && (at = text.IndexOf("/ObjStm", at, StringComparison.Ordinal)) >= 0)
+        {
+            var stream = text.IndexOf("stream", at, StringComparison.Ordinal);
+            var end = stream < 0 ? -1 : text.IndexOf("endstream", stream + 6, StringComparison.Ordinal);
+            if (end < 0)
+            {
+                break;
+            }
+
+            var start = stream + 6 + (text[stream + 6] == '\r' ? 1 : 0);
+            start += start < end && text[start] == '\n' ? 1 : 0;
+            if (text.AsSpan(at, stream - at).Contains("/FlateDecode", StringComparison.Ordinal))
+            {
+                var inflated = Inflate(bytes, start, end - start, budget);
+                budget -= inflated.Length;
+                pages += CountPageObjects(Encoding.Latin1.GetString(inflated));
+            }
+
+            at = end;
+        }
+
+        return pages;
+    }
+
+    private static byte[] Inflate(byte[] bytes, int start, int length, int budget)
+    {
+        using var output = new MemoryStream();
+        try
+        {
+            using var input = new ZLibStream(new MemoryStream(bytes, start, length, writable: false), CompressionMode.Decompress);
+            var buffer = new byte[Math.Min(budget, 64 * 1024)];
+            int read;
+            while (output.Length < budget && (read = input.Read(buffer, 0, (int)Math.Min(buffer.Length, budget - output.Length))) > 0)
+            {
+                output.Write(buffer, 0, read);
+            }
+        }
+        catch (InvalidDataException)
+        {
+            // A damaged stream: whatever came out of it before the damage still counts.
+        }
+
+        return output.ToArray();
+    }
+
+    private static int CountPageObjects(string text)
+    {
         var pages = 0;
         var at = 0;
         while ((at = text.IndexOf("/Type", at, StringComparison.Ordinal)) >= 0)

@@ -162,6 +162,112 @@ public sealed class AdmissionServiceTests : IDisposable
     }
 
     [Theory]
+    [InlineData("""{"type":"document","source":{"type":"url","url":"https://example.com/report.pdf"}}""")]
+    [InlineData("""{"type":"document","source":{"type":"file","file_id":"file_011CNha8iCJcU1wXNR6q4V8w"}}""")]
+    [InlineData("""{"type":"document","source":{"type":"base64","media_type":"application/pdf","data":"JVBERi0xLjUKJcfsj6IKMSAwIG9iago8PC9UeXBlL09ialN0bS9OIDMvRmlyc3QgMTQvRmlsdGVyL0ZsYXRlRGVjb2RlL0xlbmd0aCA0Mj4+CnN0cmVhbQp4nLOx0Q+pLEjVD0hMT7WzAwAglwRyCmVuZHN0cmVhbQplbmRvYmoKJSVFT0YK"}}""")]
+    [InlineData("""{"type":"image","source":{"type":"url","url":"https://example.com/scan.png"}}""")]
+    public async Task AdmitAsync_ReservesTheContextWindow_ForInputTheGatewayCannotMeasure(string block)
+    {
+        // Arrange: a document or image the gateway cannot see into (by URL, by file id, a PDF whose pages sit in
+        // compressed object streams): the upstream may bill up to the model's whole context window for it.
+        var admission = Service(Prices());
+        using var messages = Messages(content: $$"""[{{block}},{"type":"text","text":"Summarise this."}]""");
+
+        // Act
+        var result = await admission.AdmitAsync(Key("""{"spendCap": 100}"""), "req_1", messages);
+
+        // Assert: 200,000 input tokens at 3 and max_tokens 100 at 15 per million.
+        Assert.Equal((200_000 * 3) + (100 * 15), result.RateLimits?.Usage.ReservedMicros);
+    }
+
+    [Fact]
+    public async Task AdmitAsync_ReservesTheLongContextWindow_WhenTheContext1mBetaIsSent()
+    {
+        // Arrange
+        var admission = Service(Prices());
+        using var messages = Messages(content: """[{"type":"document","source":{"type":"url","url":"https://example.com/a.pdf"}}]""");
+        messages.AnthropicBeta = "interleaved-thinking-2025-05-14,context-1m-2025-08-07";
+
+        // Act
+        var result = await admission.AdmitAsync(Key("""{"spendCap": 100}"""), "req_1", messages);
+
+        // Assert
+        Assert.Equal((1_000_000 * 3) + (100 * 15), result.RateLimits?.Usage.ReservedMicros);
+    }
+
+    [Theory]
+    [InlineData(""","max_uses":2""", 3)]
+    [InlineData("", 11)]
+    public async Task AdmitAsync_ReservesAContextWindowPerSamplingIteration_WhenServerToolsMayLoop(string maxUses, int windows)
+    {
+        // Arrange: a server tool runs in the upstream and samples again with its results, each time with the whole context.
+        var admission = Service(Prices());
+        using var messages = Messages(extra: $$""","tools":[{"type":"web_search_20250305","name":"web_search"{{maxUses}}}]""");
+
+        // Act
+        var result = await admission.AdmitAsync(Key("""{"spendCap": 100}"""), "req_1", messages);
+
+        // Assert: the first sampling and one per allowed use (at most the loop limit, 10), a context window each.
+        Assert.Equal((windows * 200_000L * 3) + (100 * 15), result.RateLimits?.Usage.ReservedMicros);
+    }
+
+    [Fact]
+    public async Task AdmitAsync_ReservesMeasuredTextAtNoLessThanItsBytes_WhenATokenizerCouldCountFewer()
+    {
+        // Arrange: 20,000 CJK characters, 60,000 UTF-8 bytes. The estimating tokenizer counts far fewer tokens than that;
+        // the upstream's may count up to one per byte.
+        var admission = Service(Prices());
+        var text = new string('字', 20_000);
+        using var messages = Messages(content: $"\"{text}\"");
+
+        // Act
+        var result = await admission.AdmitAsync(Key("""{"spendCap": 100}"""), "req_1", messages);
+
+        // Assert
+        Assert.True(result.RateLimits?.Usage.ReservedMicros >= (60_000 * 3) + (100 * 15), $"reserved {result.RateLimits?.Usage.ReservedMicros}");
+    }
+
+    [Theory]
+    [InlineData(150_000L, (150_000 * 3) + (100 * 15))]
+    [InlineData(null, (200_000 * 3) + (100 * 15))]
+    public async Task AdmitAsync_ReservesTheUpstreamsCount_WhenCountFirstCountsUnmeasuredInput(long? counted, long reserved)
+    {
+        // Arrange: count-first with no margin; the counter answers, or cannot (then the worst case).
+        var options = new GatewayOptions();
+        options.Limits.UnmeasuredInput = UnmeasuredInputModes.CountFirst;
+        options.Limits.InputEstimateMargin = 1;
+        var admission = _governance.Admission(Prices(), options: options);
+        var counter = Substitute.For<IInputTokenCounter>();
+        counter.CountAsync(Arg.Any<MessagesRequest>()).Returns(counted);
+        using var messages = Messages(content: """[{"type":"document","source":{"type":"url","url":"https://example.com/a.pdf"}}]""");
+
+        // Act
+        var result = await admission.AdmitAsync(Key("""{"spendCap": 100}"""), "req_1", messages, counter);
+
+        // Assert
+        Assert.Equal(reserved, result.RateLimits?.Usage.ReservedMicros);
+        await counter.Received(1).CountAsync(messages);
+    }
+
+    [Fact]
+    public async Task AdmitAsync_DoesNotCount_WhenEveryPartIsMeasured()
+    {
+        // Arrange
+        var options = new GatewayOptions();
+        options.Limits.UnmeasuredInput = UnmeasuredInputModes.CountFirst;
+        var admission = _governance.Admission(Prices(), options: options);
+        var counter = Substitute.For<IInputTokenCounter>();
+        using var messages = Messages();
+
+        // Act
+        var result = await admission.AdmitAsync(Key("""{"spendCap": 100}"""), "req_1", messages, counter);
+
+        // Assert
+        Assert.True(result.Admitted);
+        await counter.DidNotReceiveWithAnyArgs().CountAsync(default!);
+    }
+
+    [Theory]
     [InlineData(nameof(StorageUnavailableException), 529, null)]
     [InlineData(nameof(LimitContentionException), 429, 1.0)]
     public async Task AdmitAsync_RefusesWithNothingToReport_WhenTheLimitLedgerCannotDecide(string failure, int status, double? retryAfter)
@@ -235,10 +341,10 @@ public sealed class AdmissionServiceTests : IDisposable
         LimitsJson = limits,
     };
 
-    private static MessagesRequest Messages(int maxTokens = 100, bool stream = false, string extra = "")
+    private static MessagesRequest Messages(int maxTokens = 100, bool stream = false, string extra = "", string content = "\"Hello there\"")
     {
         var body = Encoding.UTF8.GetBytes(
-            $$"""{"model":"{{Model}}","max_tokens":{{maxTokens}},"stream":{{(stream ? "true" : "false")}},"messages":[{"role":"user","content":"Hello there"}]{{extra}}}""");
+            $$"""{"model":"{{Model}}","max_tokens":{{maxTokens}},"stream":{{(stream ? "true" : "false")}},"messages":[{"role":"user","content":{{content}}}]{{extra}}}""");
         return new MessagesRequest(body, JsonDocument.Parse(body), Model, maxTokens, stream);
     }
 }

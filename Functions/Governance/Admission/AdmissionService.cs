@@ -29,8 +29,9 @@ public sealed partial class AdmissionService(
     /// <summary>
     /// Admits a call or says why not. Not cancellable: an admission is short (the fast-failing storage client bounds
     /// it) and must not be left half-known; a call whose client left is then settled as cancelled, like any other.
+    /// <paramref name="counter"/> counts input exactly for <c>count-first</c> (docs/limits-and-prices.md#what-a-hard-cap-guarantees).
     /// </summary>
-    public async ValueTask<Admission> AdmitAsync(ApiKey key, string requestId, MessagesRequest messages)
+    public async ValueTask<Admission> AdmitAsync(ApiKey key, string requestId, MessagesRequest messages, IInputTokenCounter? counter = null)
     {
         var price = prices.Find(messages.Model);
         if (price is null && prices.RefusesUnpriced)
@@ -51,8 +52,8 @@ public sealed partial class AdmissionService(
             return default;
         }
 
+        var estimate = await EstimateAsync(key.Id, limits, price, messages, counter);
         var now = time.GetUtcNow();
-        var estimate = Estimate(limits, price, messages);
         AdmissionOutcome outcome;
         try
         {
@@ -104,16 +105,39 @@ public sealed partial class AdmissionService(
         return parsed.Limits;
     }
 
-    private CallEstimate Estimate(KeyLimits limits, ModelPrice? price, MessagesRequest messages)
+    /// <summary>
+    /// What the call may use. Token limits count the tokenizer's estimate (with its margin); a spend cap reserves the
+    /// worst case of the input's hard bound (<see cref="InputReservation"/>) and of max_tokens, so that no call can
+    /// cost more than it reserved (docs/limits-and-prices.md#what-a-hard-cap-guarantees).
+    /// </summary>
+    private async ValueTask<CallEstimate> EstimateAsync(string keyId, KeyLimits limits, ModelPrice? price, MessagesRequest messages, IInputTokenCounter? counter)
     {
         var costed = limits.SpendCapMicros is not null && price is not null;
         long input = 0;
-        if (limits.HasTokenLimit || costed)
+        if (limits.HasTokenLimit)
         {
             input = (long)Math.Ceiling(TokenEstimator.Shared.EstimateRequest(messages.Root) * Math.Max(1, _options.InputEstimateMargin));
         }
 
-        long? worst = costed ? price!.WorstCaseMicros(input, messages.MaxTokens, JsonNames.Mentions(messages.Body, messages.Root, CacheControl, "cache_control")) : null;
+        if (!costed)
+        {
+            return new CallEstimate(input, messages.MaxTokens, null, messages.Stream);
+        }
+
+        var bound = InputBoundReader.Read(messages.Root);
+        long? counted = null;
+        if (bound.HasUnmeasured && counter is not null && UnmeasuredInputModes.IsCountFirst(_options.UnmeasuredInput))
+        {
+            counted = await counter.CountAsync(messages);
+            if (counted is null)
+            {
+                Log.CountFailed(logger, keyId);
+            }
+        }
+
+        var window = InputReservation.ContextWindow(_options, messages.Model, messages.AnthropicBeta);
+        var reserved = InputReservation.Tokens(bound, window, _options, counted);
+        var worst = price!.WorstCaseMicros(reserved, messages.MaxTokens, JsonNames.Mentions(messages.Body, messages.Root, CacheControl, "cache_control"));
         return new CallEstimate(input, messages.MaxTokens, worst, messages.Stream);
     }
 
@@ -129,7 +153,8 @@ public sealed partial class AdmissionService(
                 $"This API key's spend cap is reached: {RateLimitHeaders.Amount(Math.Max(0, limits.SpendCapMicros!.Value - usage.SpentMicros - usage.ReservedMicros))} " +
                 $"{currency} of {RateLimitHeaders.Amount(limits.SpendCapMicros.Value)} {currency} remain" +
                 (limits.SpendPeriod == SpendPeriod.Month ? " this month" : "") +
-                $", and this call may cost up to {RateLimitHeaders.Amount(estimate.WorstCostMicros ?? 0)} {currency} (max_tokens at the output price). " +
+                $", and this call may cost up to {RateLimitHeaders.Amount(estimate.WorstCostMicros ?? 0)} {currency} " +
+                "(its input at the most it can be billed for, max_tokens at the output price). " +
                 "Lower max_tokens, or ask the operator to raise the cap."),
             LimitKind.Requests => RateLimited($"This API key is limited to {limits.RequestsPerMinute} requests per minute.", retryAfter),
             LimitKind.Tokens => RateLimited(
@@ -162,5 +187,8 @@ public sealed partial class AdmissionService(
 
         [LoggerMessage(EventId = 6102, Level = LogLevel.Error, Message = "Key {KeyId} has limits that cannot be read ({Problem}); its calls are refused")]
         public static partial void InvalidLimits(ILogger logger, string keyId, string problem);
+
+        [LoggerMessage(EventId = 6121, Level = LogLevel.Warning, Message = "The upstream could not count the input of a call of key {KeyId}; its worst case is reserved")]
+        public static partial void CountFailed(ILogger logger, string keyId);
     }
 }
