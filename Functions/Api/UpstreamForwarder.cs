@@ -29,7 +29,7 @@ public sealed class UpstreamForwarder(
         var call = admitted.Call;
 
         // (6) Limits and spend caps, shared by every instance.
-        var admission = await governance.AdmitAsync(admitted.Key, call.RequestId, admitted.Messages);
+        var admission = await governance.AdmitAsync(admitted.Key, call.RequestId, admitted.Messages, admitted.Routes);
         AdmissionResponse.Apply(context.Response, admission, headers);
         if (admission.Refusal is { } limited)
         {

@@ -30,13 +30,20 @@ public sealed partial class AdmissionService(
     /// Admits a call or says why not. Not cancellable: an admission is short (the fast-failing storage client bounds
     /// it) and must not be left half-known; a call whose client left is then settled as cancelled, like any other.
     /// </summary>
-    public async ValueTask<Admission> AdmitAsync(ApiKey key, string requestId, MessagesRequest messages)
+    /// <param name="key">The calling key.</param>
+    /// <param name="requestId">The call's request id (its hold's row).</param>
+    /// <param name="messages">The request.</param>
+    /// <param name="servedModels">
+    /// The model each route would send upstream (after <c>ModelMap</c>), primary first: prices follow the model the
+    /// upstream serves, and a call is reserved at the dearest of its routes. Null means the client's model name.
+    /// </param>
+    public async ValueTask<Admission> AdmitAsync(ApiKey key, string requestId, MessagesRequest messages, IReadOnlyList<string>? servedModels = null)
     {
-        var price = prices.Find(messages.Model);
-        if (price is null && prices.RefusesUnpriced)
+        var routePrices = PricesOf(servedModels is { Count: > 0 } ? servedModels : [messages.Model], out var unpriced);
+        if (unpriced is not null && prices.RefusesUnpriced)
         {
             return Admission.Refused(ApiError.From(ApiErrorKind.Permission,
-                $"The model '{Clip(messages.Model)}' has no price on this gateway, and unpriced models are refused."));
+                $"The model '{Clip(messages.Model)}'{Served(messages.Model, unpriced)} has no price on this gateway, and unpriced models are refused."));
         }
 
         var limits = LimitsOf(key);
@@ -51,8 +58,27 @@ public sealed partial class AdmissionService(
             return default;
         }
 
+        // A key with a spend cap runs only what the gateway can price in full (docs/limits-and-prices.md#spend-caps-and-unpriced-calls).
+        var priced = PricedRequest.None;
+        if (limits.SpendCapMicros is not null)
+        {
+            if (unpriced is not null)
+            {
+                return Admission.Refused(ApiError.From(ApiErrorKind.Permission,
+                    $"The model '{Clip(messages.Model)}'{Served(messages.Model, unpriced)} has no price on this gateway, and this API key has a spend cap: " +
+                    "it can only call models with a price. Ask the gateway operator to price the model."));
+            }
+
+            priced = PricedRequest.Read(messages.Root, prices.ServerToolUsesWithoutMax);
+            if (routePrices.Select(p => p.Unpriceable(priced)).FirstOrDefault(static p => p is not null) is { } problem)
+            {
+                return Admission.Refused(ApiError.From(ApiErrorKind.Permission,
+                    $"This call cannot be priced on this gateway ({problem}), and this API key has a spend cap."));
+            }
+        }
+
         var now = time.GetUtcNow();
-        var estimate = Estimate(limits, price, messages);
+        var estimate = Estimate(limits, unpriced is null ? routePrices : null, messages, priced);
         AdmissionOutcome outcome;
         try
         {
@@ -104,16 +130,23 @@ public sealed partial class AdmissionService(
         return parsed.Limits;
     }
 
-    private CallEstimate Estimate(KeyLimits limits, ModelPrice? price, MessagesRequest messages)
+    private CallEstimate Estimate(KeyLimits limits, List<ModelPrice>? routePrices, MessagesRequest messages, PricedRequest priced)
     {
-        var costed = limits.SpendCapMicros is not null && price is not null;
+        var costed = limits.SpendCapMicros is not null && routePrices is not null;
         long input = 0;
         if (limits.HasTokenLimit || costed)
         {
             input = (long)Math.Ceiling(TokenEstimator.Shared.EstimateRequest(messages.Root) * Math.Max(1, _options.InputEstimateMargin));
         }
 
-        long? worst = costed ? price!.WorstCaseMicros(input, messages.MaxTokens, JsonNames.Mentions(messages.Body, messages.Root, CacheControl, "cache_control")) : null;
+        long? worst = null;
+        if (costed)
+        {
+            // The dearest route: a fallback may serve the call at its own model's price.
+            var mayWriteCache = JsonNames.Mentions(messages.Body, messages.Root, CacheControl, "cache_control");
+            worst = routePrices!.Max(p => p.WorstCaseMicros(input, messages.MaxTokens, mayWriteCache, priced));
+        }
+
         return new CallEstimate(input, messages.MaxTokens, worst, messages.Stream);
     }
 
@@ -143,6 +176,28 @@ public sealed partial class AdmissionService(
 
     private static ApiError RateLimited(string message, double retryAfterSeconds) =>
         ApiError.From(ApiErrorKind.RateLimited, message) with { RetryAfterSeconds = retryAfterSeconds };
+
+    /// <summary>The price of each served model; <paramref name="unpriced"/> names the first that has none.</summary>
+    private List<ModelPrice> PricesOf(IReadOnlyList<string> servedModels, out string? unpriced)
+    {
+        unpriced = null;
+        var found = new List<ModelPrice>(servedModels.Count);
+        foreach (var model in servedModels)
+        {
+            if (prices.Find(model) is { } price)
+            {
+                found.Add(price);
+            }
+            else
+            {
+                unpriced ??= model;
+            }
+        }
+
+        return found;
+    }
+
+    private static string Served(string model, string served) => served == model ? "" : $" (served as '{Clip(served)}')";
 
     private static string Clip(string value) => value.Length <= 256 ? value : value[..256];
 
