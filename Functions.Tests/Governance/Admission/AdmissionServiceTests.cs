@@ -222,10 +222,10 @@ public sealed class AdmissionServiceTests : IDisposable
 
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(entries).Build();
         return PriceTable.Read(configuration.GetSection("Gateway:Prices"),
-            new PricesOptions { UnpricedModels = refuseUnpriced ? PricesOptions.Refuse : PricesOptions.Allow });
+            new PricesOptions { UnpricedModels = refuseUnpriced ? PricesOptions.Refuse : PricesOptions.Allow, Defaults = PricesOptions.NoDefaults });
     }
 
-    private static ApiKey Key(string? limits, string id = "key_00000000000000aa") => new()
+    internal static ApiKey Key(string? limits, string id = "key_00000000000000aa") => new()
     {
         Id = id,
         Name = "test",
