@@ -39,11 +39,17 @@ public sealed partial class AdmissionService(
     /// </param>
     public async ValueTask<Admission> AdmitAsync(ApiKey key, string requestId, MessagesRequest messages, IReadOnlyList<string>? servedModels = null)
     {
-        var routePrices = PricesOf(servedModels is { Count: > 0 } ? servedModels : [messages.Model], out var unpriced);
-        if (unpriced is not null && prices.RefusesUnpriced)
+        IReadOnlyList<string> served = servedModels is { Count: > 0 } ? servedModels : [messages.Model];
+        List<ModelPrice>? routePrices = null;
+        string? unpriced = null;
+        if (prices.RefusesUnpriced)
         {
-            return Admission.Refused(ApiError.From(ApiErrorKind.Permission,
-                $"The model '{Clip(messages.Model)}'{Served(messages.Model, unpriced)} has no price on this gateway, and unpriced models are refused."));
+            routePrices = PricesOf(served, out unpriced);
+            if (unpriced is not null)
+            {
+                return Admission.Refused(ApiError.From(ApiErrorKind.Permission,
+                    $"The model '{Clip(messages.Model)}'{Served(messages.Model, unpriced)} has no price on this gateway, and unpriced models are refused."));
+            }
         }
 
         var limits = LimitsOf(key);
@@ -57,6 +63,8 @@ public sealed partial class AdmissionService(
         {
             return default;
         }
+
+        routePrices ??= PricesOf(served, out unpriced);
 
         // A key with a spend cap runs only what the gateway can price in full (docs/limits-and-prices.md#spend-caps-and-unpriced-calls).
         var priced = PricedRequest.None;

@@ -86,9 +86,10 @@ public sealed class PriceMultipliers : IEquatable<PriceMultipliers>
 
     private decimal? Asked(string option, string? value, ref string? problem)
     {
-        if (value is null || IsStandard(option, value))
+        value ??= StandardValue(option);
+        if (IsStandard(option, value))
         {
-            return value is null ? Factor(option, StandardValue(option)) ?? 1m : Factor(option, value) ?? 1m;
+            return Factor(option, value) ?? 1m;
         }
 
         if (Factor(option, value) is { } factor)

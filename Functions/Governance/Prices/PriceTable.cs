@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -21,8 +22,14 @@ namespace Qhaigc.Functions.Governance;
 /// </summary>
 public sealed class PriceTable
 {
+    /// <summary>Model names whose price is remembered: enough for every model a gateway serves, bounded against arbitrary names.</summary>
+    private const int MaxRemembered = 4096;
+
     private readonly Entry[] _entries;
     private readonly Entry[] _defaults;
+
+    /// <summary>Prices found, by model name: a lookup matches globs of every entry, and calls repeat a few names.</summary>
+    private readonly ConcurrentDictionary<string, ModelPrice?> _found = new(StringComparer.OrdinalIgnoreCase);
 
     private PriceTable(Entry[] entries, Entry[] defaults, string version, string currency, bool refusesUnpriced, long usesWithoutMax, IReadOnlyList<string> errors)
     {
@@ -190,7 +197,18 @@ public sealed class PriceTable
             return null;
         }
 
-        return Find(_entries, model) ?? Find(_defaults, model);
+        if (_found.TryGetValue(model, out var known))
+        {
+            return known;
+        }
+
+        var price = Find(_entries, model) ?? Find(_defaults, model);
+        if (_found.Count < MaxRemembered)
+        {
+            _found.TryAdd(model, price);
+        }
+
+        return price;
     }
 
     private static ModelPrice? Find(Entry[] entries, string model)
