@@ -47,6 +47,12 @@ type modelPrice = {
 
   @description('Cache reads; absent means the gateway\'s multiple of the input price.')
   cacheRead: string?
+
+  @description('Price of 1,000 web searches; absent means Anthropic\'s 10.')
+  webSearch: string?
+
+  @description('Price of 1,000 web fetches; absent means 0 (only the tokens fetched are billed).')
+  webFetch: string?
 }
 
 @description('Prices by model: each name is a client model name or glob (or several, comma-separated), e.g. claude-sonnet-4-5 or claude-haiku-*.')
@@ -153,6 +159,14 @@ param pricesCurrency string = ''
 @description('Version written into every usage record (Gateway:Prices:Version); empty lets the gateway use a hash of the prices.')
 @maxLength(100)
 param pricesVersion string = ''
+
+@description('The shipped table of Anthropic\'s list prices under the entries above (Gateway:Prices:Defaults): its version, or none to switch it off; empty keeps the gateway\'s default (on, in USD only).')
+@allowed([
+  ''
+  'anthropic-2026-12'
+  'none'
+])
+param pricesDefaults string = ''
 
 var abbrs = loadJsonContent('abbreviations.json')
 var resourceToken = toLower(uniqueString(resourceGroup().id, environmentName, location))
@@ -323,7 +337,8 @@ var priceSettings = reduce(
   items(prices),
   union(
     empty(pricesCurrency) ? {} : { Gateway__Prices__Currency: pricesCurrency },
-    empty(pricesVersion) ? {} : { Gateway__Prices__Version: pricesVersion }
+    empty(pricesVersion) ? {} : { Gateway__Prices__Version: pricesVersion },
+    empty(pricesDefaults) ? {} : { Gateway__Prices__Defaults: pricesDefaults }
   ),
   (settings, p) =>
     union(
@@ -347,6 +362,16 @@ var priceSettings = reduce(
         ? {}
         : {
             'Gateway__Prices__m${uniqueString(p.key)}__CacheRead': p.value.cacheRead!
+          },
+      p.value.?webSearch == null
+        ? {}
+        : {
+            'Gateway__Prices__m${uniqueString(p.key)}__WebSearch': p.value.webSearch!
+          },
+      p.value.?webFetch == null
+        ? {}
+        : {
+            'Gateway__Prices__m${uniqueString(p.key)}__WebFetch': p.value.webFetch!
           }
     )
 )

@@ -64,6 +64,7 @@ public sealed class InfraDeployment : IAsyncLifetime
             input: '3'
             output: '15'
             cacheRead: '0.30'
+            webSearch: '9'
           }
           'claude-haiku-*,claude-3-5-haiku-*': {
             input: '1'

@@ -23,6 +23,19 @@ public sealed class MainTemplatePricesTests(InfraDeployment infra)
     }
 
     [Fact]
+    public void MainTemplate_TakesTheDefaultPriceTableSetting_AndLeavesItToTheGatewayWhenEmpty()
+    {
+        // Arrange
+        var parameter = infra.Template.GetProperty("parameters").GetProperty("pricesDefaults");
+
+        // Assert: the shipped table's version or none; empty writes no setting, so the gateway's default (on) applies.
+        Assert.Equal("", parameter.GetProperty("defaultValue").GetString());
+        Assert.Equal(["", AnthropicListPrices.Version, PricesOptions.NoDefaults],
+            parameter.GetProperty("allowedValues").EnumerateArray().Select(static v => v.GetString()!).ToArray());
+        Assert.DoesNotContain(Prefix + nameof(PricesOptions.Defaults), infra.Example.AppSettings.Keys);
+    }
+
+    [Fact]
     public void MainTemplate_WritesEachPriceAsOneEntry_Exactly()
     {
         // Arrange: the scenario's settings under Gateway:Prices, entries grouped by their (generated) name.
@@ -44,7 +57,7 @@ public sealed class MainTemplatePricesTests(InfraDeployment infra)
         Assert.Equivalent(
             new Dictionary<string, Dictionary<string, string>>
             {
-                ["claude-sonnet-4-5"] = new() { ["Models"] = "claude-sonnet-4-5", ["Input"] = "3", ["Output"] = "15", ["CacheRead"] = "0.30" },
+                ["claude-sonnet-4-5"] = new() { ["Models"] = "claude-sonnet-4-5", ["Input"] = "3", ["Output"] = "15", ["CacheRead"] = "0.30", ["WebSearch"] = "9" },
                 ["claude-haiku-*,claude-3-5-haiku-*"] = new()
                 {
                     ["Models"] = "claude-haiku-*,claude-3-5-haiku-*",
@@ -83,7 +96,10 @@ public sealed class MainTemplatePricesTests(InfraDeployment infra)
         Assert.Equal("EUR", table.Currency);
         Assert.Equal("2026-12-01", table.Version);
         Assert.Equal(
-            new ModelPrice(Parse(input), Parse(output), Parse(cacheWrite5m), Parse(cacheWrite1h), Parse(cacheRead)),
+            new ModelPrice(Parse(input), Parse(output), Parse(cacheWrite5m), Parse(cacheWrite1h), Parse(cacheRead))
+            {
+                WebSearch = model == "claude-sonnet-4-5" ? 9m : ModelPrice.WebSearchDefault,
+            },
             price);
     }
 

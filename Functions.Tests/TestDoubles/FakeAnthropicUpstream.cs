@@ -268,6 +268,12 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
                 return;
         }
 
+        if (document.RootElement.TryGetProperty(ReportedUsage, out var reported))
+        {
+            await WriteReportedUsageAsync(context, model!, stream, reported.GetRawText());
+            return;
+        }
+
         if (!stream)
         {
             response.ContentType = "application/json";
@@ -424,6 +430,36 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
 
         context.Response.ContentType = "application/json";
         await context.Response.WriteAsync("{\"input_tokens\":" + CountedInputTokens.ToString(System.Globalization.CultureInfo.InvariantCulture) + "}");
+    }
+
+    /// <summary>
+    /// A request body property (passed through by the gateway like any unknown field) whose object the fake answers as
+    /// its <c>usage</c>, whatever the model: whole, or as a stream's final <c>message_delta</c> usage.
+    /// </summary>
+    public const string ReportedUsage = "fake_usage";
+
+    private static async Task WriteReportedUsageAsync(HttpContext context, string model, bool stream, string usage)
+    {
+        var response = context.Response;
+        if (!stream)
+        {
+            response.ContentType = "application/json";
+            await response.WriteAsync(
+                """{"id":"msg_usage","type":"message","role":"assistant","model":""" + "\"" + model + "\"" +
+                ""","content":[{"type":"text","text":"Done."}],"stop_reason":"end_turn","stop_sequence":null,"usage":""" + usage + "}",
+                context.RequestAborted);
+            return;
+        }
+
+        response.ContentType = "text/event-stream; charset=utf-8";
+        await WriteEventAsync(context, "message_start",
+            """{"type":"message_start","message":{"id":"msg_usage","type":"message","role":"assistant","content":[],"model":""" + "\"" + model + "\"" +
+            ""","stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":0,"output_tokens":1}}}""");
+        await WriteEventAsync(context, "content_block_start", """{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}""");
+        await WriteEventAsync(context, "content_block_delta", """{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Done."}}""");
+        await WriteEventAsync(context, "content_block_stop", """{"type":"content_block_stop","index":0}""");
+        await WriteEventAsync(context, "message_delta", """{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":""" + usage + "}");
+        await WriteEventAsync(context, "message_stop", """{"type":"message_stop"}""");
     }
 
     private static async Task WriteEventAsync(HttpContext context, string name, string data)

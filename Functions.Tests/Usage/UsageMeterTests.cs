@@ -94,6 +94,32 @@ public sealed class UsageMeterTests
         Assert.Equal("end_turn", meter.StopReason);
     }
 
+    [Fact]
+    public void Observe_ReadsServerToolUsesAndPricedOptions_FromAWholeMessageAndAStream()
+    {
+        // Arrange: the usage Anthropic reports with web search in fast mode, in the US (docs/usage-records.md).
+        const string usage = """
+            {"input_tokens":105,"output_tokens":40,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,
+             "server_tool_use":{"web_search_requests":3,"web_fetch_requests":1},"service_tier":"priority","speed":"fast","inference_geo":"us"}
+            """;
+        var whole = new UsageMeter();
+        var streamed = new UsageMeter();
+
+        // Act: in a stream, message_start has no search yet; message_delta carries the cumulative counts.
+        whole.ObserveMessage(System.Text.Encoding.UTF8.GetBytes("{\"id\":\"msg_1\",\"usage\":" + usage + "}"));
+        streamed.ObserveEvent("message_start", System.Text.Encoding.UTF8.GetBytes(
+            "{\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"usage\":{\"input_tokens\":105,\"output_tokens\":1,\"service_tier\":\"priority\"}}}"));
+        streamed.ObserveEvent("message_delta", System.Text.Encoding.UTF8.GetBytes("{\"type\":\"message_delta\",\"delta\":{},\"usage\":" + usage + "}"));
+
+        // Assert
+        foreach (var meter in (UsageMeter[])[whole, streamed])
+        {
+            var counted = meter.Usage;
+            Assert.Equal(((long?)3, (long?)1), (counted.WebSearchRequests, counted.WebFetchRequests));
+            Assert.Equal(("priority", "fast", "us"), (counted.ServiceTier, counted.Speed, counted.InferenceGeo));
+        }
+    }
+
     [Theory]
     [InlineData("not json", 0L)]
     [InlineData("[1,2]", 0L)]

@@ -32,7 +32,7 @@ public sealed class UpstreamForwarder(
         // (6) Limits and spend caps, shared by every instance; with count-first, input the gateway cannot measure is
         // counted by the primary upstream first (docs/limits-and-prices.md#what-a-hard-cap-guarantees).
         var counter = _countFirst ? UpstreamInputCounter.For(admitted.Routes, admitted.Gateway.Waits, context.RequestAborted) : null;
-        var admission = await governance.AdmitAsync(admitted.Key, call.RequestId, admitted.Messages, counter);
+        var admission = await governance.AdmitAsync(admitted.Key, call.RequestId, admitted.Messages, admitted.Routes, counter);
         AdmissionResponse.Apply(context.Response, admission, headers);
         if (admission.Refusal is { } limited)
         {

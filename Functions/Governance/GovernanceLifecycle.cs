@@ -1,14 +1,30 @@
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Qhaigc.Functions.Governance;
 
 /// <summary>
 /// Governance's part of the host's start and stop: the lease timer runs while the host does; after the web server has
-/// drained, the last settlements get their chance to finish.
+/// drained, the last settlements get their chance to finish. At start it says loudly when spend caps cannot work: no
+/// model has a price (docs/limits-and-prices.md#the-default-price-table).
 /// </summary>
-public sealed class GovernanceLifecycle(ReservationRenewer renewer, SettlementService settlements) : IHostedLifecycleService
+public sealed partial class GovernanceLifecycle(
+    ReservationRenewer renewer, SettlementService settlements, PriceTable prices, ILogger<GovernanceLifecycle> logger) : IHostedLifecycleService
 {
-    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartingAsync(CancellationToken cancellationToken)
+    {
+        if (prices.DefaultsSkippedForCurrency)
+        {
+            Log.DefaultsSkipped(logger, AnthropicListPrices.Currency, prices.Currency, prices.OperatorCount);
+        }
+
+        if (prices.Count == 0)
+        {
+            Log.NoPrices(logger);
+        }
+
+        return Task.CompletedTask;
+    }
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -26,5 +42,18 @@ public sealed class GovernanceLifecycle(ReservationRenewer renewer, SettlementSe
     {
         await renewer.StopAsync();
         await settlements.DrainAsync(cancellationToken);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 6201, Level = LogLevel.Warning, Message =
+            "NO PRICES: no model has a price (Gateway:Prices has no entries and the default price table is off), so every " +
+            "call of a key with a spend cap is refused and no call has a cost. Set Gateway:Prices entries, or Gateway:Prices:Defaults.")]
+        public static partial void NoPrices(ILogger logger);
+
+        [LoggerMessage(EventId = 6202, Level = LogLevel.Warning, Message =
+            "The default price table is in {DefaultsCurrency} and Gateway:Prices:Currency is {Currency}: it is off, and only the " +
+            "operator's {Entries} price entries price calls.")]
+        public static partial void DefaultsSkipped(ILogger logger, string defaultsCurrency, string currency, int entries);
     }
 }

@@ -1,5 +1,6 @@
 using Qhaigc.Functions.Keys;
 using Qhaigc.Functions.Protocol;
+using Qhaigc.Functions.Upstreams;
 
 namespace Qhaigc.Functions.Governance;
 
@@ -19,9 +20,24 @@ public sealed class GovernanceService(AdmissionService admission, SettlementServ
     /// <summary>Settlements started and not finished (written or given up on).</summary>
     public long PendingSettlements => settlements.Pending;
 
-    /// <inheritdoc cref="AdmissionService.AdmitAsync"/>
-    public ValueTask<Admission> AdmitAsync(ApiKey key, string requestId, MessagesRequest messages, IInputTokenCounter? counter = null) =>
-        admission.AdmitAsync(key, requestId, messages, counter);
+    /// <summary>
+    /// Admits a call or says why not (<see cref="AdmissionService.AdmitAsync"/>), priced at the models its routes would
+    /// send upstream; <paramref name="counter"/> counts input exactly for <c>count-first</c>.
+    /// </summary>
+    public ValueTask<Admission> AdmitAsync(
+        ApiKey key, string requestId, MessagesRequest messages, IReadOnlyList<UpstreamRoute> routes, IInputTokenCounter? counter = null) =>
+        admission.AdmitAsync(key, requestId, messages, ServedModels(routes), counter);
+
+    private static string[] ServedModels(IReadOnlyList<UpstreamRoute> routes)
+    {
+        var models = new string[routes.Count];
+        for (var i = 0; i < models.Length; i++)
+        {
+            models[i] = routes[i].UpstreamModel;
+        }
+
+        return models;
+    }
 
     /// <inheritdoc cref="AdmissionService.LimitsOf"/>
     public KeyLimits? LimitsOf(ApiKey key) => admission.LimitsOf(key);

@@ -10,8 +10,14 @@ public sealed class PricesOptions
     public const string Allow = "allow";
     public const string Refuse = "refuse";
 
+    /// <summary>The <see cref="Defaults"/> value that switches the shipped price table off.</summary>
+    public const string NoDefaults = "none";
+
+    public const long DefaultServerToolUsesWithoutMax = 10;
+
     /// <summary>Names under <c>Gateway:Prices</c> that are settings, not price entries.</summary>
-    public static IReadOnlyList<string> SettingNames { get; } = [nameof(Version), nameof(Currency), nameof(UnpricedModels)];
+    public static IReadOnlyList<string> SettingNames { get; } =
+        [nameof(Version), nameof(Currency), nameof(UnpricedModels), nameof(Defaults), nameof(ServerToolUsesWithoutMax)];
 
     /// <summary>Written into every usage record; unset means a hash of the price entries, so a change is always visible.</summary>
     public string? Version { get; set; }
@@ -21,4 +27,17 @@ public sealed class PricesOptions
 
     /// <summary><c>allow</c>: a model without a price runs and is recorded without a cost; <c>refuse</c>: 403.</summary>
     public string UnpricedModels { get; set; } = Allow;
+
+    /// <summary>
+    /// The shipped price table of Anthropic's list prices that prices every model the operator's entries do not
+    /// (<see cref="Governance.AnthropicListPrices.Version"/>, the default), or <c>none</c>. It applies only when
+    /// <see cref="Currency"/> is USD, its currency.
+    /// </summary>
+    public string Defaults { get; set; } = Governance.AnthropicListPrices.Version;
+
+    /// <summary>
+    /// Uses reserved for a web search or web fetch tool sent without <c>max_uses</c> by a key with a spend cap; 0 refuses
+    /// such calls for capped keys instead.
+    /// </summary>
+    public long ServerToolUsesWithoutMax { get; set; } = DefaultServerToolUsesWithoutMax;
 }

@@ -57,6 +57,16 @@ public sealed class UsageEntity : ITableEntity, ITableRow
 
     public long CacheReadInputTokens { get; set; }
 
+    public long? WebSearchRequests { get; set; }
+
+    public long? WebFetchRequests { get; set; }
+
+    public string? ServiceTier { get; set; }
+
+    public string? Speed { get; set; }
+
+    public string? InferenceGeo { get; set; }
+
     public string? RawUsage { get; set; }
 
     public bool Estimated { get; set; }
@@ -105,6 +115,11 @@ public sealed class UsageEntity : ITableEntity, ITableRow
         CacheCreation5mInputTokens = record.CacheCreation5mInputTokens,
         CacheCreation1hInputTokens = record.CacheCreation1hInputTokens,
         CacheReadInputTokens = record.CacheReadInputTokens,
+        WebSearchRequests = record.WebSearchRequests,
+        WebFetchRequests = record.WebFetchRequests,
+        ServiceTier = ClipOption(record.ServiceTier),
+        Speed = ClipOption(record.Speed),
+        InferenceGeo = ClipOption(record.InferenceGeo),
         RawUsage = Clip(record.RawUsage),
         Estimated = record.Estimated,
         DurationMs = record.DurationMs,
@@ -140,6 +155,11 @@ public sealed class UsageEntity : ITableEntity, ITableRow
         row.WriteInt64(nameof(CacheCreation5mInputTokens), CacheCreation5mInputTokens);
         row.WriteInt64(nameof(CacheCreation1hInputTokens), CacheCreation1hInputTokens);
         row.WriteInt64(nameof(CacheReadInputTokens), CacheReadInputTokens);
+        row.WriteInt64(nameof(WebSearchRequests), WebSearchRequests);
+        row.WriteInt64(nameof(WebFetchRequests), WebFetchRequests);
+        row.WriteString(nameof(ServiceTier), ServiceTier);
+        row.WriteString(nameof(Speed), Speed);
+        row.WriteString(nameof(InferenceGeo), InferenceGeo);
         row.WriteString(nameof(RawUsage), RawUsage);
         row.WriteBoolean(nameof(Estimated), Estimated);
         row.WriteDouble(nameof(DurationMs), DurationMs);
@@ -172,6 +192,11 @@ public sealed class UsageEntity : ITableEntity, ITableRow
         CacheCreation5mInputTokens = CacheCreation5mInputTokens,
         CacheCreation1hInputTokens = CacheCreation1hInputTokens,
         CacheReadInputTokens = CacheReadInputTokens,
+        WebSearchRequests = WebSearchRequests,
+        WebFetchRequests = WebFetchRequests,
+        ServiceTier = ServiceTier,
+        Speed = Speed,
+        InferenceGeo = InferenceGeo,
         RawUsage = RawUsage,
         Estimated = Estimated,
         DurationMs = DurationMs,
@@ -183,6 +208,9 @@ public sealed class UsageEntity : ITableEntity, ITableRow
         PriceVersion = PriceVersion,
         UpstreamAttempts = UpstreamAttempts,
     };
+
+    /// <summary>Option values are short words; an upstream's longer text is cut (it is kept whole in the raw usage).</summary>
+    private static string? ClipOption(string? value) => value is { Length: > 64 } ? value[..64] : value;
 
     private static string? Clip(string? value) => value is { Length: > MaxStringLength } ? value[..MaxStringLength] : value;
 }

@@ -159,6 +159,23 @@ public sealed class UsageMeter
             Usage.CacheReadInputTokens = read;
         }
 
+        if (usage.TryGetProperty("server_tool_use", out var tools) && tools.ValueKind == JsonValueKind.Object)
+        {
+            if (TryGetLong(tools, "web_search_requests", out var searches))
+            {
+                Usage.WebSearchRequests = searches;
+            }
+
+            if (TryGetLong(tools, "web_fetch_requests", out var fetches))
+            {
+                Usage.WebFetchRequests = fetches;
+            }
+        }
+
+        Usage.ServiceTier = GetString(usage, "service_tier") ?? Usage.ServiceTier;
+        Usage.Speed = GetString(usage, "speed") ?? Usage.Speed;
+        Usage.InferenceGeo = GetString(usage, "inference_geo") ?? Usage.InferenceGeo;
+
         if (usage.TryGetProperty("cache_creation", out var split) && split.ValueKind == JsonValueKind.Object)
         {
             if (TryGetLong(split, "ephemeral_5m_input_tokens", out var fiveMinutes))

@@ -40,6 +40,21 @@ public sealed record UsageRecord
 
     public long CacheReadInputTokens { get; init; }
 
+    /// <summary>Web searches the upstream ran (<c>usage.server_tool_use.web_search_requests</c>); null when not reported.</summary>
+    public long? WebSearchRequests { get; init; }
+
+    /// <summary>Web fetches the upstream ran (<c>usage.server_tool_use.web_fetch_requests</c>); null when not reported.</summary>
+    public long? WebFetchRequests { get; init; }
+
+    /// <summary>The service tier the upstream reports the call ran on (<c>usage.service_tier</c>).</summary>
+    public string? ServiceTier { get; init; }
+
+    /// <summary>The speed the upstream reports (<c>usage.speed</c>, <c>fast</c> in fast mode).</summary>
+    public string? Speed { get; init; }
+
+    /// <summary>Where the upstream reports inference ran (<c>usage.inference_geo</c>).</summary>
+    public string? InferenceGeo { get; init; }
+
     public string? RawUsage { get; init; }
 
     public bool Estimated { get; init; }

@@ -207,8 +207,9 @@ public sealed class AdmissionServiceTests : IDisposable
         // Act
         var result = await admission.AdmitAsync(Key("""{"spendCap": 100}"""), "req_1", messages);
 
-        // Assert: the first sampling and one per allowed use (at most the loop limit, 10), a context window each.
-        Assert.Equal((windows * 200_000L * 3) + (100 * 15), result.RateLimits?.Usage.ReservedMicros);
+        // Assert: the first sampling and one per allowed use (at most the loop limit, 10), a context window each, and
+        // each allowed search at its price ($10 per 1,000, the default).
+        Assert.Equal((windows * 200_000L * 3) + (100 * 15) + ((windows - 1) * 10_000L), result.RateLimits?.Usage.ReservedMicros);
     }
 
     [Fact]
@@ -242,7 +243,7 @@ public sealed class AdmissionServiceTests : IDisposable
         using var messages = Messages(content: """[{"type":"document","source":{"type":"url","url":"https://example.com/a.pdf"}}]""");
 
         // Act
-        var result = await admission.AdmitAsync(Key("""{"spendCap": 100}"""), "req_1", messages, counter);
+        var result = await admission.AdmitAsync(Key("""{"spendCap": 100}"""), "req_1", messages, counter: counter);
 
         // Assert
         Assert.Equal(reserved, result.RateLimits?.Usage.ReservedMicros);
@@ -260,7 +261,7 @@ public sealed class AdmissionServiceTests : IDisposable
         using var messages = Messages();
 
         // Act
-        var result = await admission.AdmitAsync(Key("""{"spendCap": 100}"""), "req_1", messages, counter);
+        var result = await admission.AdmitAsync(Key("""{"spendCap": 100}"""), "req_1", messages, counter: counter);
 
         // Assert
         Assert.True(result.Admitted);
@@ -328,10 +329,10 @@ public sealed class AdmissionServiceTests : IDisposable
 
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(entries).Build();
         return PriceTable.Read(configuration.GetSection("Gateway:Prices"),
-            new PricesOptions { UnpricedModels = refuseUnpriced ? PricesOptions.Refuse : PricesOptions.Allow });
+            new PricesOptions { UnpricedModels = refuseUnpriced ? PricesOptions.Refuse : PricesOptions.Allow, Defaults = PricesOptions.NoDefaults });
     }
 
-    private static ApiKey Key(string? limits, string id = "key_00000000000000aa") => new()
+    internal static ApiKey Key(string? limits, string id = "key_00000000000000aa") => new()
     {
         Id = id,
         Name = "test",

@@ -112,6 +112,26 @@ public abstract class LimitLedgerContract
         Assert.Equal(new LimitUsage(1, 100, 100, 0, 0, 0), usage);
     }
 
+    [Fact]
+    public async Task Admit_AdmitsWithNothingToWrite_WhenTheCallChangesNoCounter()
+    {
+        // Arrange: a key whose only limit is a spend cap, and a call with no cost to reserve (its model has no price).
+        // Nothing moves, so there is nothing to commit: an empty transaction is an error at Table Storage.
+        var ledger = await CreateLedgerAsync();
+        var limits = new KeyLimits { SpendCapMicros = 1_000_000 };
+        var unpriced = new CallEstimate(100, 100, null, false);
+
+        // Act
+        var outcome = await ledger.AdmitAsync(Request(limits, unpriced, Start), default);
+        await ledger.SettleAsync(outcome.Reserved!, new ActualUse(100, 100, 0), default);
+        var usage = await ledger.ReadAsync(Key, limits, Start, default);
+
+        // Assert
+        Assert.True(outcome.Admitted);
+        Assert.False(outcome.Reserved!.HasHold);
+        Assert.Equal(new LimitUsage(0, 0, 0, 0, 0, 0), usage);
+    }
+
     protected const string Key = "key_00000000000000aa";
 
     protected static AdmissionRequest Request(KeyLimits limits, CallEstimate estimate, DateTimeOffset now, string? requestId = null) => new()

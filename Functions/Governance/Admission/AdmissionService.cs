@@ -31,13 +31,28 @@ public sealed partial class AdmissionService(
     /// it) and must not be left half-known; a call whose client left is then settled as cancelled, like any other.
     /// <paramref name="counter"/> counts input exactly for <c>count-first</c> (docs/limits-and-prices.md#what-a-hard-cap-guarantees).
     /// </summary>
-    public async ValueTask<Admission> AdmitAsync(ApiKey key, string requestId, MessagesRequest messages, IInputTokenCounter? counter = null)
+    /// <param name="key">The calling key.</param>
+    /// <param name="requestId">The call's request id (its hold's row).</param>
+    /// <param name="messages">The request.</param>
+    /// <param name="servedModels">
+    /// The model each route would send upstream (after <c>ModelMap</c>), primary first: prices follow the model the
+    /// upstream serves, and a call is reserved at the dearest of its routes. Null means the client's model name.
+    /// </param>
+    /// <param name="counter">Counts input exactly for <c>count-first</c>.</param>
+    public async ValueTask<Admission> AdmitAsync(ApiKey key, string requestId, MessagesRequest messages, IReadOnlyList<string>? servedModels = null,
+        IInputTokenCounter? counter = null)
     {
-        var price = prices.Find(messages.Model);
-        if (price is null && prices.RefusesUnpriced)
+        IReadOnlyList<string> served = servedModels is { Count: > 0 } ? servedModels : [messages.Model];
+        List<ModelPrice>? routePrices = null;
+        string? unpriced = null;
+        if (prices.RefusesUnpriced)
         {
-            return Admission.Refused(ApiError.From(ApiErrorKind.Permission,
-                $"The model '{Clip(messages.Model)}' has no price on this gateway, and unpriced models are refused."));
+            routePrices = PricesOf(served, out unpriced);
+            if (unpriced is not null)
+            {
+                return Admission.Refused(ApiError.From(ApiErrorKind.Permission,
+                    $"The model '{Clip(messages.Model)}'{Served(messages.Model, unpriced)} has no price on this gateway, and unpriced models are refused."));
+            }
         }
 
         var limits = LimitsOf(key);
@@ -52,8 +67,29 @@ public sealed partial class AdmissionService(
             return default;
         }
 
-        var estimate = await EstimateAsync(key.Id, limits, price, messages, counter);
+        routePrices ??= PricesOf(served, out unpriced);
+
+        // A key with a spend cap runs only what the gateway can price in full (docs/limits-and-prices.md#spend-caps-and-unpriced-calls).
+        var priced = PricedRequest.None;
+        if (limits.SpendCapMicros is not null)
+        {
+            if (unpriced is not null)
+            {
+                return Admission.Refused(ApiError.From(ApiErrorKind.Permission,
+                    $"The model '{Clip(messages.Model)}'{Served(messages.Model, unpriced)} has no price on this gateway, and this API key has a spend cap: " +
+                    "it can only call models with a price. Ask the gateway operator to price the model."));
+            }
+
+            priced = PricedRequest.Read(messages.Root, prices.ServerToolUsesWithoutMax);
+            if (routePrices.Select(p => p.Unpriceable(priced)).FirstOrDefault(static p => p is not null) is { } problem)
+            {
+                return Admission.Refused(ApiError.From(ApiErrorKind.Permission,
+                    $"This call cannot be priced on this gateway ({problem}), and this API key has a spend cap."));
+            }
+        }
+
         var now = time.GetUtcNow();
+        var estimate = await EstimateAsync(key.Id, limits, unpriced is null ? routePrices : null, messages, priced, served, counter);
         AdmissionOutcome outcome;
         try
         {
@@ -110,9 +146,11 @@ public sealed partial class AdmissionService(
     /// worst case of the input's hard bound (<see cref="InputReservation"/>) and of max_tokens, so that no call can
     /// cost more than it reserved (docs/limits-and-prices.md#what-a-hard-cap-guarantees).
     /// </summary>
-    private async ValueTask<CallEstimate> EstimateAsync(string keyId, KeyLimits limits, ModelPrice? price, MessagesRequest messages, IInputTokenCounter? counter)
+    private async ValueTask<CallEstimate> EstimateAsync(
+        string keyId, KeyLimits limits, List<ModelPrice>? routePrices, MessagesRequest messages, PricedRequest priced,
+        IReadOnlyList<string> served, IInputTokenCounter? counter)
     {
-        var costed = limits.SpendCapMicros is not null && price is not null;
+        var costed = limits.SpendCapMicros is not null && routePrices is not null;
         long input = 0;
         if (limits.HasTokenLimit)
         {
@@ -136,8 +174,15 @@ public sealed partial class AdmissionService(
         }
 
         var window = InputReservation.ContextWindow(_options, messages.Model, messages.AnthropicBeta);
+        foreach (var model in served)
+        {
+            window = Math.Max(window, InputReservation.ContextWindow(_options, model, messages.AnthropicBeta));
+        }
+
         var reserved = InputReservation.Tokens(bound, window, _options, counted);
-        var worst = price!.WorstCaseMicros(reserved, messages.MaxTokens, JsonNames.Mentions(messages.Body, messages.Root, CacheControl, "cache_control"));
+        // The dearest route: a fallback may serve the call at its own model's price.
+        var mayWriteCache = JsonNames.Mentions(messages.Body, messages.Root, CacheControl, "cache_control");
+        var worst = routePrices!.Max(p => p.WorstCaseMicros(reserved, messages.MaxTokens, mayWriteCache, priced));
         return new CallEstimate(input, messages.MaxTokens, worst, messages.Stream);
     }
 
@@ -168,6 +213,28 @@ public sealed partial class AdmissionService(
 
     private static ApiError RateLimited(string message, double retryAfterSeconds) =>
         ApiError.From(ApiErrorKind.RateLimited, message) with { RetryAfterSeconds = retryAfterSeconds };
+
+    /// <summary>The price of each served model; <paramref name="unpriced"/> names the first that has none.</summary>
+    private List<ModelPrice> PricesOf(IReadOnlyList<string> servedModels, out string? unpriced)
+    {
+        unpriced = null;
+        var found = new List<ModelPrice>(servedModels.Count);
+        foreach (var model in servedModels)
+        {
+            if (prices.Find(model) is { } price)
+            {
+                found.Add(price);
+            }
+            else
+            {
+                unpriced ??= model;
+            }
+        }
+
+        return found;
+    }
+
+    private static string Served(string model, string served) => served == model ? "" : $" (served as '{Clip(served)}')";
 
     private static string Clip(string value) => value.Length <= 256 ? value : value[..256];
 

@@ -112,7 +112,9 @@ public sealed partial class TableLimitLedger(
                     }));
                 }
 
-                if (await TrySubmitAsync(table, actions, cancellationToken))
+                // A call that changes no counter (a key whose only limit is a spend cap, on a call with no cost to
+                // reserve) has nothing to commit: a transaction must hold at least one operation.
+                if (actions.Count == 0 || await TrySubmitAsync(table, actions, cancellationToken))
                 {
                     return new AdmissionOutcome(LimitKind.None, after, windowStart, reserved);
                 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -14,18 +15,30 @@ namespace Qhaigc.Functions.Governance;
 /// <c>Models</c> (comma-separated globs; handy where setting names cannot hold <c>-</c> or <c>*</c>, as in Azure app
 /// settings). <c>Input</c> and <c>Output</c> are required; cache prices default to Anthropic's multipliers of the input
 /// price. When several entries match a model, the most specific pattern wins (an exact name, then more literal
-/// characters), then the entry name, exactly as upstream routing does.
+/// characters), then the entry name, exactly as upstream routing does. Models no entry of the operator's prices are
+/// priced from the table the gateway ships (<see cref="AnthropicListPrices"/>) unless <c>Defaults</c> is <c>none</c>.
+/// Prices follow the model the upstream serves (after <c>ModelMap</c>), so an alias costs what its model costs
+/// (docs/limits-and-prices.md#prices).
 /// </summary>
 public sealed class PriceTable
 {
-    private readonly Entry[] _entries;
+    /// <summary>Model names whose price is remembered: enough for every model a gateway serves, bounded against arbitrary names.</summary>
+    private const int MaxRemembered = 4096;
 
-    private PriceTable(Entry[] entries, string version, string currency, bool refusesUnpriced, IReadOnlyList<string> errors)
+    private readonly Entry[] _entries;
+    private readonly Entry[] _defaults;
+
+    /// <summary>Prices found, by model name: a lookup matches globs of every entry, and calls repeat a few names.</summary>
+    private readonly ConcurrentDictionary<string, ModelPrice?> _found = new(StringComparer.OrdinalIgnoreCase);
+
+    private PriceTable(Entry[] entries, Entry[] defaults, string version, string currency, bool refusesUnpriced, long usesWithoutMax, IReadOnlyList<string> errors)
     {
         _entries = entries;
+        _defaults = defaults;
         Version = version;
         Currency = currency;
         RefusesUnpriced = refusesUnpriced;
+        ServerToolUsesWithoutMax = usesWithoutMax;
         Errors = errors;
     }
 
@@ -40,9 +53,25 @@ public sealed class PriceTable
     /// <summary>Problems found while reading the settings; start-up validation reports them and stops the host.</summary>
     public IReadOnlyList<string> Errors { get; }
 
-    public int Count => _entries.Length;
+    /// <summary>Price entries in force: the operator's and the shipped defaults'. Zero means no model has a price.</summary>
+    public int Count => _entries.Length + _defaults.Length;
 
-    public static PriceTable Empty { get; } = new([], "none", "USD", refusesUnpriced: false, []);
+    /// <summary>The operator's own entries (<c>Gateway:Prices:*</c>).</summary>
+    public int OperatorCount => _entries.Length;
+
+    /// <summary>The version of the shipped default table in force, or null when it is off (by setting, or for another currency).</summary>
+    public string? DefaultsVersion { get; private init; }
+
+    /// <summary>True when the default table was asked for but is off because the gateway's currency is not its currency.</summary>
+    public bool DefaultsSkippedForCurrency { get; private init; }
+
+    /// <summary>
+    /// Uses reserved for a web search or fetch tool that sets no <c>max_uses</c> (<c>ServerToolUsesWithoutMax</c>); 0
+    /// means a capped key may not send one.
+    /// </summary>
+    public long ServerToolUsesWithoutMax { get; }
+
+    public static PriceTable Empty { get; } = new([], [], "none", "USD", refusesUnpriced: false, PricesOptions.DefaultServerToolUsesWithoutMax, []);
 
     /// <summary>Reads <c>Gateway:Prices</c>; problems are collected in <see cref="Errors"/>, never thrown.</summary>
     public static PriceTable Read(IConfiguration pricesSection, PricesOptions options)
@@ -62,10 +91,13 @@ public sealed class PriceTable
             var write5m = ReadPrice(child, "CacheWrite5m", prefix, errors, required: false);
             var write1h = ReadPrice(child, "CacheWrite1h", prefix, errors, required: false);
             var read = ReadPrice(child, "CacheRead", prefix, errors, required: false);
-            foreach (var unknown in child.GetChildren().Select(static c => c.Key)
-                         .Where(static k => k is not ("Input" or "Output" or "CacheWrite5m" or "CacheWrite1h" or "CacheRead" or "Models")))
+            var webSearch = ReadPrice(child, "WebSearch", prefix, errors, required: false);
+            var webFetch = ReadPrice(child, "WebFetch", prefix, errors, required: false);
+            var longContext = ReadLongContext(child.GetSection("LongContext"), prefix + ":LongContext", errors);
+            var multipliers = ReadMultipliers(child, prefix, errors);
+            foreach (var unknown in child.GetChildren().Select(static c => c.Key).Where(static k => !EntrySettings.Contains(k)))
             {
-                errors.Add($"{prefix}:{unknown} is not a price (Input, Output, CacheWrite5m, CacheWrite1h, CacheRead, Models).");
+                errors.Add($"{prefix}:{unknown} is not a price ({string.Join(", ", EntrySettings)}).");
             }
 
             var patterns = child["Models"] is { } models ? ModelPattern.Parse(models) : [child.Key];
@@ -85,7 +117,13 @@ public sealed class PriceTable
                 output.Value,
                 write5m ?? input.Value * ModelPrice.CacheWrite5mFactor,
                 write1h ?? input.Value * ModelPrice.CacheWrite1hFactor,
-                read ?? input.Value * ModelPrice.CacheReadFactor);
+                read ?? input.Value * ModelPrice.CacheReadFactor)
+            {
+                WebSearch = webSearch ?? ModelPrice.WebSearchDefault,
+                WebFetch = webFetch ?? 0m,
+                LongContext = longContext,
+                Multipliers = PriceMultipliers.Default.With(multipliers),
+            };
             entries.Add(new Entry(child.Key, patterns, price));
         }
 
@@ -101,31 +139,57 @@ public sealed class PriceTable
             errors.Add("Gateway:Prices:UnpricedModels must be allow or refuse.");
         }
 
+        if (options.ServerToolUsesWithoutMax is < 0 or > 10_000)
+        {
+            errors.Add("Gateway:Prices:ServerToolUsesWithoutMax must be from 0 to 10000.");
+        }
+
+        var defaultsName = (options.Defaults ?? "").Trim();
+        var defaultsWanted = !string.Equals(defaultsName, PricesOptions.NoDefaults, StringComparison.OrdinalIgnoreCase);
+        if (defaultsWanted && !string.Equals(defaultsName, AnthropicListPrices.Version, StringComparison.OrdinalIgnoreCase))
+        {
+            errors.Add($"Gateway:Prices:Defaults must be {AnthropicListPrices.Version} or {PricesOptions.NoDefaults}.");
+        }
+
+        var defaultsOn = defaultsWanted && currency == AnthropicListPrices.Currency;
+        Entry[] defaults = defaultsOn ? [.. AnthropicListPrices.Entries.Select(static e => new Entry(e.Name, e.Models, e.Price))] : [];
+
         entries.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
-        var version = string.IsNullOrWhiteSpace(options.Version) ? Fingerprint(entries, currency) : options.Version.Trim();
+        var version = !string.IsNullOrWhiteSpace(options.Version)
+            ? options.Version.Trim()
+            : entries.Count == 0 && defaultsOn ? AnthropicListPrices.Version : Fingerprint(entries, currency, defaultsOn ? AnthropicListPrices.Version : null);
         if (version.Length > 100)
         {
             errors.Add("Gateway:Prices:Version must have at most 100 characters.");
         }
 
-        return new PriceTable([.. entries], version, currency, unpriced == PricesOptions.Refuse, errors);
+        return new PriceTable([.. entries], defaults, version, currency, unpriced == PricesOptions.Refuse, options.ServerToolUsesWithoutMax, errors)
+        {
+            DefaultsVersion = defaultsOn ? AnthropicListPrices.Version : null,
+            DefaultsSkippedForCurrency = defaultsWanted && !defaultsOn,
+        };
     }
 
-    /// <summary>The record with its cost (null when its model has no price), the currency and this table's version.</summary>
+    /// <summary>
+    /// The record with its cost (null when its model has no price), the currency and this table's version. The price is
+    /// that of the model the upstream served (<see cref="UsageRecord.UpstreamModel"/>), or of the client's model name
+    /// when the call never reached an upstream; options the upstream reports (speed, region, tier) apply.
+    /// </summary>
     public UsageRecord Price(UsageRecord record)
     {
-        var price = Find(record.Model);
+        var price = Find(record.UpstreamModel ?? record.Model);
         return price is null
             ? record with { Cost = null, Currency = null, PriceVersion = Version }
             : record with
             {
-                Cost = Money.FromMicros(price.CostMicros(BillableTokens.From(record))),
+                Cost = Money.FromMicros(price.CostMicros(
+                    BillableTokens.From(record), new PriceConditions(record.Speed, record.InferenceGeo, record.ServiceTier))),
                 Currency = Currency,
                 PriceVersion = Version,
             };
     }
 
-    /// <summary>The price of a (client) model name, or null when no entry matches.</summary>
+    /// <summary>The price of a model name: the operator's most specific entry, else the default table's, else null.</summary>
     public ModelPrice? Find(string? model)
     {
         if (string.IsNullOrEmpty(model))
@@ -133,9 +197,25 @@ public sealed class PriceTable
             return null;
         }
 
+        if (_found.TryGetValue(model, out var known))
+        {
+            return known;
+        }
+
+        var price = Find(_entries, model) ?? Find(_defaults, model);
+        if (_found.Count < MaxRemembered)
+        {
+            _found.TryAdd(model, price);
+        }
+
+        return price;
+    }
+
+    private static ModelPrice? Find(Entry[] entries, string model)
+    {
         ModelPrice? best = null;
         var bestScore = -1;
-        foreach (var entry in _entries)
+        foreach (var entry in entries)
         {
             foreach (var pattern in entry.Patterns)
             {
@@ -184,18 +264,71 @@ public sealed class PriceTable
         return price;
     }
 
-    private static string Fingerprint(List<Entry> entries, string currency)
+    private static LongContextPrice? ReadLongContext(IConfigurationSection section, string prefix, List<string> errors)
+    {
+        if (!section.GetChildren().Any())
+        {
+            return null;
+        }
+
+        var above = section["AboveTokens"];
+        var input = ReadPrice(section, "Input", prefix, errors, required: true);
+        var output = ReadPrice(section, "Output", prefix, errors, required: true);
+        if (!long.TryParse(above, NumberStyles.None, CultureInfo.InvariantCulture, out var threshold) || threshold < 1)
+        {
+            errors.Add($"{prefix}:AboveTokens must be a whole number of tokens (the prompt length above which the premium applies).");
+            return null;
+        }
+
+        return input is null || output is null ? null : new LongContextPrice(threshold, input.Value, output.Value);
+    }
+
+    /// <summary>Reads <c>Speed:{value}</c>, <c>InferenceGeo:{value}</c> and <c>ServiceTier:{value}</c> multipliers.</summary>
+    private static List<KeyValuePair<string, decimal>> ReadMultipliers(IConfigurationSection entry, string prefix, List<string> errors)
+    {
+        var factors = new List<KeyValuePair<string, decimal>>();
+        foreach (var (setting, option) in MultiplierSettings)
+        {
+            var section = entry.GetSection(setting);
+            foreach (var value in section.GetChildren())
+            {
+                if (ReadPrice(section, value.Key, prefix + ":" + setting, errors, required: false) is { } factor)
+                {
+                    factors.Add(new(PriceMultipliers.Key(option, value.Key), factor));
+                }
+            }
+        }
+
+        return factors;
+    }
+
+    private static string Fingerprint(List<Entry> entries, string currency, string? defaultsVersion)
     {
         var text = new StringBuilder(currency);
+        if (defaultsVersion is not null)
+        {
+            text.Append("|defaults=").Append(defaultsVersion);
+        }
+
         foreach (var entry in entries)
         {
             var p = entry.Price;
             text.Append('\n').Append(entry.Name).Append('|').AppendJoin(',', entry.Patterns).Append('|')
                 .Append(CultureInfo.InvariantCulture, $"{p.Input}|{p.Output}|{p.CacheWrite5m}|{p.CacheWrite1h}|{p.CacheRead}");
+            if (p.WebSearch != ModelPrice.WebSearchDefault || p.WebFetch != 0m || p.LongContext is not null || !p.Multipliers.Equals(PriceMultipliers.Default))
+            {
+                text.Append(CultureInfo.InvariantCulture, $"|{p.WebSearch}|{p.WebFetch}|{p.LongContext}|{p.Multipliers}");
+            }
         }
 
         return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..12];
     }
+
+    private static readonly (string Setting, string Option)[] MultiplierSettings =
+        [("Speed", PriceMultipliers.Speed), ("InferenceGeo", PriceMultipliers.InferenceGeo), ("ServiceTier", PriceMultipliers.ServiceTier)];
+
+    private static readonly string[] EntrySettings =
+        ["Input", "Output", "CacheWrite5m", "CacheWrite1h", "CacheRead", "Models", "WebSearch", "WebFetch", "LongContext", "Speed", "InferenceGeo", "ServiceTier"];
 
     private sealed record Entry(string Name, string[] Patterns, ModelPrice Price);
 }

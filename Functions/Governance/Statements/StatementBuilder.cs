@@ -42,6 +42,8 @@ public sealed class StatementBuilder(string keyId, DateTimeOffset from, DateTime
         sum.Write5m += tokens.CacheWrite5m;
         sum.Write1h += tokens.CacheWrite1h;
         sum.Read += tokens.CacheRead;
+        sum.WebSearches += tokens.WebSearches;
+        sum.WebFetches += tokens.WebFetches;
         sum.CostMicros += priced ? Money.ToMicros(record.Cost!.Value) : 0;
         sum.Unpriced += priced ? 0 : 1;
         sum.Estimated += record.Estimated ? 1 : 0;
@@ -68,6 +70,8 @@ public sealed class StatementBuilder(string keyId, DateTimeOffset from, DateTime
                 CacheWrite5mTokens = l.Value.Write5m,
                 CacheWrite1hTokens = l.Value.Write1h,
                 CacheReadTokens = l.Value.Read,
+                WebSearchRequests = l.Value.WebSearches,
+                WebFetchRequests = l.Value.WebFetches,
                 Cost = Money.FromMicros(l.Value.CostMicros),
                 UnpricedCalls = l.Value.Unpriced,
                 EstimatedCalls = l.Value.Estimated,
@@ -94,6 +98,8 @@ public sealed class StatementBuilder(string keyId, DateTimeOffset from, DateTime
                 CacheWrite5mTokens = all.Sum(static s => s.Write5m),
                 CacheWrite1hTokens = all.Sum(static s => s.Write1h),
                 CacheReadTokens = all.Sum(static s => s.Read),
+                WebSearchRequests = all.Sum(static s => s.WebSearches),
+                WebFetchRequests = all.Sum(static s => s.WebFetches),
                 Cost = costs,
                 UnpricedCalls = all.Sum(static s => s.Unpriced),
                 EstimatedCalls = all.Sum(static s => s.Estimated),
@@ -114,6 +120,10 @@ public sealed class StatementBuilder(string keyId, DateTimeOffset from, DateTime
         public long Write1h { get; set; }
 
         public long Read { get; set; }
+
+        public long WebSearches { get; set; }
+
+        public long WebFetches { get; set; }
 
         public long CostMicros { get; set; }
 

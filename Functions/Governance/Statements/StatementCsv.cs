@@ -10,7 +10,7 @@ namespace Qhaigc.Functions.Governance;
 public static class StatementCsv
 {
     public const string Header =
-        "key_id,day,model,currency,calls,input_tokens,output_tokens,cache_write_5m_tokens,cache_write_1h_tokens,cache_read_tokens,cost,unpriced_calls,estimated_calls";
+        "key_id,day,model,currency,calls,input_tokens,output_tokens,cache_write_5m_tokens,cache_write_1h_tokens,cache_read_tokens,cost,unpriced_calls,estimated_calls,web_search_requests,web_fetch_requests";
 
     public static string Write(Statement statement)
     {
@@ -24,7 +24,7 @@ public static class StatementCsv
                 .Append(CultureInfo.InvariantCulture, $"{line.Calls},{line.InputTokens},{line.OutputTokens},{line.CacheWrite5mTokens},")
                 .Append(CultureInfo.InvariantCulture, $"{line.CacheWrite1hTokens},{line.CacheReadTokens},")
                 .Append(line.Cost.ToString("0.######", CultureInfo.InvariantCulture)).Append(',')
-                .Append(CultureInfo.InvariantCulture, $"{line.UnpricedCalls},{line.EstimatedCalls}")
+                .Append(CultureInfo.InvariantCulture, $"{line.UnpricedCalls},{line.EstimatedCalls},{line.WebSearchRequests},{line.WebFetchRequests}")
                 .Append("\r\n");
         }
 

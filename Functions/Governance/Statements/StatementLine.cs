@@ -22,6 +22,12 @@ public sealed record StatementLine
 
     public long CacheReadTokens { get; init; }
 
+    /// <summary>Web searches the upstream ran (each priced per search, in <c>cost</c>).</summary>
+    public long WebSearchRequests { get; init; }
+
+    /// <summary>Web fetches the upstream ran.</summary>
+    public long WebFetchRequests { get; init; }
+
     public decimal Cost { get; init; }
 
     /// <summary>Calls whose model had no price: counted, not costed.</summary>

@@ -15,6 +15,12 @@ public sealed record StatementTotals
 
     public long CacheReadTokens { get; init; }
 
+    /// <summary>Web searches the upstream ran (each priced per search, in <c>cost</c>).</summary>
+    public long WebSearchRequests { get; init; }
+
+    /// <summary>Web fetches the upstream ran.</summary>
+    public long WebFetchRequests { get; init; }
+
     /// <summary>Cost per currency code, e.g. <c>{"USD": 12.345678}</c> (one currency unless the operator changed it).</summary>
     public required IReadOnlyDictionary<string, decimal> Cost { get; init; }
 
