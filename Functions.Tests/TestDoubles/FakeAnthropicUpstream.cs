@@ -187,7 +187,16 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
 
         if (OutageStatus is { } outage)
         {
-            await ErrorAsync(context, outage, Encoding.UTF8.GetBytes("""{"type":"error","error":{"type":""" + "\"" + (outage == 429 ? "rate_limit_error" : "overloaded_error") + "\"" + ""","message":"Outage"}}"""), OutageRetryAfter);
+            var type = outage switch
+            {
+                429 => "rate_limit_error",
+                401 => "authentication_error",
+                402 => "billing_error",
+                403 => "permission_error",
+                _ => "overloaded_error",
+            };
+            var message = outage is 401 ? "invalid x-api-key" : "Outage";
+            await ErrorAsync(context, outage, Encoding.UTF8.GetBytes("""{"type":"error","error":{"type":""" + "\"" + type + "\",\"message\":\"" + message + "\"}}"), OutageRetryAfter);
             return;
         }
 

@@ -76,7 +76,7 @@ public static class GatewayServiceCollectionExtensions
 
         services.AddHttpClient();
         services.AddSingleton<UpstreamRouter>();
-        services.AddSingleton<UpstreamCircuitBreakers>();
+        services.AddSingleton<UpstreamHealth>();
         services.AddSingleton<ResilientUpstreamCaller>();
         services.AddSingleton<ModelCatalog>();
 
