@@ -105,6 +105,22 @@ public sealed class UpstreamHealthTests
         Assert.Equal(6, arrangement.Backup.MessageCalls);
     }
 
+    [Fact]
+    public async Task CountTokens_NeverRelaysARefusalOfTheGatewaysCredentials()
+    {
+        // Arrange
+        await using var scenario = await GatewayScenario.StartAsync(GatewayHosts.Standalone);
+        scenario.Upstream!.OutageStatus = 401;
+        using var http = scenario.Http();
+
+        // Act
+        using var response = await http.SendAsync(RawClient.Messages(scenario.Secret, RawClient.Body(Models.Text), path: "v1/messages/count_tokens"));
+
+        // Assert
+        await GatewayAssert.ErrorAsync(response, 503, "api_error");
+        Assert.Contains("Upstream anthropic refused the gateway's credentials", scenario.Host.CapturedLogs, StringComparison.Ordinal);
+    }
+
     private static AnthropicClient RetryingSdk(GatewayScenario scenario) => new()
     {
         ApiKey = scenario.Secret,

@@ -187,16 +187,7 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
 
         if (OutageStatus is { } outage)
         {
-            var type = outage switch
-            {
-                429 => "rate_limit_error",
-                401 => "authentication_error",
-                402 => "billing_error",
-                403 => "permission_error",
-                _ => "overloaded_error",
-            };
-            var message = outage is 401 ? "invalid x-api-key" : "Outage";
-            await ErrorAsync(context, outage, Encoding.UTF8.GetBytes("""{"type":"error","error":{"type":""" + "\"" + type + "\",\"message\":\"" + message + "\"}}"), OutageRetryAfter);
+            await OutageAsync(context, outage);
             return;
         }
 
@@ -378,6 +369,21 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
         }
     }
 
+    /// <summary>An <see cref="OutageStatus"/> answer: the error Anthropic sends with that status.</summary>
+    private async Task OutageAsync(HttpContext context, int outage)
+    {
+        var type = outage switch
+        {
+            429 => "rate_limit_error",
+            401 => "authentication_error",
+            402 => "billing_error",
+            403 => "permission_error",
+            _ => "overloaded_error",
+        };
+        var message = outage is 401 ? "invalid x-api-key" : "Outage";
+        await ErrorAsync(context, outage, Encoding.UTF8.GetBytes("""{"type":"error","error":{"type":""" + "\"" + type + "\",\"message\":\"" + message + "\"}}"), OutageRetryAfter);
+    }
+
     /// <summary>Counted tokens: always 1234, so tests can tell a forwarded count from an estimate.</summary>
     private async Task CountTokensAsync(HttpContext context)
     {
@@ -385,6 +391,12 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
         await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
         var headers = context.Request.Headers.ToDictionary(static h => h.Key.ToLowerInvariant(), static h => h.Value.ToString());
         _received.Enqueue(new ReceivedRequest(context.Request.Path + context.Request.QueryString, headers, buffer.ToArray()));
+        if (OutageStatus is { } outage)
+        {
+            await OutageAsync(context, outage);
+            return;
+        }
+
         context.Response.ContentType = "application/json";
         await context.Response.WriteAsync("""{"input_tokens":1234}""");
     }

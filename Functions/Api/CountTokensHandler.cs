@@ -40,7 +40,7 @@ public sealed class CountTokensHandler(CallPrologue prologue, UpstreamHealth hea
             call.UpstreamRequestId = counted.UpstreamRequestId;
             if (counted.Error is { } error)
             {
-                return prologue.Refuse(call, error, ErrorFormat.Claude);
+                return prologue.Refuse(call, health.ScreenSingleAttempt(route, error), ErrorFormat.Claude);
             }
 
             return new JsonBodyResult(counted.Body!, call, new TokenUsage { Raw = Encoding.UTF8.GetString(counted.Body!) });

@@ -429,11 +429,7 @@ internal sealed class ResilientCall(
         };
     }
 
-    /// <summary>
-    /// What a client gets in place of an upstream's refusal of the gateway's own credentials: a retryable error that
-    /// never says the client's key is bad (docs/faults.md#health).
-    /// </summary>
-    private static ApiError CredentialsRefused() => new(503, ErrorTypes.Api, "The upstream is unavailable; try again shortly.");
+    private static ApiError CredentialsRefused() => ResilientUpstreamCaller.CredentialsRefused;
 
     /// <summary>Why an attempt failed: what it says about the upstream, and how it is logged.</summary>
     private readonly record struct AttemptFailure(UpstreamFault Fault, string Description);

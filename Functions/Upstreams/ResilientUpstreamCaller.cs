@@ -51,6 +51,12 @@ public sealed partial class ResilientUpstreamCaller(
     public static bool IsRetryable(int status) => status is 429 or 500 or 502 or 503 or 529;
 
     /// <summary>
+    /// What a client gets in place of an upstream's refusal of the gateway's own credentials: a retryable error that
+    /// never says the client's key is bad (docs/faults.md#health).
+    /// </summary>
+    public static ApiError CredentialsRefused { get; } = new(503, ErrorTypes.Api, "The upstream is unavailable; try again shortly.");
+
+    /// <summary>
     /// True when an upstream refused the gateway's own credentials, not the client's request: <c>401</c>, <c>403</c>,
     /// <c>402</c> or a <c>billing_error</c>, or Anthropic's "credit balance is too low" (a <c>400</c>). The client's
     /// key was checked by the gateway; the upstream only ever sees the gateway's (docs/faults.md#health).

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Qhaigc.Functions.Hosting;
+using Qhaigc.Functions.Protocol;
 
 namespace Qhaigc.Functions.Upstreams;
 
@@ -91,6 +92,26 @@ public sealed partial class UpstreamHealth(IOptions<GatewayOptions> options, Tim
         }
 
         return routes[0];
+    }
+
+    /// <summary>
+    /// What the client of a single attempt with no retry (<c>count_tokens</c>) gets for an upstream's error: a refusal
+    /// of the gateway's credentials takes the deployment out and becomes <see cref="ResilientUpstreamCaller.CredentialsRefused"/>;
+    /// any other error is relayed as it is.
+    /// </summary>
+    public ApiError ScreenSingleAttempt(UpstreamRoute route, ApiError error)
+    {
+        if (!ResilientUpstreamCaller.RefusesCredentials(error))
+        {
+            return error;
+        }
+
+        var deployment = For(route.Upstream.Name);
+        var failure = $"{error.Status} {error.Type}";
+        deployment.CredentialsRefusal = failure;
+        deployment.Credentials.RecordFailure();
+        Log.CredentialsRefused(logger, deployment.Name, failure, _options.CredentialFailureRest.TotalSeconds);
+        return ResilientUpstreamCaller.CredentialsRefused;
     }
 
     internal void Succeeded(ModelHealth health, RateLimitHeadroom? headroom)
