@@ -56,22 +56,4 @@ public sealed class RecentCalls(TimeProvider time)
 
         return (calls, failures);
     }
-
-    /// <summary>True when no attempt was counted in a bucket that ends after <paramref name="moment"/>.</summary>
-    public bool IdleSince(DateTimeOffset moment)
-    {
-        var since = moment.UtcTicks / BucketTicks;
-        lock (_lock)
-        {
-            foreach (var epoch in _epochs)
-            {
-                if (epoch >= since)
-                {
-                    return false;
-                }
-            }
-        }
-
-        return true;
-    }
 }
