@@ -5,7 +5,8 @@ namespace Qhaigc.Functions.Tests.Faults;
 
 /// <summary>
 /// A gateway with two fake Anthropic upstreams serving the same models (<c>fake-*</c>): <c>anthropic</c> is the primary
-/// (equal patterns, so the name decides) and <c>backup</c> the fallback. Retries are fast unless the test says otherwise.
+/// and <c>backup</c> the fallback (equal patterns, so a lower pool priority makes it one, docs/configuration.md#pools-and-affinity).
+/// Retries are fast unless the test says otherwise.
 /// </summary>
 public sealed class FallbackArrangement : IAsyncDisposable
 {
@@ -33,6 +34,8 @@ public sealed class FallbackArrangement : IAsyncDisposable
                 {
                     settings[key] = value;
                 }
+
+                settings["Gateway:Upstreams:backup:Priority"] = "1";
             }
 
             settings["Gateway:Resilience:FirstRetryDelay"] = "00:00:00.010";

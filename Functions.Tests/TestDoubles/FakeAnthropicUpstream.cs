@@ -204,7 +204,7 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
 
         if (OutageStatus is { } outage)
         {
-            await ErrorAsync(context, outage, Encoding.UTF8.GetBytes("""{"type":"error","error":{"type":""" + "\"" + (outage == 429 ? "rate_limit_error" : "overloaded_error") + "\"" + ""","message":"Outage"}}"""), OutageRetryAfter);
+            await OutageAsync(context, outage);
             return;
         }
 
@@ -415,6 +415,21 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
     /// <summary>When set, <c>count_tokens</c> answers this status with an <c>overloaded_error</c> instead of a count.</summary>
     public int? CountTokensFailure { get; set; }
 
+    /// <summary>An <see cref="OutageStatus"/> answer: the error Anthropic sends with that status.</summary>
+    private async Task OutageAsync(HttpContext context, int outage)
+    {
+        var type = outage switch
+        {
+            429 => "rate_limit_error",
+            401 => "authentication_error",
+            402 => "billing_error",
+            403 => "permission_error",
+            _ => "overloaded_error",
+        };
+        var message = outage is 401 ? "invalid x-api-key" : "Outage";
+        await ErrorAsync(context, outage, Encoding.UTF8.GetBytes("""{"type":"error","error":{"type":""" + "\"" + type + "\",\"message\":\"" + message + "\"}}"), OutageRetryAfter);
+    }
+
     /// <summary>Counted tokens (<see cref="CountedInputTokens"/>).</summary>
     private async Task CountTokensAsync(HttpContext context)
     {
@@ -425,6 +440,12 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
         if (CountTokensFailure is { } status)
         {
             await ErrorAsync(context, status, Fixtures.Bytes("Anthropic/overloaded.json"));
+            return;
+        }
+
+        if (OutageStatus is { } outage)
+        {
+            await OutageAsync(context, outage);
             return;
         }
 

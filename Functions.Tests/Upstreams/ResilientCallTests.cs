@@ -371,6 +371,194 @@ public sealed class ResilientCallTests
         Assert.Equal(0, clock.Ticks);
     }
 
+    [Fact]
+    public async Task StartAsync_StillServesTheUpstreamsOtherModels_WhenOneModelKeepsAnsweringOverloaded()
+    {
+        // Arrange: five calls to the busy model, each answered 529 (the breaker's threshold), then one to another model.
+        var upstream = new ScriptedUpstream("shared");
+        for (var i = 0; i < 5; i++)
+        {
+            upstream.Error(529, ErrorTypes.Overloaded);
+        }
+
+        upstream.Message("""{"type":"message"}""");
+        var caller = Caller(static o => o.MaxAttempts = 1);
+        using var request = MessagesRequests.Create(stream: false);
+        for (var i = 0; i < 5; i++)
+        {
+            await caller.StartAsync([new UpstreamRoute(upstream, "busy-model")], request, NewCall(), null, CancellationToken.None);
+        }
+
+        // Act
+        var other = await caller.StartAsync([new UpstreamRoute(upstream, "quiet-model")], request, NewCall(), null, CancellationToken.None);
+        var busy = await caller.StartAsync([new UpstreamRoute(upstream, "busy-model")], request, NewCall(), null, CancellationToken.None);
+
+        // Assert: the other model is answered; only the busy one rests, answered without an attempt.
+        Assert.Equal(UpstreamStartOutcome.Message, other.Outcome);
+        Assert.Equal((UpstreamStartOutcome.Failed, 529), (busy.Outcome, busy.Error!.Status));
+        Assert.Equal(6, upstream.Calls);
+    }
+
+    [Fact]
+    public async Task StartAsync_RestsTheWholeDeployment_WhenItKeepsBeingUnreachable()
+    {
+        // Arrange: five calls that cannot reach the upstream.
+        var upstream = new ScriptedUpstream("down");
+        for (var i = 0; i < 5; i++)
+        {
+            upstream.Answers(static _ => Task.FromResult(UpstreamResponse.Unreached(
+                ApiError.From(ApiErrorKind.UpstreamUnavailable, "The upstream could not be reached."))));
+        }
+
+        var caller = Caller(static o => o.MaxAttempts = 1);
+        using var request = MessagesRequests.Create(stream: false);
+        for (var i = 0; i < 5; i++)
+        {
+            await caller.StartAsync([new UpstreamRoute(upstream, "model-a")], request, NewCall(), null, CancellationToken.None);
+        }
+
+        // Act
+        var other = await caller.StartAsync([new UpstreamRoute(upstream, "model-b")], request, NewCall(), null, CancellationToken.None);
+
+        // Assert: a transport failure is the deployment's, so its other models rest too.
+        Assert.Equal((UpstreamStartOutcome.Failed, 529), (other.Outcome, other.Error!.Status));
+        Assert.Equal(5, upstream.Calls);
+    }
+
+    [Theory]
+    [InlineData(401, ErrorTypes.Authentication)]
+    [InlineData(402, ErrorTypes.Billing)]
+    [InlineData(403, ErrorTypes.Permission)]
+    public async Task StartAsync_NeverRelaysARefusalOfTheGatewaysCredentials_AndTakesTheUpstreamOutForEveryModel(int status, string type)
+    {
+        // Arrange
+        var upstream = new ScriptedUpstream("revoked").Error(status, type);
+        var caller = Caller();
+        using var request = MessagesRequests.Create(stream: false);
+
+        // Act
+        var first = await caller.StartAsync([new UpstreamRoute(upstream, "model-a")], request, NewCall(), null, CancellationToken.None)
+            .WaitAsync(TimeSpan.FromSeconds(10));
+        var other = await caller.StartAsync([new UpstreamRoute(upstream, "model-b")], request, NewCall(), null, CancellationToken.None)
+            .WaitAsync(TimeSpan.FromSeconds(10));
+
+        // Assert: a retryable 503 that says nothing of keys, and no second attempt on the refusing upstream for any model.
+        foreach (var start in new[] { first, other })
+        {
+            Assert.Equal(UpstreamStartOutcome.Failed, start.Outcome);
+            Assert.Equal((503, ErrorTypes.Api), (start.Error!.Status, start.Error.Type));
+            Assert.True(start.Error.ShouldRetry);
+            Assert.DoesNotContain("Scripted", start.Error.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(1, upstream.Calls);
+    }
+
+    [Fact]
+    public async Task StartAsync_NeverRelaysACredentialErrorEvent_AsTheStreamsStart()
+    {
+        // Arrange: the refusal arrives as the stream's first event.
+        var upstream = new ScriptedUpstream("revoked")
+            .Stream(new ScriptedEvents().Event("error", """{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}"""));
+        using var request = MessagesRequests.Create();
+
+        // Act
+        var start = await Caller().StartAsync([new UpstreamRoute(upstream, Model)], request, _call, null, CancellationToken.None)
+            .WaitAsync(TimeSpan.FromSeconds(10));
+
+        // Assert
+        Assert.Equal((UpstreamStartOutcome.Failed, 503, ErrorTypes.Api), (start.Outcome, start.Error!.Status, start.Error.Type));
+        Assert.True(upstream.Streams[0].Disposed);
+    }
+
+    [Fact]
+    public async Task StartAsync_AnswersFromTheNextMember_WhenOneRefusesTheGatewaysCredentials()
+    {
+        // Arrange
+        var revoked = new ScriptedUpstream("revoked").Error(401, ErrorTypes.Authentication);
+        var healthy = new ScriptedUpstream("healthy").Message("""{"type":"message"}""").Message("""{"type":"message"}""");
+        var caller = Caller();
+        using var request = MessagesRequests.Create(stream: false);
+        UpstreamRoute[] routes = [new(revoked, Model), new(healthy, Model)];
+
+        // Act
+        var first = await caller.StartAsync(routes, request, _call, null, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        var second = await caller.StartAsync(routes, request, NewCall(), null, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+
+        // Assert: the first call falls back at once, the next one skips the refusing member.
+        Assert.Equal((UpstreamStartOutcome.Message, UpstreamStartOutcome.Message), (first.Outcome, second.Outcome));
+        Assert.Equal(("healthy", 2), (_call.Upstream, _call.UpstreamAttempts));
+        Assert.Equal((1, 2), (revoked.Calls, healthy.Calls));
+    }
+
+    [Fact]
+    public async Task StartAsync_SkipsAMemberRestingAfterA429_UntilItsRetryAfterIsOver()
+    {
+        // Arrange: the first member asks for 30 s.
+        var limited = new ScriptedUpstream("limited").Error(429, ErrorTypes.RateLimit, retryAfterSeconds: 30).Message("""{"type":"message"}""");
+        var other = new ScriptedUpstream("other").Message("""{"type":"message"}""").Message("""{"type":"message"}""");
+        var caller = Caller();
+        using var request = MessagesRequests.Create(stream: false);
+        UpstreamRoute[] routes = [new(limited, Model), new(other, Model)];
+
+        // Act
+        await caller.StartAsync(routes, request, NewCall(), null, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        await caller.StartAsync(routes, request, NewCall(), null, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        var whileResting = (limited.Calls, other.Calls);
+        _time.Advance(TimeSpan.FromSeconds(31));
+        var after = await caller.StartAsync(routes, request, _call, null, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+
+        // Assert: no call reached the resting member until its time was up; then it serves again.
+        Assert.Equal((1, 2), whileResting);
+        Assert.Equal(UpstreamStartOutcome.Message, after.Outcome);
+        Assert.Equal(("limited", 2), (_call.Upstream, limited.Calls));
+    }
+
+    [Fact]
+    public async Task StartAsync_AnswersA429WithoutAnAttempt_WhileTheOnlyMemberRestsForItsRateLimit()
+    {
+        // Arrange
+        var limited = new ScriptedUpstream("limited").Error(429, ErrorTypes.RateLimit, retryAfterSeconds: 30);
+        var caller = Caller();
+        using var request = MessagesRequests.Create(stream: false);
+        await caller.StartAsync([new UpstreamRoute(limited, Model)], request, NewCall(), null, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+
+        // Act
+        var start = await caller.StartAsync([new UpstreamRoute(limited, Model)], request, _call, null, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+
+        // Assert
+        Assert.Equal((429, ErrorTypes.RateLimit, 30d), (start.Error!.Status, start.Error.Type, start.Error.RetryAfterSeconds));
+        Assert.Equal(1, limited.Calls);
+    }
+
+    [Fact]
+    public async Task StartAsync_SkipsAMemberForAModel_WhileItsRateLimitHeadersSayItIsUsedUp()
+    {
+        // Arrange: the first member's answer says its requests are used up for 20 s.
+        var reset = _time.GetUtcNow().AddSeconds(20);
+        var usedUp = new RateLimitHeadroom(_time.GetUtcNow(), 0, reset, 50_000, reset, null, null, null, null);
+        var busy = new ScriptedUpstream("busy")
+            .Answers(_ => Task.FromResult(UpstreamResponse.Message("""{"type":"message"}"""u8.ToArray()).WithRateLimit(usedUp)))
+            .Message("""{"type":"message"}""");
+        var other = new ScriptedUpstream("other").Message("""{"type":"message"}""");
+        var caller = Caller();
+        using var request = MessagesRequests.Create(stream: false);
+        UpstreamRoute[] routes = [new(busy, Model), new(other, Model)];
+
+        // Act
+        await caller.StartAsync(routes, request, NewCall(), null, CancellationToken.None);
+        await caller.StartAsync(routes, request, NewCall(), null, CancellationToken.None);
+        var whileUsedUp = (busy.Calls, other.Calls);
+        _time.Advance(TimeSpan.FromSeconds(21));
+        await caller.StartAsync(routes, request, NewCall(), null, CancellationToken.None);
+
+        // Assert
+        Assert.Equal((1, 1), whileUsedUp);
+        Assert.Equal(2, busy.Calls);
+    }
+
+    private CallRecorder NewCall() => new(new RecordingUsageSink(), "req_other", "key", "messages", _time.GetUtcNow(), Stopwatch.GetTimestamp());
+
     private static ScriptedEvents Started() => new ScriptedEvents().Event("message_start", MessageStart).Event("message_stop", """{"type":"message_stop"}""");
 
     private static TimeSpan Waited(WaitClock clock) => TimeSpan.FromSeconds(clock.Ticks / (double)Stopwatch.Frequency);
@@ -380,6 +568,6 @@ public sealed class ResilientCallTests
         var options = new GatewayOptions { Streaming = { FirstEventTimeout = FirstEventTimeout } };
         resilience?.Invoke(options.Resilience);
         var wrapped = Options.Create(options);
-        return new ResilientUpstreamCaller(new UpstreamCircuitBreakers(wrapped, _time), _time, wrapped, NullLogger<ResilientUpstreamCaller>.Instance);
+        return new ResilientUpstreamCaller(new UpstreamHealth(wrapped, _time, NullLogger<UpstreamHealth>.Instance), _time, wrapped, NullLogger<ResilientUpstreamCaller>.Instance);
     }
 }

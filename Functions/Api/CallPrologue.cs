@@ -71,8 +71,9 @@ public sealed partial class CallPrologue(
                 $"This API key does not have permission to use the model '{CallRecorders.Truncate(messages.Model, 256)}'."), reader.Errors));
         }
 
-        // (5) The upstreams that serve it, most specific first.
-        if (router.Candidates(messages.Model) is not [var route, ..] routes)
+        // (5) The upstreams that serve it: pool by pool, each in the order the call's affinity gives.
+        var affinity = CallAffinity.Of(request.Headers[HeaderNames.ClaudeCodeSessionId].ToString(), messages, key.Id);
+        if (router.Candidates(messages.Model, affinity) is not [var route, ..] routes)
         {
             return new Prologue(Refuse(call, ApiError.From(ApiErrorKind.NotFound, "model: " + CallRecorders.Truncate(messages.Model, 256)), reader.Errors));
         }

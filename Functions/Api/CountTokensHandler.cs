@@ -11,7 +11,7 @@ namespace Qhaigc.Functions.Api;
 /// (<c>x-qhaigc-estimated: true</c>). Not billed: the usage record holds zero tokens and the count as its raw usage
 /// (docs/wire-contract.md).
 /// </summary>
-public sealed class CountTokensHandler(CallPrologue prologue)
+public sealed class CountTokensHandler(CallPrologue prologue, UpstreamHealth health)
 {
     public const string EstimatedHeader = "x-qhaigc-estimated";
 
@@ -23,7 +23,7 @@ public sealed class CountTokensHandler(CallPrologue prologue)
             return answer;
         }
 
-        var (call, messages, route) = (admitted.Call, admitted.Messages, admitted.Routes[0]);
+        var (call, messages, route) = (admitted.Call, admitted.Messages, health.FirstAvailable(admitted.Routes));
         if (route.Upstream is ITokenCountingUpstream counter)
         {
             UpstreamResponse counted;
@@ -40,7 +40,7 @@ public sealed class CountTokensHandler(CallPrologue prologue)
             call.UpstreamRequestId = counted.UpstreamRequestId;
             if (counted.Error is { } error)
             {
-                return prologue.Refuse(call, error, ErrorFormat.Claude);
+                return prologue.Refuse(call, health.ScreenSingleAttempt(route, error), ErrorFormat.Claude);
             }
 
             return new JsonBodyResult(counted.Body!, call, new TokenUsage { Raw = Encoding.UTF8.GetString(counted.Body!) });

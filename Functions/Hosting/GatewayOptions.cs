@@ -34,6 +34,8 @@ public sealed class GatewayOptions
 
     public ResilienceOptions Resilience { get; set; } = new();
 
+    public RoutingOptions Routing { get; set; } = new();
+
     public Dictionary<string, UpstreamOptions> Upstreams { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 }
 
@@ -144,6 +146,22 @@ public sealed class ResilienceOptions
 
     /// <summary>How long an open circuit rests its upstream before one probe call is let through.</summary>
     public TimeSpan BreakerDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a deployment that refused the gateway's own credentials (<c>401</c>, <c>403</c>, <c>402</c> or a billing
+    /// error) is taken out for every model before one probe call is let through (docs/faults.md#health).
+    /// </summary>
+    public TimeSpan CredentialFailureRest { get; set; } = TimeSpan.FromMinutes(5);
+}
+
+/// <summary>How a call picks a member of an upstream pool (<c>Gateway:Routing</c>, docs/configuration.md#pools-and-affinity).</summary>
+public sealed class RoutingOptions
+{
+    /// <summary>
+    /// <c>session</c> (default): the <c>X-Claude-Code-Session-Id</c> header, else <c>metadata.user_id</c>, else the key's
+    /// id keeps a conversation on one member; <c>key</c>: the key's id alone; <c>none</c>: weighted random per call.
+    /// </summary>
+    public string Affinity { get; set; } = Upstreams.AffinityModes.Session;
 }
 
 public sealed class UpstreamOptions
@@ -157,6 +175,15 @@ public sealed class UpstreamOptions
 
     /// <summary>Comma-separated glob patterns of the client model names this upstream serves.</summary>
     public string Models { get; set; } = "*";
+
+    /// <summary>
+    /// Upstreams whose patterns match a model equally specifically and share a priority form one pool; lower priorities
+    /// are tried only when the whole pool above is unavailable (docs/configuration.md#pools-and-affinity).
+    /// </summary>
+    public int Priority { get; set; }
+
+    /// <summary>This upstream's share of its pool's calls, relative to the other members' weights (a positive integer).</summary>
+    public int Weight { get; set; } = 1;
 
     /// <summary>Client model name to upstream model name; a model not listed keeps its name.</summary>
     public Dictionary<string, string> ModelMap { get; set; } = new(StringComparer.OrdinalIgnoreCase);

@@ -45,6 +45,11 @@ public sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
                 failures.Add($"{prefix}:Models must name at least one pattern.");
             }
 
+            if (upstream.Weight < 1)
+            {
+                failures.Add($"{prefix}:Weight must be a positive integer.");
+            }
+
             if (upstream.IdleTimeout <= TimeSpan.Zero || upstream.ConnectTimeout <= TimeSpan.Zero)
             {
                 failures.Add($"{prefix}: timeouts must be positive.");
@@ -90,9 +95,14 @@ public sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         }
 
         if (resilience.FirstRetryDelay < TimeSpan.Zero || resilience.MaxRetryDelay < TimeSpan.Zero || resilience.MaxRetryAfter < TimeSpan.Zero ||
-            resilience.MaxTotalDelay < TimeSpan.Zero || resilience.BreakerDuration <= TimeSpan.Zero)
+            resilience.MaxTotalDelay < TimeSpan.Zero || resilience.BreakerDuration <= TimeSpan.Zero || resilience.CredentialFailureRest <= TimeSpan.Zero)
         {
-            failures.Add("Gateway:Resilience delays must not be negative, and BreakerDuration must be positive.");
+            failures.Add("Gateway:Resilience delays must not be negative, and BreakerDuration and CredentialFailureRest must be positive.");
+        }
+
+        if (!AffinityModes.IsKnown(options.Routing.Affinity))
+        {
+            failures.Add($"Gateway:Routing:Affinity must be {AffinityModes.Session}, {AffinityModes.Key} or {AffinityModes.None}.");
         }
 
         if (options.Storage.TableServiceUri is { IsAbsoluteUri: false })

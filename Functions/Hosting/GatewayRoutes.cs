@@ -23,6 +23,7 @@ public static class GatewayRoutes
     public const string KeyRotate = "manage/keys/{id}/rotate";
     public const string KeyStatement = "manage/keys/{id}/statement";
     public const string Usage = "manage/usage";
+    public const string Upstreams = "manage/upstreams";
 
     /// <summary>Everything else: <c>GET /</c> and <c>HEAD /</c> answer 200, anything else a Claude-shaped 404.</summary>
     public const string Fallback = "{*path}";

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Qhaigc.Functions.Admin;
 using Qhaigc.Functions.Admin.Keys;
 using Qhaigc.Functions.Admin.Statements;
+using Qhaigc.Functions.Admin.Upstreams;
 using Qhaigc.Functions.Admin.Usage;
 using Qhaigc.Functions.Api;
 using Qhaigc.Functions.Governance;
@@ -76,7 +77,7 @@ public static class GatewayServiceCollectionExtensions
 
         services.AddHttpClient();
         services.AddSingleton<UpstreamRouter>();
-        services.AddSingleton<UpstreamCircuitBreakers>();
+        services.AddSingleton<UpstreamHealth>();
         services.AddSingleton<ResilientUpstreamCaller>();
         services.AddSingleton<ModelCatalog>();
 
@@ -91,6 +92,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<KeysEndpoint>();
         services.AddSingleton<UsageEndpoint>();
         services.AddSingleton<StatementsEndpoint>();
+        services.AddSingleton<UpstreamsEndpoint>();
         services.AddSingleton<FallbackHandler>();
         return services;
     }

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Qhaigc.Functions.Admin.Keys;
 using Qhaigc.Functions.Admin.Statements;
+using Qhaigc.Functions.Admin.Upstreams;
 using Qhaigc.Functions.Admin.Usage;
 using Qhaigc.Functions.Api;
 
@@ -92,6 +93,8 @@ public static class StandaloneHost
             static (HttpContext context, string id, StatementsEndpoint endpoint) => endpoint.HandleStatementAsync(context, id));
         endpoints.MapGet("/" + GatewayRoutes.Usage,
             static (HttpContext context, UsageEndpoint endpoint) => endpoint.HandleUsageAsync(context));
+        endpoints.MapGet("/" + GatewayRoutes.Upstreams,
+            static (HttpContext context, UpstreamsEndpoint endpoint) => endpoint.HandleUpstreamsAsync(context));
 
         endpoints.MapMethods("/" + GatewayRoutes.Fallback, ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
             static (HttpContext context, FallbackHandler handler) => handler.Handle(context));

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Qhaigc.Functions.Admin.Keys;
+using Qhaigc.Functions.Admin.Upstreams;
 using Qhaigc.Functions.Admin.Usage;
 using Qhaigc.Functions.Governance;
 using Qhaigc.Functions.Keys;
@@ -22,6 +23,7 @@ namespace Qhaigc.Functions.Protocol;
 [JsonSerializable(typeof(ServiceStatus))]
 [JsonSerializable(typeof(KeySecret[]))]
 [JsonSerializable(typeof(Statement))]
+[JsonSerializable(typeof(UpstreamsReport))]
 public sealed partial class GatewayJsonContext : JsonSerializerContext;
 
 /// <summary>What <c>GET /</c> answers.</summary>

@@ -27,6 +27,22 @@ public sealed class CircuitBreaker(int threshold, TimeSpan duration, TimeProvide
 
     public CircuitState State { get; private set; } = CircuitState.Closed;
 
+    /// <summary>True while the circuit rests its upstream (a look that claims no probe).</summary>
+    public bool IsResting => RestLeft > TimeSpan.Zero || (State == CircuitState.HalfOpen && threshold > 0);
+
+    /// <summary>How long the rest still lasts (zero when the circuit is closed or its rest is over).</summary>
+    public TimeSpan RestLeft
+    {
+        get
+        {
+            lock (_lock)
+            {
+                var left = State == CircuitState.Open ? _openUntil - time.GetUtcNow() : TimeSpan.Zero;
+                return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+            }
+        }
+    }
+
     /// <summary>
     /// True when a call may go to the upstream now (in half-open state, only the one probe). When false,
     /// <paramref name="retryAfter"/> says how long the rest still lasts.

@@ -31,8 +31,11 @@ internal sealed class ResilientCall(
     /// <summary>When a stream's first event is due at the latest, set when the first stream's headers are in.</summary>
     private DateTimeOffset? _firstEventDue;
 
-    /// <summary>The breaker of the upstream of the latest attempt.</summary>
-    public CircuitBreaker? Breaker { get; private set; }
+    /// <summary>The latest attempt's hold on its deployment's and model's health, until its outcome is recorded.</summary>
+    private HealthLease? _lease;
+
+    /// <summary>Why upstreams were skipped as resting in this call, one bit per <see cref="UpstreamRestReason"/>.</summary>
+    private int _restReasons;
 
     public string? Upstream => _lastIndex < 0 ? null : routes[_lastIndex].Upstream.Name;
 
@@ -75,37 +78,38 @@ internal sealed class ResilientCall(
                 // An error answer is not billed: a client that leaves from here on owes nothing for this attempt.
                 call.RequestWithUpstream = null;
                 await response.DisposeAsync();
-                if (!ResilientUpstreamCaller.IsRetryable(error.Status))
+                var fault = response.Unreachable ? UpstreamFault.Transport : FaultOf(error);
+                if (fault is null)
                 {
                     // The client's own error (a 400, say): the upstream works.
-                    Succeeded();
+                    Succeeded(response.RateLimit);
                     return UpstreamStart.Failed(error);
                 }
 
-                Failed($"{error.Status} {error.Type}");
-                last = error;
+                Failed(fault.Value, $"{error.Status} {error.Type}", error.RetryAfterSeconds, response.RateLimit);
+                last = fault == UpstreamFault.Credentials ? CredentialsRefused() : error;
                 lastException = null;
                 continue;
             }
 
             if (response.Events is null)
             {
-                Succeeded();
+                Succeeded(response.RateLimit);
                 return new UpstreamStart(UpstreamStartOutcome.Message, response);
             }
 
             var (first, failure) = await FirstEventAsync(response);
-            if (failure is null)
+            if (failure is not { } failed)
             {
                 // Started, waiting past the first-event timeout, refused by an error the client caused, or the client
                 // is gone: nothing to try again.
                 return first;
             }
 
-            Failed(failure);
+            Failed(failed.Fault, failed.Description, first.Error?.RetryAfterSeconds, response.RateLimit);
             call.RequestWithUpstream = null;
 
-            last = first.Error;
+            last = failed.Fault == UpstreamFault.Credentials ? CredentialsRefused() : first.Error;
             lastException = first.Failure;
         }
     }
@@ -115,7 +119,7 @@ internal sealed class ResilientCall(
     /// before it, or it is an <c>error</c> event; an error the client caused ends the attempts as it is, any other
     /// failure is one more reason to try again. The attempt's response is disposed unless it started.
     /// </summary>
-    private async Task<(UpstreamStart Start, string? Failure)> FirstEventAsync(UpstreamResponse response)
+    private async Task<(UpstreamStart Start, AttemptFailure? Failure)> FirstEventAsync(UpstreamResponse response)
     {
         ValueTask<bool> move;
         try
@@ -164,10 +168,14 @@ internal sealed class ResilientCall(
     private async Task<UpstreamStart> LaterAsync(UpstreamResponse response, Task<bool> read)
     {
         var (start, failure) = await ClassifyAsync(response, new ValueTask<bool>(read));
-        if (failure is not null)
+        if (failure is { } failed)
         {
-            Failed(failure);
-            GaveUp(failure);
+            Failed(failed.Fault, failed.Description, start.Error?.RetryAfterSeconds, response.RateLimit);
+            GaveUp(failed.Description);
+            if (failed.Fault == UpstreamFault.Credentials)
+            {
+                return UpstreamStart.Failed(CredentialsRefused());
+            }
         }
 
         return start;
@@ -179,32 +187,31 @@ internal sealed class ResilientCall(
     /// (no failure to retry), any other failure is one more reason to try again. The response is disposed unless it
     /// started.
     /// </summary>
-    private async Task<(UpstreamStart Start, string? Failure)> ClassifyAsync(UpstreamResponse response, ValueTask<bool> move)
+    private async Task<(UpstreamStart Start, AttemptFailure? Failure)> ClassifyAsync(UpstreamResponse response, ValueTask<bool> move)
     {
         var events = response.Events!;
         UpstreamStart failed;
-        string? description;
+        AttemptFailure? failure;
         try
         {
             if (!await move)
             {
-                description = "empty stream";
+                failure = new(UpstreamFault.Transport, "empty stream");
                 failed = UpstreamStart.Failed(ApiError.From(ApiErrorKind.UpstreamUnavailable, "The upstream closed the stream without an answer."));
             }
             else if (events.Current.EventType != EventNames.Error)
             {
-                Succeeded();
+                Succeeded(response.RateLimit);
                 return (new UpstreamStart(UpstreamStartOutcome.Streaming, response, events.Current), null);
             }
             else
             {
                 var error = UpstreamErrorText.FromErrorEvent(events.Current.Data);
-                description = "error event " + error.Type;
-                if (!ResilientUpstreamCaller.IsRetryable(error.Status))
+                failure = FaultOf(error) is { } fault ? new(fault, "error event " + error.Type) : null;
+                if (failure is null)
                 {
                     // An error the client caused, as the upstream sent it: the upstream works, and no attempt follows.
-                    Succeeded();
-                    description = null;
+                    Succeeded(response.RateLimit);
                 }
 
                 failed = UpstreamStart.Failed(error);
@@ -213,28 +220,39 @@ internal sealed class ResilientCall(
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
             Abandoned();
-            description = null;
+            failure = null;
             failed = UpstreamStart.ClientGone;
         }
         catch (UpstreamProtocolException exception)
         {
-            description = "unreadable first event";
+            failure = new(UpstreamFault.Model, "unreadable first event");
             failed = UpstreamStart.Failed(ApiError.From(ApiErrorKind.Internal, exception.Message), exception);
         }
         catch (Exception exception) when (exception is IOException or HttpRequestException or OperationCanceledException)
         {
-            description = exception is OperationCanceledException ? "timed out before the first event" : "connection lost before the first event";
+            failure = new(UpstreamFault.Transport,
+                exception is OperationCanceledException ? "timed out before the first event" : "connection lost before the first event");
             failed = UpstreamStart.Failed(
                 ApiError.From(ApiErrorKind.UpstreamUnavailable, "The upstream connection failed before the answer started."), exception);
         }
 
         await response.DisposeAsync();
-        return (failed, description);
+        return (failed, failure);
     }
 
     /// <summary>
+    /// What an upstream's error says about the upstream (docs/faults.md#health), or null when it is the client's own
+    /// error, relayed as it is: refused credentials, a rate limit, or overload and other server errors.
+    /// </summary>
+    internal static UpstreamFault? FaultOf(ApiError error) =>
+        ResilientUpstreamCaller.RefusesCredentials(error) ? UpstreamFault.Credentials
+        : !ResilientUpstreamCaller.IsRetryable(error.Status) ? null
+        : error.Status == 429 ? UpstreamFault.RateLimited
+        : UpstreamFault.Model;
+
+    /// <summary>
     /// The next attempt, after the wait it needs; null when none may be made (attempts or wait budget spent, a
-    /// <c>retry-after</c> too long to wait out here, or every upstream resting).
+    /// <c>retry-after</c> too long to wait out here, or every upstream resting for longer than that).
     /// </summary>
     private async Task<UpstreamResponse?> NextAttemptAsync(double? retryAfterSeconds)
     {
@@ -244,30 +262,43 @@ internal sealed class ResilientCall(
             return null;
         }
 
-        // The next candidate whose circuit lets a call through, starting after the last one tried.
+        // The next candidate whose deployment and model take a call, starting after the last one tried; when every
+        // one rests, the one whose rate limit ends first, if that is soon enough to wait for here (as a short
+        // retry-after is). A circuit's rest is never waited for: it answers at once (docs/faults.md).
         var index = -1;
-        CircuitBreaker? breaker = null;
+        HealthLease? lease = null;
+        var soonest = -1;
+        var restLeft = TimeSpan.MaxValue;
         for (var i = 0; i < routes.Count && index < 0; i++)
         {
             var candidate = (_cursor + i) % routes.Count;
-            var candidateBreaker = caller.BreakerFor(routes[candidate].Upstream);
-            if (candidateBreaker.TryAcquire(out var rest))
+            if (caller.Health.TryAcquire(routes[candidate].Upstream.Name, routes[candidate].UpstreamModel, out lease, out var rest))
             {
                 index = candidate;
-                breaker = candidateBreaker;
             }
             else
             {
-                RestingFor = RestingFor is { } known && known < rest ? known : rest;
+                _restReasons |= 1 << (int)rest.Reason;
+                RestingFor = RestingFor is { } known && known < rest.For ? known : rest.For;
+                if (rest.Reason is UpstreamRestReason.RateLimited or UpstreamRestReason.RateLimitUsedUp && rest.For < restLeft)
+                {
+                    (soonest, restLeft) = (candidate, rest.For);
+                }
             }
         }
 
+        var delay = TimeSpan.Zero;
         if (index < 0)
         {
-            return null;
+            if (soonest < 0 || restLeft > options.MaxRetryAfter)
+            {
+                return null;
+            }
+
+            index = soonest;
+            delay = restLeft;
         }
 
-        var delay = TimeSpan.Zero;
         if (_tries[index] > 0)
         {
             // Back to an upstream already tried in this call: back off, or wait what it asked for if that is short.
@@ -277,21 +308,19 @@ internal sealed class ResilientCall(
                 var asked = TimeSpan.FromSeconds(seconds);
                 if (asked > options.MaxRetryAfter)
                 {
-                    breaker!.RecordAbandoned();
+                    lease?.Abandoned();
                     return null;
                 }
 
-                delay = asked > backoff ? asked : backoff;
+                backoff = asked > backoff ? asked : backoff;
             }
-            else
-            {
-                delay = backoff;
-            }
+
+            delay = backoff > delay ? backoff : delay;
         }
 
         if (_waited + delay > options.MaxTotalDelay)
         {
-            breaker!.RecordAbandoned();
+            lease?.Abandoned();
             return null;
         }
 
@@ -312,12 +341,18 @@ internal sealed class ResilientCall(
                 }
             }
 
+            // A rest waited out: its upstream is asked again (another call may have taken its one probe meanwhile).
+            if (lease is null && !caller.Health.TryAcquire(routes[index].Upstream.Name, routes[index].UpstreamModel, out lease, out _, rateLimitWaited: true))
+            {
+                return null;
+            }
+
             var route = routes[index];
             _attempts++;
             _tries[index]++;
             _lastIndex = index;
             _cursor = (index + 1) % routes.Count;
-            Breaker = breaker;
+            _lease = lease;
             call.Upstream = route.Upstream.Name;
             call.UpstreamModel = route.UpstreamModel;
             call.UpstreamAttempts = _attempts;
@@ -329,7 +364,7 @@ internal sealed class ResilientCall(
         catch
         {
             // The client left (or something unexpected): no verdict on the upstream.
-            breaker!.RecordAbandoned();
+            lease?.Abandoned();
             throw;
         }
     }
@@ -339,25 +374,24 @@ internal sealed class ResilientCall(
 
     public int Attempts => _attempts;
 
-    private void Succeeded()
+    private void Succeeded(RateLimitHeadroom? headroom)
     {
-        if (Breaker?.RecordSuccess() == true && Upstream is { } upstream)
-        {
-            Log.CircuitClosed(caller.Logger, upstream);
-        }
+        _lease?.Succeeded(headroom);
+        _lease = null;
     }
 
-    private void Failed(string failure)
+    private void Failed(UpstreamFault fault, string failure, double? retryAfterSeconds, RateLimitHeadroom? headroom)
     {
-        if (Breaker?.RecordFailure() == true)
-        {
-            Log.CircuitOpened(caller.Logger, Upstream!, caller.Options.BreakerDuration.TotalSeconds);
-        }
-
+        _lease?.Failed(fault, failure, retryAfterSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null, headroom);
+        _lease = null;
         Log.FailedBeforeFirstByte(caller.Logger, call.RequestId, Upstream ?? "", _attempts, failure);
     }
 
-    private void Abandoned() => Breaker?.RecordAbandoned();
+    private void Abandoned()
+    {
+        _lease?.Abandoned();
+        _lease = null;
+    }
 
     private void GaveUp(string failure)
     {
@@ -371,12 +405,38 @@ internal sealed class ResilientCall(
         }
     }
 
-    /// <summary>The answer when no upstream could even be tried: every one of them is resting.</summary>
-    private ApiError Resting() =>
-        ApiError.From(ApiErrorKind.UpstreamUnavailable, "The upstream is unavailable after repeated failures; try again shortly.") with
+    /// <summary>
+    /// The answer when no upstream could even be tried, by why they rest (docs/faults.md#health): a rate limit alone is a
+    /// <c>429</c>; refused credentials alone a <c>503 api_error</c> that says nothing of them; anything else a <c>529</c>.
+    /// Each is retryable, with the rest left as its <c>retry-after</c>.
+    /// </summary>
+    private ApiError Resting()
+    {
+        var retryAfter = Math.Max(1, Math.Ceiling((RestingFor ?? TimeSpan.FromSeconds(1)).TotalSeconds));
+        const int rateLimits = 1 << (int)UpstreamRestReason.RateLimited | 1 << (int)UpstreamRestReason.RateLimitUsedUp;
+        if (_restReasons != 0 && (_restReasons & ~rateLimits) == 0)
         {
-            RetryAfterSeconds = Math.Max(1, Math.Ceiling((RestingFor ?? TimeSpan.FromSeconds(1)).TotalSeconds)),
+            return ApiError.From(ApiErrorKind.RateLimited, "The upstream's rate limit for this model is reached; try again after the retry-after.") with
+            {
+                RetryAfterSeconds = retryAfter,
+            };
+        }
+
+        if (_restReasons == 1 << (int)UpstreamRestReason.CredentialsRefused)
+        {
+            return CredentialsRefused();
+        }
+
+        return ApiError.From(ApiErrorKind.UpstreamUnavailable, "The upstream is unavailable after repeated failures; try again shortly.") with
+        {
+            RetryAfterSeconds = retryAfter,
         };
+    }
+
+    private static ApiError CredentialsRefused() => ResilientUpstreamCaller.CredentialsRefused;
+
+    /// <summary>Why an attempt failed: what it says about the upstream, and how it is logged.</summary>
+    private readonly record struct AttemptFailure(UpstreamFault Fault, string Description);
 
     private static TimeSpan Backoff(int previousTries, ResilienceOptions options)
     {

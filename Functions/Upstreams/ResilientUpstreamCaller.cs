@@ -12,14 +12,16 @@ namespace Qhaigc.Functions.Upstreams;
 /// it is (docs/faults.md). Every endpoint that forwards a Messages call reaches upstreams only through it.
 /// </summary>
 /// <remarks>
-/// Retried: connection errors, <c>429</c>/<c>500</c>/<c>502</c>/<c>503</c>/<c>529</c> answers, and a stream that
-/// resets, ends, or sends an unreadable or retryable <c>error</c> event before its first event. Each attempt goes to
-/// the next candidate upstream (most specific first), wrapping round to the first; a repeated upstream waits an
+/// Retried: connection errors, <c>429</c>/<c>500</c>/<c>502</c>/<c>503</c>/<c>529</c> answers, an upstream that refuses
+/// the gateway's credentials, and a stream that resets, ends, or sends an unreadable or retryable <c>error</c> event
+/// before its first event. Each attempt goes to the next available candidate (pool by pool, each in the call's
+/// affinity order, see <see cref="UpstreamRouter"/>), wrapping round to the first; what each failure rests is
+/// <see cref="UpstreamHealth"/>'s; a repeated upstream waits an
 /// exponential backoff with jitter, or its <c>retry-after</c> when that is within <see cref="ResilienceOptions.MaxRetryAfter"/>.
 /// Attempts and total wait are bounded, since the client's SDK retries too.
 /// </remarks>
 public sealed partial class ResilientUpstreamCaller(
-    UpstreamCircuitBreakers breakers, TimeProvider time, IOptions<GatewayOptions> options, ILogger<ResilientUpstreamCaller> logger)
+    UpstreamHealth health, TimeProvider time, IOptions<GatewayOptions> options, ILogger<ResilientUpstreamCaller> logger)
 {
     private readonly ResilienceOptions _options = options.Value.Resilience;
     private readonly TimeSpan _firstEventTimeout = options.Value.Streaming.FirstEventTimeout;
@@ -43,23 +45,32 @@ public sealed partial class ResilientUpstreamCaller(
 
     internal ILogger Logger => logger;
 
-    internal CircuitBreaker BreakerFor(IUpstream upstream) => breakers.For(upstream.Name);
+    internal UpstreamHealth Health => health;
 
     /// <summary>Statuses worth another attempt: rate limits, server errors, overload (docs/faults.md).</summary>
     public static bool IsRetryable(int status) => status is 429 or 500 or 502 or 503 or 529;
+
+    /// <summary>
+    /// What a client gets in place of an upstream's refusal of the gateway's own credentials: a retryable error that
+    /// never says the client's key is bad (docs/faults.md#health).
+    /// </summary>
+    public static ApiError CredentialsRefused { get; } = new(503, ErrorTypes.Api, "The upstream is unavailable; try again shortly.");
+
+    /// <summary>
+    /// True when an upstream refused the gateway's own credentials, not the client's request: <c>401</c>, <c>403</c>,
+    /// <c>402</c> or a <c>billing_error</c>, or Anthropic's "credit balance is too low" (a <c>400</c>). The client's
+    /// key was checked by the gateway; the upstream only ever sees the gateway's (docs/faults.md#health).
+    /// </summary>
+    public static bool RefusesCredentials(ApiError error) =>
+        error.Status is 401 or 402 or 403 ||
+        error.Type is ErrorTypes.Authentication or ErrorTypes.Billing or ErrorTypes.Permission ||
+        (error.Status == 400 && error.Message.Contains("credit balance", StringComparison.OrdinalIgnoreCase));
 
     internal static partial class Log
     {
         [LoggerMessage(EventId = 2201, Level = LogLevel.Warning,
             Message = "Call {RequestId}: upstream {Upstream} failed before the first byte (attempt {Attempt}: {Failure})")]
         public static partial void FailedBeforeFirstByte(ILogger logger, string requestId, string upstream, int attempt, string failure);
-
-        [LoggerMessage(EventId = 2202, Level = LogLevel.Warning,
-            Message = "Upstream {Upstream}: circuit opened after repeated failures; resting for {RestSeconds} s")]
-        public static partial void CircuitOpened(ILogger logger, string upstream, double restSeconds);
-
-        [LoggerMessage(EventId = 2203, Level = LogLevel.Information, Message = "Upstream {Upstream}: circuit closed, the upstream answers again")]
-        public static partial void CircuitClosed(ILogger logger, string upstream);
 
         [LoggerMessage(EventId = 2204, Level = LogLevel.Warning,
             Message = "Call {RequestId}: every upstream for the model is resting; answered without an attempt")]

@@ -57,18 +57,20 @@ public sealed partial class UpstreamHttp(string upstream, HttpClient http, TimeS
         {
             response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
             var upstreamRequestId = FirstHeader(response, reader.RequestIdHeader);
+            var rateLimit = RateLimitHeadroom.Read(response, DateTimeOffset.UtcNow);
             if (response.StatusCode != HttpStatusCode.OK)
             {
                 var error = (int)response.StatusCode < 400
                     ? Unexpected(response.StatusCode)
                     : reader.MapError(await ReadErrorAsync(response, timeout.Token));
                 Log.UpstreamError(logger, upstream, error.Status, error.Type, upstreamRequestId);
-                return UpstreamResponse.Failed(error, upstreamRequestId);
+                return UpstreamResponse.Failed(error, upstreamRequestId).WithRateLimit(rateLimit);
             }
 
             if (!stream)
             {
-                return reader.ReadMessage(await UpstreamWaitHandler.ReadBodyAsync(response, waits, timeout.Token), upstreamRequestId);
+                var whole = reader.ReadMessage(await UpstreamWaitHandler.ReadBodyAsync(response, waits, timeout.Token), upstreamRequestId);
+                return whole.WithRateLimit(rateLimit);
             }
 
             var mediaType = response.Content.Headers.ContentType?.MediaType;
@@ -82,6 +84,7 @@ public sealed partial class UpstreamHttp(string upstream, HttpClient http, TimeS
             var body = await response.Content.ReadAsStreamAsync(timeout.Token);
             var events = new IdleTimeoutEvents(new SseReader(body, timeout.Token), timeout, idleTimeout);
             var answer = reader.ReadStream(events, upstreamRequestId, new ConnectionOwner(response, timeout));
+            answer.WithRateLimit(rateLimit);
             // The stream owns the connection and the token now.
             response = null;
             timeout = null;
@@ -92,7 +95,7 @@ public sealed partial class UpstreamHttp(string upstream, HttpClient http, TimeS
         {
             var timedOut = exception is OperationCanceledException;
             Log.UpstreamUnreachable(logger, upstream, timedOut, exception);
-            return UpstreamResponse.Failed(ApiError.From(ApiErrorKind.UpstreamUnavailable,
+            return UpstreamResponse.Unreached(ApiError.From(ApiErrorKind.UpstreamUnavailable,
                 timedOut ? "The upstream did not answer in time." : "The upstream could not be reached."));
         }
         finally

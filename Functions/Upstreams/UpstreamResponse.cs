@@ -31,6 +31,19 @@ public sealed class UpstreamResponse : IAsyncDisposable
 
     public string? UpstreamRequestId { get; }
 
+    /// <summary>True when the upstream could not be reached at all (refused, reset, timed out before the first byte).</summary>
+    public bool Unreachable { get; private init; }
+
+    /// <summary>What the answer's <c>anthropic-ratelimit-*</c> headers said, when it sent them (docs/faults.md#health).</summary>
+    public RateLimitHeadroom? RateLimit { get; private set; }
+
+    /// <summary>Attaches what the answer's headers said about the upstream's rate limits.</summary>
+    public UpstreamResponse WithRateLimit(RateLimitHeadroom? rateLimit)
+    {
+        RateLimit = rateLimit;
+        return this;
+    }
+
     /// <summary>
     /// True when the usage in the answer is the gateway's estimate (a translated upstream that reported none); read it
     /// once the answer is complete, since a stream only knows at its end.
@@ -40,6 +53,9 @@ public sealed class UpstreamResponse : IAsyncDisposable
     private Func<bool>? _usageEstimated;
 
     public static UpstreamResponse Failed(ApiError error, string? upstreamRequestId = null) => new(error, null, null, upstreamRequestId, null);
+
+    /// <summary>A failure to reach the upstream at all, which rests the whole deployment when repeated.</summary>
+    public static UpstreamResponse Unreached(ApiError error) => new(error, null, null, null, null) { Unreachable = true };
 
     public static UpstreamResponse Message(byte[] body, string? upstreamRequestId = null, bool usageEstimated = false) =>
         new(null, body, null, upstreamRequestId, null) { _usageEstimated = usageEstimated ? static () => true : null };

@@ -8,50 +8,73 @@ namespace Qhaigc.Functions.Upstreams;
 public readonly record struct UpstreamRoute(IUpstream Upstream, string UpstreamModel);
 
 /// <summary>
-/// Maps a client model name to upstreams by each upstream's <c>Models</c> glob patterns. When several match, the most
-/// specific pattern comes first (an exact name over a wildcard, then more literal characters), then the upstream name in
-/// ordinal order, so routing never depends on configuration order; the rest serve as fallbacks. With no upstream configured, the built-in
-/// <c>local</c> upstream serves every model.
+/// Maps a client model name to upstreams by each upstream's <c>Models</c> glob patterns, in pools
+/// (docs/configuration.md#pools-and-affinity). Upstreams whose best matching patterns are equally specific (an exact
+/// name over a wildcard, then more literal characters) and that share a <c>Priority</c> form one pool; pools are tried
+/// most specific first, then lowest priority first. Within a pool the members are ordered for each call by weighted
+/// rendezvous hashing of its affinity key (<see cref="Rendezvous"/>), or by a weighted random draw when there is none,
+/// so routing never depends on configuration order. With no upstream configured, the built-in <c>local</c> upstream
+/// serves every model.
 /// </summary>
 public sealed class UpstreamRouter
 {
-    private readonly Entry[] _entries;
+    private readonly UpstreamDeployment[] _deployments;
+    private readonly string _affinity;
 
     public UpstreamRouter(IOptions<GatewayOptions> options, IHttpClientFactory httpClientFactory, ILoggerFactory loggerFactory)
     {
+        _affinity = AffinityModes.Normalize(options.Value.Routing.Affinity);
         var upstreams = options.Value.Upstreams;
         if (upstreams.Count == 0)
         {
-            _entries = [new Entry(new LocalUpstream(), ["*"], new Dictionary<string, string>())];
+            _deployments = [new UpstreamDeployment(new LocalUpstream(), ["*"], new Dictionary<string, string>(), 0, 1)];
             return;
         }
 
-        _entries = upstreams
+        _deployments = upstreams
             .OrderBy(static pair => pair.Key, StringComparer.Ordinal)
-            .Select(pair => new Entry(Create(pair.Key, pair.Value, httpClientFactory, loggerFactory),
-                ModelPattern.Parse(pair.Value.Models), pair.Value.ModelMap))
+            .Select(pair => new UpstreamDeployment(Create(pair.Key, pair.Value, httpClientFactory, loggerFactory),
+                ModelPattern.Parse(pair.Value.Models), pair.Value.ModelMap, pair.Value.Priority, Math.Max(1, pair.Value.Weight)))
             .ToArray();
     }
 
     /// <summary>The named HttpClient of an upstream (configured like a proxy in <see cref="GatewayServiceCollectionExtensions"/>).</summary>
     public static string HttpClientName(string upstreamName) => "upstream:" + upstreamName;
 
-    public IReadOnlyList<IUpstream> Upstreams => _entries.Select(static e => e.Upstream).ToArray();
+    public IReadOnlyList<IUpstream> Upstreams => _deployments.Select(static e => e.Upstream).ToArray();
 
-    /// <summary>The upstream for a model (the first of <see cref="Candidates"/>), or null when none serves it.</summary>
+    /// <summary>Every configured deployment with its patterns, priority and weight, in name order.</summary>
+    public IReadOnlyList<UpstreamDeployment> Deployments => _deployments;
+
+    /// <summary><c>Gateway:Routing:Affinity</c>, normalized.</summary>
+    public string Affinity => _affinity;
+
+    /// <summary>The upstream for a model (the first of <see cref="Candidates(string)"/>), or null when none serves it.</summary>
     public UpstreamRoute? Route(string model) => Candidates(model) is [var first, ..] ? first : null;
 
     /// <summary>
-    /// Every upstream that serves a model, in the order they are tried: the most specific pattern first, then the
-    /// upstream name. The first is the primary; the others are its fallbacks (docs/faults.md). Empty when none serves it.
+    /// Every upstream that serves a model, pool after pool (most specific, then lowest priority), each pool's members
+    /// in name order: the order shown to an operator, with no call to place. Empty when none serves it.
     /// </summary>
-    public IReadOnlyList<UpstreamRoute> Candidates(string model)
+    public IReadOnlyList<UpstreamRoute> Candidates(string model) => Order(model, affinityHash: null, random: false);
+
+    /// <summary>
+    /// Every upstream that serves a model, in the order one call tries them (docs/faults.md): pool after pool, and
+    /// within each pool the member the call's affinity picks first, then the others in the order that same key ranks
+    /// them, so a call moves on only while its member is unavailable. Empty when none serves it.
+    /// </summary>
+    public IReadOnlyList<UpstreamRoute> Candidates(string model, in CallAffinity affinity) =>
+        affinity.KeyFor(_affinity) is { } key
+            ? Order(model, Rendezvous.Hash(key), random: false)
+            : Order(model, affinityHash: null, random: true);
+
+    private UpstreamRoute[] Order(string model, ulong? affinityHash, bool random)
     {
-        List<(Entry Entry, int Score)>? matches = null;
-        foreach (var entry in _entries)
+        List<Match>? matches = null;
+        foreach (var deployment in _deployments)
         {
             var best = -1;
-            foreach (var pattern in entry.Patterns)
+            foreach (var pattern in deployment.Patterns)
             {
                 if (ModelPattern.IsMatch(pattern, model))
                 {
@@ -61,7 +84,11 @@ public sealed class UpstreamRouter
 
             if (best >= 0)
             {
-                (matches ??= []).Add((entry, best));
+                var rank = affinityHash is { } hash ? Rendezvous.Score(hash, deployment.NameHash, deployment.Weight)
+                    : random ? Rendezvous.RandomScore(deployment.Weight)
+                    : 0;
+                matches ??= [];
+                matches.Add(new Match(deployment, best, rank, matches.Count));
             }
         }
 
@@ -70,15 +97,29 @@ public sealed class UpstreamRouter
             return [];
         }
 
-        // A stable sort: entries are already in name order, so equal scores keep it.
-        return matches
-            .OrderByDescending(static m => m.Score)
-            .Select(m => new UpstreamRoute(m.Entry.Upstream,
-                m.Entry.ModelMap.TryGetValue(model, out var mapped) && !string.IsNullOrWhiteSpace(mapped) ? mapped : model))
-            .ToArray();
+        if (matches.Count > 1)
+        {
+            // Pools: most specific first, then lowest priority; within a pool the highest rank, then the name order.
+            matches.Sort(static (a, b) =>
+                b.Specificity.CompareTo(a.Specificity) is not 0 and var bySpecificity ? bySpecificity
+                : a.Deployment.Priority.CompareTo(b.Deployment.Priority) is not 0 and var byPriority ? byPriority
+                : b.Rank.CompareTo(a.Rank) is not 0 and var byRank ? byRank
+                : a.Order.CompareTo(b.Order));
+        }
+
+        var routes = new UpstreamRoute[matches.Count];
+        for (var i = 0; i < routes.Length; i++)
+        {
+            var deployment = matches[i].Deployment;
+            routes[i] = new UpstreamRoute(deployment.Upstream,
+                deployment.ModelMap.TryGetValue(model, out var mapped) && !string.IsNullOrWhiteSpace(mapped) ? mapped : model);
+        }
+
+        return routes;
     }
 
-    private static int Specificity(string pattern)
+    /// <summary>How specifically a pattern names a model: an exact name above any wildcard, then by literal characters.</summary>
+    public static int Specificity(string pattern)
     {
         var wildcards = pattern.Count(static c => c is '*' or '?');
         return wildcards == 0 ? int.MaxValue : pattern.Length - wildcards;
@@ -95,7 +136,7 @@ public sealed class UpstreamRouter
             var kind => throw new InvalidOperationException($"Upstream '{name}' has kind '{kind}', which this version does not serve."),
         };
 
-    private sealed record Entry(IUpstream Upstream, string[] Patterns, IReadOnlyDictionary<string, string> ModelMap);
+    private readonly record struct Match(UpstreamDeployment Deployment, int Specificity, double Rank, int Order);
 }
 
 /// <summary>The upstream kinds (<c>Gateway:Upstreams:{name}:Kind</c>).</summary>

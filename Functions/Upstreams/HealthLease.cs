@@ -1,0 +1,27 @@
+namespace Qhaigc.Functions.Upstreams;
+
+/// <summary>
+/// One attempt's hold on a deployment and model that <see cref="UpstreamHealth.TryAcquire"/> let through (perhaps as
+/// the one probe of a circuit whose rest is over); its outcome is recorded once through it.
+/// </summary>
+public sealed class HealthLease
+{
+    private readonly UpstreamHealth _health;
+    private readonly ModelHealth _model;
+
+    internal HealthLease(UpstreamHealth health, ModelHealth model)
+    {
+        _health = health;
+        _model = model;
+    }
+
+    /// <summary>The upstream answered (a client error such as a <c>400</c> included): it works.</summary>
+    public void Succeeded(RateLimitHeadroom? headroom = null) => _health.Succeeded(_model, headroom);
+
+    /// <summary>The attempt failed before the first byte, in the way <paramref name="fault"/> says.</summary>
+    public void Failed(UpstreamFault fault, string failure, TimeSpan? retryAfter = null, RateLimitHeadroom? headroom = null) =>
+        _health.Failed(_model, fault, failure, retryAfter, headroom);
+
+    /// <summary>No verdict (the client left, or the call gave up before sending): a probe's slot is freed.</summary>
+    public void Abandoned() => UpstreamHealth.Abandoned(_model);
+}
