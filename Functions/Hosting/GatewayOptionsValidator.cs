@@ -48,6 +48,11 @@ public sealed class GatewayOptionsValidator(IConfiguration? configuration = null
                 failures.Add($"{prefix}:MaxTokensParameter must be max_tokens or max_completion_tokens.");
             }
 
+            if (HeaderPolicy.InvalidDrop(upstream.DropHeaders) is { } notDroppable)
+            {
+                failures.Add($"{prefix}:DropHeaders may list only anthropic-* headers other than anthropic-version, not '{notDroppable}'.");
+            }
+
             if (ModelPattern.Parse(upstream.Models).Length == 0)
             {
                 failures.Add($"{prefix}:Models must name at least one pattern.");

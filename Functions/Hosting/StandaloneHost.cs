@@ -45,6 +45,8 @@ public static class StandaloneHost
         builder.WebHost.ConfigureKestrel(static kestrel =>
         {
             kestrel.AddServerHeader = false;
+            // The client's Connection header as sent, not only the token Kestrel keeps (docs/wire-contract.md#31-hop-by-hop-headers).
+            kestrel.RequestHeaderEncodingSelector = ConnectionHeaderCapture.KestrelServerOptionsSelector;
             // The gateway enforces its own limit (413 request_too_large in Claude's shape) per endpoint.
             kestrel.Limits.MaxRequestBodySize = null;
             kestrel.Limits.MinRequestBodyDataRate = null;
@@ -61,6 +63,7 @@ public static class StandaloneHost
         app.Use((context, next) =>
         {
             GatewayContext.Arrive(context, time);
+            ConnectionHeaderCapture.Restore(context.Request);
             return next(context);
         });
         app.UseRouting();
