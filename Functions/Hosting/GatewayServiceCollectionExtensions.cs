@@ -52,6 +52,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<ReservationRenewer>();
         services.AddSingleton<AdmissionService>();
         services.AddSingleton<GovernanceService>();
+        services.AddSingleton<RequestRate>();
         services.AddHostedService<GovernanceLifecycle>();
         services.AddHostedService<DevKeySeeder>();
 
