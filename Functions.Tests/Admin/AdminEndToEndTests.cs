@@ -253,6 +253,37 @@ public sealed class AdminEndToEndTests
         Assert.Equal(scenario.Key.Models, stored.Models);
     }
 
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public async Task Usage_TotalsOverEveryKey_IncludeADeletedKey(string mode)
+    {
+        // Arrange: a key that made a call and was then deleted.
+        await using var scenario = await GatewayScenario.StartAsync(mode, withAnthropicUpstream: false);
+        using var http = scenario.Http();
+        using var admin = Admin(scenario);
+        var (secret, deleted) = await scenario.Environment.CreateKeyAsync(name: "gone");
+        using (var call = await http.SendAsync(RawClient.Messages(secret, RawClient.Body("model-a", text: "one two"))))
+        {
+            Assert.Equal(HttpStatusCode.OK, call.StatusCode);
+            await scenario.Environment.WaitForUsageAsync(deleted.Id, RawClient.Header(call, "request-id")!);
+        }
+
+        using (var removed = await admin.DeleteAsync("manage/keys/" + deleted.Id))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, removed.StatusCode);
+        }
+
+        // Act
+        using var report = JsonDocument.Parse(await admin.GetStringAsync("manage/usage"));
+        var statement = await admin.GetStringAsync($"manage/keys/{deleted.Id}/statement");
+
+        // Assert: the totals and the records keep what the deleted key used, as its statement does.
+        var total = Assert.Single(report.RootElement.GetProperty("totals").EnumerateArray(), t => t.GetProperty("keyId").GetString() == deleted.Id);
+        Assert.Equal(1, total.GetProperty("calls").GetInt64());
+        Assert.Contains(report.RootElement.GetProperty("records").EnumerateArray(), r => r.GetProperty("keyId").GetString() == deleted.Id);
+        Assert.Contains("\"calls\":1", statement, StringComparison.Ordinal);
+    }
+
     private static HttpClient Admin(GatewayScenario scenario)
     {
         var client = scenario.Http();
