@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Http;
 namespace Qhaigc.Functions.Admin;
 
 /// <summary>
-/// Slows guessing of the admin key (docs/admin-api.md#failed-attempts): each client gets <see cref="MaxFailures"/>
+/// Slows guessing of the admin key (docs/admin-api.md#methods-and-failed-attempts): each client gets <see cref="MaxFailures"/>
 /// failed attempts in a <see cref="Window"/>; after that every admin call from it is answered <c>429</c> with
 /// <c>retry-after</c> until its window ends, before its key is even looked at. A success clears the client's count.
 /// </summary>

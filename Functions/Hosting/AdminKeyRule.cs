@@ -30,7 +30,7 @@ public static class AdminKeyRule
         }
 
         const string Prefix = "Gateway:AdminKey is not fit for real storage: ";
-        const string Advice = " Generate one, for example with `openssl rand -base64 36`, and keep it in Key Vault (docs/deploy.md).";
+        const string Advice = " Generate one, for example with `openssl rand -base64 48 | tr -d '\\n/+='`, and keep it in Key Vault (docs/deploy.md#the-admin-key).";
         if (Shipped.Contains(adminKey.Trim(), StringComparer.Ordinal) || string.Equals(adminKey, devKey, StringComparison.Ordinal))
         {
             return Prefix + "it is an example value published with the gateway." + Advice;

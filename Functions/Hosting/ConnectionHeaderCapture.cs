@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http;
 namespace Qhaigc.Functions.Hosting;
 
 /// <summary>
-/// Gives the standalone mode the client's <c>Connection</c> header as it was sent (docs/wire-contract.md#31-hop-by-hop-headers).
+/// Gives the standalone mode the client's <c>Connection</c> header as it was sent (docs/wire-contract.md#33-other-client-headers).
 /// Kestrel keeps only the token it acts on when the header holds <c>keep-alive</c>, <c>close</c> or <c>upgrade</c>
 /// (<c>Connection: keep-alive, X</c> reaches the application as <c>keep-alive</c>), so the names of the other headers the
 /// client declared hop-by-hop would be lost, and those headers forwarded. Kestrel decodes each header value with the

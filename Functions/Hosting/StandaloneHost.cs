@@ -45,7 +45,7 @@ public static class StandaloneHost
         builder.WebHost.ConfigureKestrel(static kestrel =>
         {
             kestrel.AddServerHeader = false;
-            // The client's Connection header as sent, not only the token Kestrel keeps (docs/wire-contract.md#31-hop-by-hop-headers).
+            // The client's Connection header as sent, not only the token Kestrel keeps (docs/wire-contract.md#33-other-client-headers).
             kestrel.RequestHeaderEncodingSelector = ConnectionHeaderCapture.KestrelServerOptionsSelector;
             // The gateway enforces its own limit (413 request_too_large in Claude's shape) per endpoint.
             kestrel.Limits.MaxRequestBodySize = null;

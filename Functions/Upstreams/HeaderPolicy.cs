@@ -65,7 +65,7 @@ public static class HeaderPolicy
 
     /// <summary>
     /// The client headers an operator keeps from one upstream (<c>Gateway:Upstreams:{name}:DropHeaders</c>, comma-separated,
-    /// docs/configuration.md#upstreams): <c>anthropic-*</c> names other than <c>anthropic-version</c>, which the upstream needs.
+    /// docs/configuration.md#settings): <c>anthropic-*</c> names other than <c>anthropic-version</c>, which the upstream needs.
     /// </summary>
     public static FrozenSet<string> DropList(string? setting) =>
         (setting ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToFrozenSet(StringComparer.OrdinalIgnoreCase);

@@ -47,7 +47,7 @@ public sealed record KeyLimits
     public SpendPeriod SpendPeriod { get; init; } = SpendPeriod.Month;
 
     /// <summary>
-    /// <c>count_tokens</c> calls per minute, counted apart from the Messages calls (docs/limits-and-prices.md#count_tokens);
+    /// <c>count_tokens</c> calls per minute, counted apart from the Messages calls (docs/limits-and-prices.md#count_tokens-and-refused-calls);
     /// unset, the key's <see cref="RequestsPerMinute"/> applies to them as a limit of their own.
     /// </summary>
     public long? CountTokensPerMinute { get; init; }
