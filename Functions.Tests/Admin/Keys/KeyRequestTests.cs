@@ -99,6 +99,22 @@ public sealed class KeyRequestTests
     }
 
     [Theory]
+    [InlineData("""{"name":"a","name":"b"}""", "name: field given more than once")]
+    [InlineData("""{"name":"a","disabled":false,"Disabled":true}""", "Disabled: field given more than once")]
+    public void Read_RefusesAFieldGivenTwice_InEitherMode(string json, string message)
+    {
+        // Arrange: last-wins would let one reader see another value than the next.
+        using var body = JsonDocument.Parse(json);
+
+        // Act & Assert
+        foreach (var mode in new[] { KeyRequestMode.Create, KeyRequestMode.Update })
+        {
+            Assert.Null(KeyRequest.Read(body.RootElement, mode, Now, out var error));
+            Assert.Equal(message, error);
+        }
+    }
+
+    [Theory]
     [InlineData("""{"name":"k","models":["claude-haiku*,*"]}""", "models: a pattern may not contain a comma ('claude-haiku*,*'); give each pattern as its own list item")]
     [InlineData("""{"name":"k","models":[","]}""", "models: a pattern may not contain a comma (','); give each pattern as its own list item")]
     public void Read_RefusesAPatternWithAComma_InEitherMode(string json, string message)

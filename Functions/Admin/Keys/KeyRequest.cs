@@ -55,8 +55,16 @@ public sealed class KeyRequest
     public static KeyRequest? Read(JsonElement body, KeyRequestMode mode, DateTimeOffset now, out string? error)
     {
         var request = new KeyRequest();
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var property in body.EnumerateObject())
         {
+            // Names match case-insensitively, so "name" and "Name" are one field given twice: refused, not last-wins.
+            if (!seen.Add(property.Name))
+            {
+                error = $"{Shown(property.Name)}: field given more than once";
+                return null;
+            }
+
             error = request.ReadField(property);
             if (error is not null)
             {
