@@ -10,6 +10,7 @@ using Qhaigc.Functions.Admin;
 using Qhaigc.Functions.Admin.Keys;
 using Qhaigc.Functions.Admin.Statements;
 using Qhaigc.Functions.Admin.Usage;
+using Qhaigc.Functions.Governance;
 using Qhaigc.Functions.Hosting;
 using Qhaigc.Functions.Storage;
 using Qhaigc.Functions.Tests.Infrastructure;
@@ -78,7 +79,7 @@ public sealed class AdminAuthorizationTests
         const string unresolved = "@Microsoft.KeyVault(VaultName=kv;SecretName=gateway-admin-key)";
         using var logs = new CapturingLoggerProvider();
         var admin = new AdminAuthorization(TimeProvider.System, Options.Create(new GatewayOptions { AdminKey = unresolved }),
-            new LoggerFactory([logs]).CreateLogger<AdminAuthorization>());
+            new AdminFailureThrottle(TimeProvider.System), new LoggerFactory([logs]).CreateLogger<AdminAuthorization>());
         var context = Context(null, "GET", unresolved);
 
         // Act
@@ -96,7 +97,7 @@ public sealed class AdminAuthorizationTests
     {
         // Arrange: the store's own mapping, or a table error no store mapped.
         var admin = new AdminAuthorization(TimeProvider.System, Options.Create(new GatewayOptions { AdminKey = AdminKey }),
-            NullLogger<AdminAuthorization>.Instance);
+            new AdminFailureThrottle(TimeProvider.System), NullLogger<AdminAuthorization>.Instance);
         var context = Context(null, "GET", AdminKey);
         Exception failure = mapped ? new StorageUnavailableException("down") : new RequestFailedException(503, "Server busy");
 
@@ -114,7 +115,8 @@ public sealed class AdminAuthorizationTests
     {
         // Arrange
         AdminAuthorization Instance(string key) =>
-            new(TimeProvider.System, Options.Create(new GatewayOptions { AdminKey = key }), NullLogger<AdminAuthorization>.Instance);
+            new(TimeProvider.System, Options.Create(new GatewayOptions { AdminKey = key }), new AdminFailureThrottle(TimeProvider.System),
+                NullLogger<AdminAuthorization>.Instance);
 
         // Act
         var first = Instance(AdminKey).DeriveKey("usage cursor");
@@ -128,6 +130,46 @@ public sealed class AdminAuthorizationTests
         Assert.NotEqual(first, otherAdminKey);
     }
 
+    [Theory]
+    [InlineData("POST", """{"name":"k","limits":{"spendCap":5}}""")]
+    [InlineData("PATCH", """{"limits":{"spendCap":5,"spendPeriod":"lifetime"}}""")]
+    public async Task KeysEndpoint_RefusesASpendCap_WhenNoPriceCouldEverApply(string method, string body)
+    {
+        // Arrange: a gateway with no price at all; a cap there would never count a call.
+        using var services = Services(AdminKey, static s => s.AddSingleton(PriceTable.Empty));
+        var context = Context(services, method, AdminKey);
+        context.Request.Body = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(body));
+        var keys = services.GetRequiredService<KeysEndpoint>();
+
+        // Act
+        var answer = await ExecuteAsync(context, await (method == "POST" ? keys.HandleKeysAsync(context) : keys.HandleKeyAsync(context, KeyId)));
+
+        // Assert: refused before the store is reached (these tests reach none).
+        Assert.Equal(StatusCodes.Status400BadRequest, answer.Status);
+        Assert.StartsWith("limits.spendCap: this gateway has no prices", answer.Body.RootElement.GetProperty("error").GetProperty("message").GetString(),
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_LogsAFailedAttemptAsAWarning_WithoutThePresentedKey()
+    {
+        // Arrange
+        const string presented = "sk-qh-almost-the-admin-key";
+        using var logs = new CapturingLoggerProvider();
+        var admin = new AdminAuthorization(TimeProvider.System, Options.Create(new GatewayOptions { AdminKey = AdminKey }),
+            new AdminFailureThrottle(TimeProvider.System), new LoggerFactory([logs]).CreateLogger<AdminAuthorization>());
+        var context = Context(null, "GET", presented);
+        context.Connection.RemoteIpAddress = System.Net.IPAddress.Parse("203.0.113.7");
+
+        // Act
+        var answer = await ExecuteAsync(context, await admin.RunAsync(context, "GET", static _ => Task.FromResult(Results.Ok())));
+
+        // Assert
+        Assert.Equal(StatusCodes.Status401Unauthorized, answer.Status);
+        Assert.Contains("Warning Qhaigc.Functions.Admin.AdminAuthorization[5007] Admin call refused: no valid admin key from client 203.0.113.7 (1 failed attempts", logs.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain(presented, logs.Text, StringComparison.Ordinal);
+    }
+
     private static Task<IResult> Handle(ServiceProvider services, string route, HttpContext context) => route switch
     {
         "keys" => services.GetRequiredService<KeysEndpoint>().HandleKeysAsync(context),
@@ -139,14 +181,16 @@ public sealed class AdminAuthorizationTests
     };
 
     /// <summary>The gateway's own composition, pointed at tables it never reaches in these tests.</summary>
-    private static ServiceProvider Services(string? adminKey)
+    private static ServiceProvider Services(string? adminKey, Action<IServiceCollection>? configure = null)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Gateway:Storage:ConnectionString"] = "UseDevelopmentStorage=true",
             ["Gateway:AdminKey"] = adminKey,
         }).Build();
-        return new ServiceCollection().AddLogging().AddSingleton<IConfiguration>(configuration).AddGateway(configuration).BuildServiceProvider();
+        var services = new ServiceCollection().AddLogging().AddSingleton<IConfiguration>(configuration).AddGateway(configuration);
+        configure?.Invoke(services);
+        return services.BuildServiceProvider();
     }
 
     private static DefaultHttpContext Context(IServiceProvider? services, string method, string? bearer)

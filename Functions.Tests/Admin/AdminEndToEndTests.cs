@@ -1,7 +1,9 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Anthropic.Models.Messages;
+using Qhaigc.Functions.Admin;
 using Qhaigc.Functions.Tests.Infrastructure;
 
 namespace Qhaigc.Functions.Tests.Admin;
@@ -159,6 +161,127 @@ public sealed class AdminEndToEndTests
         literal.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", unresolved);
         using var refused = await literal.GetAsync("manage/keys");
         await GatewayAssert.ErrorAsync(refused, 404, "not_found_error");
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public async Task Admin_Answers405WithAllow_ForAnUnservedMethod_AndNoStoreOnEveryAnswer(string mode)
+    {
+        // Arrange
+        await using var scenario = await GatewayScenario.StartAsync(mode, withAnthropicUpstream: false);
+        using var admin = Admin(scenario);
+        using var created = await admin.PostAsync("manage/keys", Json("""{"name":"kept"}"""));
+        using var createdBody = JsonDocument.Parse(await created.Content.ReadAsStringAsync());
+        var id = createdBody.RootElement.GetProperty("id").GetString()!;
+
+        // Act: methods the routes do not serve (the standalone mode used to answer them 404, from its fallback).
+        using var put = await admin.PutAsync("manage/keys/" + id, Json("""{"name":"x"}"""));
+        using var deleteAll = await admin.DeleteAsync("manage/keys");
+        using var getRotate = await admin.GetAsync($"manage/keys/{id}/rotate");
+        using var postUsage = await admin.PostAsync("manage/usage", Json("{}"));
+        using var rotated = await admin.PostAsync($"manage/keys/{id}/rotate", Json("{}"));
+        using var still = await admin.GetAsync("manage/keys/" + id);
+
+        // Assert
+        await GatewayAssert.ErrorAsync(put, 405, "invalid_request_error");
+        Assert.Equal("GET, PATCH, DELETE", string.Join(", ", put.Content.Headers.Allow));
+        await GatewayAssert.ErrorAsync(deleteAll, 405, "invalid_request_error");
+        Assert.Equal("GET, POST", string.Join(", ", deleteAll.Content.Headers.Allow));
+        await GatewayAssert.ErrorAsync(getRotate, 405, "invalid_request_error");
+        await GatewayAssert.ErrorAsync(postUsage, 405, "invalid_request_error");
+        Assert.Equal(HttpStatusCode.OK, still.StatusCode);
+        foreach (var response in new[] { created, rotated, still, put })
+        {
+            Assert.True(response.Headers.CacheControl?.NoStore, $"{response.RequestMessage!.Method} {response.RequestMessage.RequestUri} lacks no-store");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public async Task Admin_SlowsAClient_AfterTooManyFailedAttempts(string mode)
+    {
+        // Arrange
+        await using var scenario = await GatewayScenario.StartAsync(mode, withAnthropicUpstream: false);
+        using var guesser = scenario.Http();
+        guesser.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "guess");
+        using var admin = Admin(scenario);
+
+        // Act: every failure is a 401 until the client has used its allowance; then even the right key waits.
+        for (var attempt = 0; attempt < AdminFailureThrottle.MaxFailures; attempt++)
+        {
+            using var failed = await guesser.GetAsync("manage/keys");
+            await GatewayAssert.ErrorAsync(failed, 401, "authentication_error");
+        }
+
+        using var slowed = await guesser.GetAsync("manage/keys");
+        using var rightKey = await admin.GetAsync("manage/keys");
+
+        // Assert
+        await GatewayAssert.ErrorAsync(slowed, 429, "rate_limit_error");
+        Assert.True(int.Parse(RawClient.Header(slowed, "retry-after")!, CultureInfo.InvariantCulture) > 0);
+        await GatewayAssert.ErrorAsync(rightKey, 429, "rate_limit_error");
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public async Task CreateKey_ReadsTheStrictSchema_DisabledHonouredUnknownAndSmuggledPatternsRefused(string mode)
+    {
+        // Arrange
+        await using var scenario = await GatewayScenario.StartAsync(mode, withAnthropicUpstream: false);
+        using var admin = Admin(scenario);
+        using var http = scenario.Http();
+
+        // Act
+        using var disabled = await admin.PostAsync("manage/keys", Json("""{"name":"off","disabled":true}"""));
+        using var disabledBody = JsonDocument.Parse(await disabled.Content.ReadAsStringAsync());
+        using var call = await http.SendAsync(RawClient.Messages(disabledBody.RootElement.GetProperty("key").GetString()!, RawClient.Body("claude-x")));
+        using var unknown = await admin.PostAsync("manage/keys", Json("""{"name":"k","disable":true}"""));
+        using var comma = await admin.PostAsync("manage/keys", Json("""{"name":"k","models":["claude-haiku*,*"]}"""));
+        using var longName = await admin.PatchAsync("manage/keys/" + scenario.Key.Id, Json($$"""{"name":"{{new string('n', 5000)}}"}"""));
+        using var commaPatch = await admin.PatchAsync("manage/keys/" + scenario.Key.Id, Json("""{"models":["claude-haiku*,*"]}"""));
+
+        // Assert
+        Assert.Equal(HttpStatusCode.Created, disabled.StatusCode);
+        Assert.True(disabledBody.RootElement.GetProperty("disabled").GetBoolean());
+        await GatewayAssert.ErrorAsync(call, 401, "authentication_error");
+        await GatewayAssert.ErrorAsync(unknown, 400, "invalid_request_error", "disable: unknown field (known: name, disabled, models, expiresAt, limits)");
+        await GatewayAssert.ErrorAsync(comma, 400, "invalid_request_error");
+        await GatewayAssert.ErrorAsync(longName, 400, "invalid_request_error", "name: String should have at most 200 characters");
+        await GatewayAssert.ErrorAsync(commaPatch, 400, "invalid_request_error");
+        var stored = await scenario.Environment.Keys.GetAsync(scenario.Key.Id, CancellationToken.None);
+        Assert.Equal(scenario.Key.Name, stored!.Name);
+        Assert.Equal(scenario.Key.Models, stored.Models);
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public async Task Usage_TotalsOverEveryKey_IncludeADeletedKey(string mode)
+    {
+        // Arrange: a key that made a call and was then deleted.
+        await using var scenario = await GatewayScenario.StartAsync(mode, withAnthropicUpstream: false);
+        using var http = scenario.Http();
+        using var admin = Admin(scenario);
+        var (secret, deleted) = await scenario.Environment.CreateKeyAsync(name: "gone");
+        using (var call = await http.SendAsync(RawClient.Messages(secret, RawClient.Body("model-a", text: "one two"))))
+        {
+            Assert.Equal(HttpStatusCode.OK, call.StatusCode);
+            await scenario.Environment.WaitForUsageAsync(deleted.Id, RawClient.Header(call, "request-id")!);
+        }
+
+        using (var removed = await admin.DeleteAsync("manage/keys/" + deleted.Id))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, removed.StatusCode);
+        }
+
+        // Act
+        using var report = JsonDocument.Parse(await admin.GetStringAsync("manage/usage"));
+        var statement = await admin.GetStringAsync($"manage/keys/{deleted.Id}/statement");
+
+        // Assert: the totals and the records keep what the deleted key used, as its statement does.
+        var total = Assert.Single(report.RootElement.GetProperty("totals").EnumerateArray(), t => t.GetProperty("keyId").GetString() == deleted.Id);
+        Assert.Equal(1, total.GetProperty("calls").GetInt64());
+        Assert.Contains(report.RootElement.GetProperty("records").EnumerateArray(), r => r.GetProperty("keyId").GetString() == deleted.Id);
+        Assert.Contains("\"calls\":1", statement, StringComparison.Ordinal);
     }
 
     private static HttpClient Admin(GatewayScenario scenario)

@@ -33,8 +33,10 @@ public sealed record FuzzTarget(string Host, string ClientKey, string AdminKey);
 /// <summary>
 /// A deterministic generator of hostile requests (docs/faults.md): the same seed always gives the same corpus, so a failure
 /// is reproducible, and another seed explores further. Families: broken JSON, deep nesting, huge numbers and strings,
-/// wrong types everywhere, invalid UTF-8, duplicate keys, oversized headers, URLs and bodies, header injection and
-/// malformed framing, odd methods, paths, keys and versions, and the admin API's bodies and queries. Requests are
+/// wrong types everywhere, invalid UTF-8, duplicate keys (plain, escaped and nested), escaped property names, oversized
+/// model names, oversized headers, URLs and bodies, header injection and malformed framing, odd methods, paths, keys
+/// (strings that cannot be keys in <c>x-api-key</c> and <c>Authorization</c>) and versions, and the admin API's bodies
+/// and queries. Requests are
 /// raw HTTP/1.1 bytes, because a client library would refuse to send most of them.
 /// </summary>
 public static class RequestCorpus
@@ -47,7 +49,7 @@ public static class RequestCorpus
         "broken-json", "deep-nesting", "huge-number", "huge-string", "wrong-type", "invalid-utf8", "duplicate-key",
         "garbage-body", "odd-json-root", "oversized-header", "oversized-url", "oversized-body", "header-injection",
         "bad-framing", "odd-method-or-path", "odd-credentials", "odd-version", "odd-content-type", "chat-completions",
-        "count-tokens", "admin-body", "admin-query", "valid",
+        "count-tokens", "admin-body", "admin-query", "valid", "escaped-name", "oversized-model",
     ];
 
     private static readonly string[] Endpoints = ["/v1/messages", "/v1/chat/completions", "/v1/messages/count_tokens"];
@@ -92,6 +94,8 @@ public static class RequestCorpus
         "count-tokens" => Post(target, "/v1/messages/count_tokens", WrongType(random)),
         "admin-body" => AdminBody(random, target),
         "admin-query" => AdminQuery(random, target),
+        "escaped-name" => Post(target, Pick(random, Endpoints), EscapedName(random)),
+        "oversized-model" => Post(target, Pick(random, Endpoints), OversizedModel(random)),
         _ => Post(target, "/v1/messages", ValidMessages(random)),
     };
 
@@ -296,9 +300,40 @@ public static class RequestCorpus
             "\"model\":\"claude-sonnet-4-5\",\"model\":5", "\"model\":\"a\",\"model\":\"claude-sonnet-4-5\"", "\"stream\":true,\"stream\":false",
             "\"messages\":[],\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]", "\"max_tokens\":16,\"max_tokens\":\"16\"",
             "\"style\":\"claude\",\"style\":\"openai\"", "\"stream\":false,\"stream\":{}",
+            // The same name written two ways: a parser that compares raw bytes sees two properties, a strict one one.
+            "\"model\":\"a\",\"mod\\u0065l\":\"claude-sonnet-4-5\"", "\"max_tokens\":1,\"max\\u005ftokens\":100000",
+            "\"m\\u006fdel\":\"claude-opus-4-1\"", "\"metadata\":{\"user_id\":\"a\",\"user_id\":\"b\"}",
+            "\"system\":[{\"type\":\"text\",\"text\":\"a\",\"text\":\"b\"}]",
         ]);
         return Encoding.UTF8.GetBytes(
             $$"""{{duplicate}},"model":"claude-sonnet-4-5","max_tokens":16,"messages":[{"role":"user","content":"{{PromptCanary}}","role":"assistant"}]}""");
+    }
+
+    /// <summary>A valid request whose property names are written with escapes (<c>"max\u005ftokens"</c>): the same names to a JSON parser.</summary>
+    private static byte[] EscapedName(Random random)
+    {
+        var (model, maxTokens, cache) = (Pick(random, ["model", "mod\\u0065l", "\\u006d\\u006f\\u0064\\u0065\\u006c"]),
+            Pick(random, ["max_tokens", "max\\u005ftokens", "max\\u005Ftokens"]), Pick(random, ["cache_control", "cache\\u005fcontrol", "\\u0063ache_control"]));
+        return Encoding.UTF8.GetBytes(random.Next(3) switch
+        {
+            0 => $$"""{"{{model}}":"claude-sonnet-4-5","{{maxTokens}}":16,"messages":[{"role":"user","content":"{{PromptCanary}}"}]}""",
+            1 => $$$"""{"{{{model}}}":"claude-sonnet-4-5","{{{maxTokens}}}":16,"system":[{"type":"text","text":"s","{{{cache}}}":{"type":"ephemeral"}}],"messages":[{"role":"user","content":"{{{PromptCanary}}}"}]}""",
+            _ => $$"""{"model":"claude-sonnet-4-5","max_tokens":16,"str\u0065am":true,"messages":[{"r\u006fle":"user","content":"{{PromptCanary}}"}]}""",
+        });
+    }
+
+    /// <summary>Model names over the 256 characters the gateway takes, plain, escaped or with odd characters.</summary>
+    private static byte[] OversizedModel(Random random)
+    {
+        var length = random.Next(257, 40_000);
+        var model = random.Next(4) switch
+        {
+            0 => new string('m', length),
+            1 => "claude-" + new string('x', length),
+            2 => string.Concat(Enumerable.Repeat("\\u0041", length / 6 + 43)),
+            _ => "claude-sonnet-4-5" + string.Concat(Enumerable.Repeat("/..", length / 3)),
+        };
+        return Encoding.UTF8.GetBytes($$"""{"model":"{{model}}","max_tokens":16,"messages":[{"role":"user","content":"{{PromptCanary}}"}]}""");
     }
 
     private static byte[] OversizedHeader(Random random, FuzzTarget target)
@@ -410,6 +445,13 @@ public static class RequestCorpus
             "Authorization: Bearer \r\n", "Authorization: Basic dXNlcjpwYXNz\r\n", $"Authorization: Bearer {target.ClientKey}\r\nAuthorization: Bearer other\r\n",
             $"x-api-key: {target.ClientKey}\r\nx-api-key: other\r\n", "x-api-key: " + new string('s', 8000) + "\r\n",
             $"Authorization: bEaReR    {target.ClientKey}   \r\n", "x-api-key: sk-qh-' or ''='\r\n", "Authorization: Bearer sk-qh-\u00ff\u00fe\r\n",
+            // Strings that cannot be gateway keys: other vendors' keys, tokens, the admin key, markup, controls, random text.
+            "x-api-key: sk-ant-api03-" + new string('A', 95) + "\r\n", "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig\r\n",
+            $"x-api-key: {target.AdminKey}\r\n", $"Authorization: Bearer {target.AdminKey}\r\n", "x-api-key: null\r\n",
+            "x-api-key: {\"key\":\"sk-qh-x\"}\r\n", "Authorization: Bearer %00%0d%0a\r\n", "x-api-key: \t sk-qh-\t\r\n",
+            "Authorization: Negotiate YIIBhwYGKwYBBQUC\r\n", "x-api-key: " + new string('\u00e9', 300) + "\r\n",
+            "x-api-key: sk-qh-" + new string('A', 43) + "\r\n", "Authorization: Bearer sk-qh-" + new string('-', 43) + "\r\n",
+            "Authorization: " + new string('B', 20_000) + "\r\n", "x-api-key: ../../manage/keys\r\n",
         ]);
         var path = Pick(random, ["/v1/messages", "/v1/chat/completions", "/v1/messages/count_tokens", "/v1/models", "/manage/keys"]);
         var body = ValidBody(random);

@@ -141,9 +141,12 @@ public sealed class MainTemplateSettingsTests(InfraDeployment infra)
 
     private DeploymentSnapshot Snapshot(string parameters) => infra.Snapshots.Single(s => s.Name == parameters);
 
-    /// <summary>Stands in for what the platform does: Key Vault references become secrets, endpoints become URLs.</summary>
+    /// <summary>
+    /// Stands in for what the platform does: Key Vault references become secrets (as strong as docs/deploy.md makes them,
+    /// since the admin key must be against real storage), endpoints become URLs.
+    /// </summary>
     private static string Resolve(string value, string storageAccount) =>
-        value.StartsWith("@Microsoft.KeyVault(", StringComparison.Ordinal) ? "resolved-secret"
+        value.StartsWith("@Microsoft.KeyVault(", StringComparison.Ordinal) ? "resolved-secret-7Kq2Vx9LmP4wRt8ZsN3cY6hJ1dF5gA0e"
         : value.Contains(").primaryEndpoints.table]", StringComparison.Ordinal) ? $"https://{storageAccount}.table.core.windows.net/"
         : value.StartsWith('[') ? "resolved-at-deployment"
         : value;

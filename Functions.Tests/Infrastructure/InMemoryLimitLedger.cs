@@ -148,6 +148,31 @@ public sealed class InMemoryLimitLedger(IUsageStore? usage = null) : ILimitLedge
             return true;
         }, cancellationToken);
 
+    public Task<WindowCount> CountAsync(string keyId, string counter, long limit, DateTimeOffset now, CancellationToken cancellationToken) =>
+        RunAsync(keyId, rows =>
+        {
+            var windowStart = AdmissionPolicy.WindowStart(now);
+            var window = counter == LimitWindowEntity.Row ? rows.Window : rows.Counters.GetValueOrDefault(counter);
+            var current = window?.Start == windowStart ? window : null;
+            var calls = current?.Requests ?? 0;
+            if (calls + 1 > limit)
+            {
+                return Task.FromResult(new WindowCount(false, calls, windowStart));
+            }
+
+            var row = new WindowRow { Start = windowStart, Requests = calls + 1, InputTokens = current?.InputTokens ?? 0, OutputTokens = current?.OutputTokens ?? 0 };
+            if (counter == LimitWindowEntity.Row)
+            {
+                rows.Window = row;
+            }
+            else
+            {
+                rows.Counters[counter] = row;
+            }
+
+            return Task.FromResult(new WindowCount(true, calls + 1, windowStart));
+        }, cancellationToken);
+
     public Task<LimitUsage> ReadAsync(string keyId, KeyLimits limits, DateTimeOffset now, CancellationToken cancellationToken) =>
         RunAsync(keyId, rows =>
         {
@@ -226,6 +251,9 @@ public sealed class InMemoryLimitLedger(IUsageStore? usage = null) : ILimitLedge
     private sealed class KeyRows
     {
         public WindowRow? Window { get; set; }
+
+        /// <summary>Per-minute counters other than the admission window (<see cref="ILimitLedger.CountAsync"/>).</summary>
+        public Dictionary<string, WindowRow> Counters { get; } = new(StringComparer.Ordinal);
 
         public Dictionary<string, SpendRow> Spend { get; } = new(StringComparer.Ordinal);
 

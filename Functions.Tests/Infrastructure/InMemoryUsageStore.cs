@@ -79,6 +79,21 @@ public sealed class InMemoryUsageStore : IUsageStore
         }
     }
 
+    public Task<IReadOnlyList<string>> KeyIdsAsync(DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken)
+    {
+        var (low, high) = (UsageEntity.RowKeyPrefix(since), UsageEntity.RowKeyPrefix(until));
+        lock (_lock)
+        {
+            IReadOnlyList<string> ids = _rows.Keys
+                .Where(row => string.CompareOrdinal(row.RowKey, low) >= 0 && string.CompareOrdinal(row.RowKey, high) < 0)
+                .Select(static row => row.PartitionKey)
+                .Distinct(StringComparer.Ordinal)
+                .Order(StringComparer.Ordinal)
+                .ToList();
+            return Task.FromResult(ids);
+        }
+    }
+
     /// <summary>
     /// One page of the range; the continuation is the last row key returned (opaque to callers, as the table's is), so
     /// the next page starts right after it.

@@ -55,4 +55,18 @@ public sealed class HeaderPolicyTests
         Assert.Equal(joined, HeaderPolicy.FilterBetas(joined, null));
         Assert.Null(HeaderPolicy.JoinBetas(new HeaderDictionary()));
     }
+
+    [Theory]
+    [InlineData("anthropic-workspace-id, anthropic-beta", null)]
+    [InlineData("", null)]
+    [InlineData("anthropic-workspace-id, anthropic-version", "anthropic-version")]
+    [InlineData("x-api-key", "x-api-key")]
+    public void InvalidDrop_NamesAHeaderThatCannotBeDropped(string setting, string? expected)
+    {
+        // Act
+        var invalid = HeaderPolicy.InvalidDrop(setting);
+
+        // Assert: only anthropic-* headers are forwarded at all, and the upstream needs anthropic-version.
+        Assert.Equal(expected, invalid);
+    }
 }

@@ -59,6 +59,28 @@ public sealed class UsageStoreContractTests
 
     [Theory]
     [MemberData(nameof(Stores))]
+    public async Task Store_ListsTheKeysWithRecordsInARange_InIdOrder(string kind)
+    {
+        // Arrange: three keys on different days.
+        var store = await CreateAsync(kind);
+        await store.WriteBatchAsync([Record("key_00000000000000f2", "req_f2", Start.AddDays(1))], CancellationToken.None);
+        await store.WriteBatchAsync([Record("key_00000000000000f1", "req_f1a", Start), Record("key_00000000000000f1", "req_f1b", Start.AddDays(2))],
+            CancellationToken.None);
+        await store.WriteBatchAsync([Record("key_00000000000000f3", "req_f3", Start.AddDays(3))], CancellationToken.None);
+
+        // Act
+        var all = await store.KeyIdsAsync(Start, Start.AddDays(4), CancellationToken.None);
+        var some = await store.KeyIdsAsync(Start.AddDays(1), Start.AddDays(3), CancellationToken.None);
+        var none = await store.KeyIdsAsync(Start.AddDays(10), Start.AddDays(11), CancellationToken.None);
+
+        // Assert: each key once, whatever the number of its records, and only keys with records in [since, until).
+        Assert.Equal(["key_00000000000000f1", "key_00000000000000f2", "key_00000000000000f3"], all);
+        Assert.Equal(["key_00000000000000f1", "key_00000000000000f2"], some);
+        Assert.Empty(none);
+    }
+
+    [Theory]
+    [MemberData(nameof(Stores))]
     public async Task Store_PagesARange_ResumingWhereThePreviousPageEnded(string kind)
     {
         // Arrange: 250 records of one key in the range, and some outside it and of another key.

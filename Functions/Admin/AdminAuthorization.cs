@@ -14,13 +14,16 @@ namespace Qhaigc.Functions.Admin;
 /// <summary>
 /// The one step every <c>/manage</c> call goes through before its resource's code (see docs/admin-api.md):
 /// <c>Authorization: Bearer &lt;Gateway:AdminKey&gt;</c> (or <c>x-api-key</c>), 404 as if the API did not exist when no
-/// admin key is configured, 405 with <c>Allow</c> for a method the route does not serve, and storage that cannot be
-/// reached answered as Claude's retryable overload.
+/// admin key is configured, failed attempts logged and slowed per client (<see cref="AdminFailureThrottle"/>), 405 with
+/// <c>Allow</c> for a method the route does not serve, and storage that cannot be reached answered as Claude's
+/// retryable overload. Every answer carries <c>Cache-Control: no-store</c>: some carry a new secret, and none is a
+/// page any cache should keep.
 /// </summary>
 /// <remarks>
 /// The API lives under <c>/manage</c> because the Functions host reserves routes that start with <c>admin</c>.
 /// </remarks>
-public sealed partial class AdminAuthorization(TimeProvider time, IOptions<GatewayOptions> options, ILogger<AdminAuthorization> logger)
+public sealed partial class AdminAuthorization(
+    TimeProvider time, IOptions<GatewayOptions> options, AdminFailureThrottle throttle, ILogger<AdminAuthorization> logger)
 {
     private readonly byte[]? _adminKeyHash = HashAdminKey(options.Value.AdminKey, logger);
 
@@ -32,15 +35,30 @@ public sealed partial class AdminAuthorization(TimeProvider time, IOptions<Gatew
     public async Task<IResult> RunAsync(HttpContext context, string allow, Func<string, Task<IResult>?> dispatch)
     {
         GatewayContext.Of(context, time);
+        context.Response.Headers.CacheControl = "no-store";
         if (_adminKeyHash is null)
         {
             return new ErrorResult(ApiError.From(ApiErrorKind.NotFound, "Not found"));
         }
 
+        var client = AdminFailureThrottle.ClientOf(context);
+        if (throttle.Blocked(client) is { } wait)
+        {
+            Log.Throttled(logger, client);
+            return new ErrorResult(ApiError.From(ApiErrorKind.RateLimited, "Too many failed admin attempts from this client; retry later.") with
+            {
+                RetryAfterSeconds = Math.Max(1, Math.Ceiling(wait.TotalSeconds)),
+            });
+        }
+
         if (!IsAdmin(context.Request))
         {
+            // The presented value is never logged: it may be the admin key with a typo, or another secret.
+            Log.AdminKeyRejected(logger, client, throttle.Failed(client));
             return new ErrorResult(ApiError.From(ApiErrorKind.Authentication, "invalid admin key"));
         }
+
+        throttle.Succeeded(client);
 
         try
         {
@@ -115,5 +133,12 @@ public sealed partial class AdminAuthorization(TimeProvider time, IOptions<Gatew
 
         [LoggerMessage(EventId = 5004, Level = LogLevel.Error, Message = "Admin call failed: storage unavailable")]
         public static partial void StorageUnavailable(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 5007, Level = LogLevel.Warning,
+            Message = "Admin call refused: no valid admin key from client {Client} ({Failures} failed attempts in the current window)")]
+        public static partial void AdminKeyRejected(ILogger logger, string client, int failures);
+
+        [LoggerMessage(EventId = 5008, Level = LogLevel.Warning, Message = "Admin call refused: client {Client} has too many failed attempts")]
+        public static partial void Throttled(ILogger logger, string client);
     }
 }

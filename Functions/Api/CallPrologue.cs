@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Qhaigc.Functions.Governance;
 using Qhaigc.Functions.Hosting;
 using Qhaigc.Functions.Keys;
 using Qhaigc.Functions.Protocol;
@@ -13,11 +14,13 @@ namespace Qhaigc.Functions.Api;
 /// The prologue of every endpoint that reads a Claude request (docs/architecture.md): (1) a declared body over the
 /// limit, (2) the key, (3) the request, read by the endpoint's <see cref="IClaudeRequestReader"/>, (4) the key's
 /// permission for the model, (5) the upstreams that serve it. Each refusal is answered in the reader's error format
-/// and recorded (once there is a key to record it under) in one place, <see cref="Refuse"/>.
+/// and recorded (once there is a key to record it under) in one place, <see cref="Refuse"/>; a refusal of stages (3) to
+/// (5) also counts against the key's requests per minute (<see cref="RequestRate"/>).
 /// </summary>
 public sealed partial class CallPrologue(
     ApiKeyAuthenticator authenticator,
     UpstreamRouter router,
+    RequestRate rate,
     IUsageSink usage,
     TimeProvider time,
     IOptions<GatewayOptions> options,
@@ -55,7 +58,7 @@ public sealed partial class CallPrologue(
 
         if (read.Messages is not { } messages)
         {
-            return new Prologue(Refuse(call, read.Error!, reader.Errors));
+            return new Prologue(await RefuseCountedAsync(key, call, read.Error!, reader.Errors));
         }
 
         call.Model = messages.Model;
@@ -67,7 +70,7 @@ public sealed partial class CallPrologue(
         // (4) The key's permission for the model.
         if (!key.AllowsModel(messages.Model))
         {
-            return new Prologue(Refuse(call, ApiError.From(ApiErrorKind.Permission,
+            return new Prologue(await RefuseCountedAsync(key, call, ApiError.From(ApiErrorKind.Permission,
                 $"This API key does not have permission to use the model '{CallRecorders.Truncate(messages.Model, 256)}'."), reader.Errors));
         }
 
@@ -75,7 +78,8 @@ public sealed partial class CallPrologue(
         var affinity = CallAffinity.Of(request.Headers[HeaderNames.ClaudeCodeSessionId].ToString(), messages, key.Id);
         if (router.Candidates(messages.Model, affinity) is not [var route, ..] routes)
         {
-            return new Prologue(Refuse(call, ApiError.From(ApiErrorKind.NotFound, "model: " + CallRecorders.Truncate(messages.Model, 256)), reader.Errors));
+            return new Prologue(await RefuseCountedAsync(key, call, ApiError.From(ApiErrorKind.NotFound, "model: " + CallRecorders.Truncate(messages.Model, 256)),
+                reader.Errors));
         }
 
         call.Upstream = route.Upstream.Name;
@@ -91,6 +95,13 @@ public sealed partial class CallPrologue(
         call.Finish(error.Status, UsageState.Failed, error.Type);
         return new ErrorResult(error, format);
     }
+
+    /// <summary>
+    /// <see cref="Refuse"/> for a call refused before admission, counted against the key's requests per minute: once the
+    /// window is full the answer is its <c>429</c> instead (docs/limits-and-prices.md#count_tokens-and-refused-calls).
+    /// </summary>
+    private async ValueTask<ErrorResult> RefuseCountedAsync(ApiKey key, CallRecorder call, ApiError error, ErrorFormat format) =>
+        Refuse(call, await rate.CountRefusalAsync(key) ?? error, format);
 
     /// <summary>An error answer for a call that has no record (no key yet).</summary>
     private static ErrorResult Answer(ApiError error, ErrorFormat format) => new(ForFormat(error, format), format);

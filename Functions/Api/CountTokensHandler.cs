@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.AspNetCore.Http;
+using Qhaigc.Functions.Governance;
 using Qhaigc.Functions.Upstreams;
 using Qhaigc.Functions.Usage;
 
@@ -9,9 +10,9 @@ namespace Qhaigc.Functions.Api;
 /// <c>POST /v1/messages/count_tokens</c>: the prologue of <c>/v1/messages</c>, but <c>max_tokens</c> is not required. An
 /// Anthropic upstream counts; for any other upstream the gateway estimates with a real tokenizer and says so
 /// (<c>x-qhaigc-estimated: true</c>). Not billed: the usage record holds zero tokens and the count as its raw usage
-/// (docs/wire-contract.md).
+/// (docs/wire-contract.md). Its own per-key rate applies (docs/limits-and-prices.md#count_tokens-and-refused-calls).
 /// </summary>
-public sealed class CountTokensHandler(CallPrologue prologue, UpstreamHealth health)
+public sealed class CountTokensHandler(CallPrologue prologue, UpstreamHealth health, RequestRate rate)
 {
     public const string EstimatedHeader = "x-qhaigc-estimated";
 
@@ -24,6 +25,11 @@ public sealed class CountTokensHandler(CallPrologue prologue, UpstreamHealth hea
         }
 
         var (call, messages, route) = (admitted.Call, admitted.Messages, health.FirstAvailable(admitted.Routes));
+        if (await rate.AdmitCountTokensAsync(admitted.Key) is { } limited)
+        {
+            return prologue.Refuse(call, limited, ErrorFormat.Claude);
+        }
+
         if (route.Upstream is ITokenCountingUpstream counter)
         {
             UpstreamResponse counted;

@@ -198,6 +198,12 @@ public sealed class UpstreamOptions
     public string? BetaAllowList { get; set; }
 
     /// <summary>
+    /// Optional, comma-separated: client <c>anthropic-*</c> headers never sent to this upstream (every other one is
+    /// forwarded as sent). <c>anthropic-version</c> cannot be dropped.
+    /// </summary>
+    public string? DropHeaders { get; set; }
+
+    /// <summary>
     /// <c>openai</c> upstreams: the request field that carries the output limit, <c>max_completion_tokens</c> (default;
     /// OpenAI's current name, required by its reasoning models) or <c>max_tokens</c> (for servers that know only that).
     /// </summary>

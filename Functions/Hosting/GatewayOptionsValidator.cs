@@ -1,14 +1,22 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
+using Qhaigc.Functions.Storage;
 using Qhaigc.Functions.Upstreams;
 
 namespace Qhaigc.Functions.Hosting;
 
 /// <summary>Checks the settings at start-up (ValidateOnStart), so a broken upstream stops the host instead of a call.</summary>
-public sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
+/// <param name="configuration">The whole configuration, for the storage the gateway falls back to (<c>AzureWebJobsStorage</c>).</param>
+public sealed class GatewayOptionsValidator(IConfiguration? configuration = null) : IValidateOptions<GatewayOptions>
 {
     public ValidateOptionsResult Validate(string? name, GatewayOptions options)
     {
         var failures = new List<string>();
+        if (AdminKeyRule.Check(options.AdminKey, options.DevKey, UsesDevelopmentStorage(options.Storage)) is { } weak)
+        {
+            failures.Add(weak);
+        }
+
         foreach (var (upstreamName, upstream) in options.Upstreams)
         {
             var prefix = $"Gateway:Upstreams:{upstreamName}";
@@ -38,6 +46,11 @@ public sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             if (upstream.MaxTokensParameter is { } maxTokens && maxTokens.Trim() is not ("max_tokens" or "max_completion_tokens"))
             {
                 failures.Add($"{prefix}:MaxTokensParameter must be max_tokens or max_completion_tokens.");
+            }
+
+            if (HeaderPolicy.InvalidDrop(upstream.DropHeaders) is { } notDroppable)
+            {
+                failures.Add($"{prefix}:DropHeaders may list only anthropic-* headers other than anthropic-version, not '{notDroppable}'.");
             }
 
             if (ModelPattern.Parse(upstream.Models).Length == 0)
@@ -111,5 +124,18 @@ public sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>Storage settings that do not name an endpoint (a broken connection string) count as real storage.</summary>
+    private bool UsesDevelopmentStorage(StorageOptions storage)
+    {
+        try
+        {
+            return GatewayTables.IsDevelopmentStorage(storage, configuration ?? new ConfigurationBuilder().Build());
+        }
+        catch (Exception exception) when (exception is FormatException or ArgumentException or InvalidOperationException)
+        {
+            return false;
+        }
     }
 }

@@ -27,4 +27,11 @@ public static class GatewayRoutes
 
     /// <summary>Everything else: <c>GET /</c> and <c>HEAD /</c> answer 200, anything else a Claude-shaped 404.</summary>
     public const string Fallback = "{*path}";
+
+    /// <summary>
+    /// The methods the admin routes and the fallback take in both hosting modes (the function attributes list the same
+    /// ones): an admin route answers a method it does not serve with <c>405</c> and <c>Allow</c> itself
+    /// (docs/admin-api.md), rather than leaving it to the fallback's <c>404</c>.
+    /// </summary>
+    public static readonly string[] AnyMethod = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 }

@@ -25,7 +25,7 @@ public static class GatewayServiceCollectionExtensions
     {
         var section = configuration.GetSection(GatewayOptions.SectionName);
         services.AddOptions<GatewayOptions>().Bind(section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
+        services.AddSingleton<IValidateOptions<GatewayOptions>>(new GatewayOptionsValidator(configuration));
         var prices = section.GetSection(nameof(GatewayOptions.Prices));
         services.AddSingleton<IValidateOptions<GatewayOptions>>(new GovernanceOptionsValidator(prices));
 
@@ -53,6 +53,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<ReservationRenewer>();
         services.AddSingleton<AdmissionService>();
         services.AddSingleton<GovernanceService>();
+        services.AddSingleton<RequestRate>();
         services.AddHostedService<GovernanceLifecycle>();
         services.AddHostedService<DevKeySeeder>();
 
@@ -88,6 +89,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<CountTokensHandler>();
         services.AddSingleton<ChatCompletionsHandler>();
         services.AddSingleton<ModelsHandler>();
+        services.AddSingleton<AdminFailureThrottle>();
         services.AddSingleton<AdminAuthorization>();
         services.AddSingleton<KeysEndpoint>();
         services.AddSingleton<UsageEndpoint>();

@@ -46,6 +46,8 @@ public static class StandaloneHost
         builder.WebHost.ConfigureKestrel(static kestrel =>
         {
             kestrel.AddServerHeader = false;
+            // The client's Connection header as sent, not only the token Kestrel keeps (docs/wire-contract.md#33-other-client-headers).
+            kestrel.RequestHeaderEncodingSelector = ConnectionHeaderCapture.KestrelServerOptionsSelector;
             // The gateway enforces its own limit (413 request_too_large in Claude's shape) per endpoint.
             kestrel.Limits.MaxRequestBodySize = null;
             kestrel.Limits.MinRequestBodyDataRate = null;
@@ -62,6 +64,7 @@ public static class StandaloneHost
         app.Use((context, next) =>
         {
             GatewayContext.Arrive(context, time);
+            ConnectionHeaderCapture.Restore(context.Request);
             return next(context);
         });
         app.UseRouting();
@@ -83,20 +86,21 @@ public static class StandaloneHost
         endpoints.MapGet("/" + GatewayRoutes.Model,
             static (HttpContext context, string id, ModelsHandler handler) => handler.HandleGetAsync(context, id));
 
-        endpoints.MapMethods("/" + GatewayRoutes.Keys, ["GET", "POST"],
+        // Admin routes take every method; each answers those it does not serve with 405 and Allow.
+        endpoints.MapMethods("/" + GatewayRoutes.Keys, GatewayRoutes.AnyMethod,
             static (HttpContext context, KeysEndpoint endpoint) => endpoint.HandleKeysAsync(context));
-        endpoints.MapMethods("/" + GatewayRoutes.Key, ["GET", "PATCH", "DELETE"],
+        endpoints.MapMethods("/" + GatewayRoutes.Key, GatewayRoutes.AnyMethod,
             static (HttpContext context, string id, KeysEndpoint endpoint) => endpoint.HandleKeyAsync(context, id));
-        endpoints.MapPost("/" + GatewayRoutes.KeyRotate,
+        endpoints.MapMethods("/" + GatewayRoutes.KeyRotate, GatewayRoutes.AnyMethod,
             static (HttpContext context, string id, KeysEndpoint endpoint) => endpoint.HandleRotateAsync(context, id));
-        endpoints.MapGet("/" + GatewayRoutes.KeyStatement,
+        endpoints.MapMethods("/" + GatewayRoutes.KeyStatement, GatewayRoutes.AnyMethod,
             static (HttpContext context, string id, StatementsEndpoint endpoint) => endpoint.HandleStatementAsync(context, id));
-        endpoints.MapGet("/" + GatewayRoutes.Usage,
+        endpoints.MapMethods("/" + GatewayRoutes.Usage, GatewayRoutes.AnyMethod,
             static (HttpContext context, UsageEndpoint endpoint) => endpoint.HandleUsageAsync(context));
-        endpoints.MapGet("/" + GatewayRoutes.Upstreams,
+        endpoints.MapMethods("/" + GatewayRoutes.Upstreams, GatewayRoutes.AnyMethod,
             static (HttpContext context, UpstreamsEndpoint endpoint) => endpoint.HandleUpstreamsAsync(context));
 
-        endpoints.MapMethods("/" + GatewayRoutes.Fallback, ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        endpoints.MapMethods("/" + GatewayRoutes.Fallback, GatewayRoutes.AnyMethod,
             static (HttpContext context, FallbackHandler handler) => handler.Handle(context));
         return endpoints;
     }

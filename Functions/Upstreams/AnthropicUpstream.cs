@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Net.ServerSentEvents;
 using Microsoft.Extensions.Logging;
 using Qhaigc.Functions.Hosting;
@@ -17,6 +18,7 @@ public sealed partial class AnthropicUpstream : IUpstream, ITokenCountingUpstrea
     private readonly Uri _messagesUri;
     private readonly Uri _countTokensUri;
     private readonly string[]? _betaAllowList;
+    private readonly FrozenSet<string> _dropHeaders;
     private readonly MessagesReader _messages;
     private readonly CountReader _counts = new();
 
@@ -29,6 +31,7 @@ public sealed partial class AnthropicUpstream : IUpstream, ITokenCountingUpstrea
         _messagesUri = UpstreamHttp.Combine(options.BaseUrl!, "v1/messages");
         _countTokensUri = UpstreamHttp.Combine(options.BaseUrl!, "v1/messages/count_tokens");
         _betaAllowList = options.BetaAllowList is null ? null : ModelPattern.Parse(options.BetaAllowList);
+        _dropHeaders = HeaderPolicy.DropList(options.DropHeaders);
     }
 
     public string Name { get; }
@@ -89,20 +92,26 @@ public sealed partial class AnthropicUpstream : IUpstream, ITokenCountingUpstrea
         return JsonRewriter.WithTopLevelValues(request.Root, upstreamModel == request.Model ? null : upstreamModel, clampTemperature ? 1 : null);
     }
 
-    /// <summary>The upstream's key, and the client's <c>anthropic-*</c> headers as sent (betas filtered by the allow list).</summary>
+    /// <summary>
+    /// The upstream's key, and the client's <c>anthropic-*</c> headers as sent (betas filtered by the allow list), less
+    /// those the operator drops for this upstream (<c>DropHeaders</c>).
+    /// </summary>
     private void AddHeaders(HttpRequestMessage message, MessagesRequest request)
     {
         AddCredentials(message);
         var headers = message.Headers;
         headers.TryAddWithoutValidation(HeaderNames.AnthropicVersion, request.AnthropicVersion);
-        if (HeaderPolicy.FilterBetas(request.AnthropicBeta, _betaAllowList) is { } betas)
+        if (HeaderPolicy.FilterBetas(request.AnthropicBeta, _betaAllowList) is { } betas && !_dropHeaders.Contains(HeaderNames.AnthropicBeta))
         {
             headers.TryAddWithoutValidation(HeaderNames.AnthropicBeta, betas);
         }
 
         foreach (var (name, value) in request.ExtraAnthropicHeaders)
         {
-            headers.TryAddWithoutValidation(name, value);
+            if (!_dropHeaders.Contains(name))
+            {
+                headers.TryAddWithoutValidation(name, value);
+            }
         }
     }
 

@@ -63,6 +63,17 @@ public static class HeaderPolicy
         return false;
     }
 
+    /// <summary>
+    /// The client headers an operator keeps from one upstream (<c>Gateway:Upstreams:{name}:DropHeaders</c>, comma-separated,
+    /// docs/configuration.md#settings): <c>anthropic-*</c> names other than <c>anthropic-version</c>, which the upstream needs.
+    /// </summary>
+    public static FrozenSet<string> DropList(string? setting) =>
+        (setting ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Null when every name in a <c>DropHeaders</c> setting may be dropped; otherwise the first that may not.</summary>
+    public static string? InvalidDrop(string? setting) => DropList(setting).FirstOrDefault(static name =>
+        !name.StartsWith(AnthropicPrefix, StringComparison.OrdinalIgnoreCase) || name.Equals(HeaderNames.AnthropicVersion, StringComparison.OrdinalIgnoreCase));
+
     /// <summary>Joins repeated <c>anthropic-beta</c> headers with commas (docs/wire-contract.md#32-anthropic-beta); null when none.</summary>
     public static string? JoinBetas(IHeaderDictionary headers)
     {

@@ -25,4 +25,10 @@ public interface IUsageStore
     /// </summary>
     Task<UsagePage> QueryPageAsync(
         string keyId, DateTimeOffset since, DateTimeOffset until, string? continuationToken, int pageSize, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The ids of the keys with records that started in [since, until), in id order: deleted keys included, since
+    /// their records stay (the admin API's totals over every key read them).
+    /// </summary>
+    Task<IReadOnlyList<string>> KeyIdsAsync(DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken);
 }

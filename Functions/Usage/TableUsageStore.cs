@@ -129,6 +129,43 @@ public sealed class TableUsageStore(GatewayTables tables) : IUsageStore
         }
     }
 
+    /// <summary>
+    /// One query per key that has records in the range, each asking for the first row after the last key found: the
+    /// table is walked partition by partition, and only one key column comes back per key, whatever its records.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> KeyIdsAsync(DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken)
+    {
+        var (low, high) = (UsageEntity.RowKeyPrefix(since), UsageEntity.RowKeyPrefix(until));
+        var ids = new List<string>();
+        try
+        {
+            var table = await tables.UsageAsync(cancellationToken);
+            while (true)
+            {
+                var filter = ids.Count == 0
+                    ? TableClient.CreateQueryFilter($"RowKey ge {low} and RowKey lt {high}")
+                    : TableClient.CreateQueryFilter($"PartitionKey gt {ids[^1]} and RowKey ge {low} and RowKey lt {high}");
+                string? next = null;
+                await foreach (var entity in table.QueryAsync<TableEntity>(filter, maxPerPage: 1, select: ["PartitionKey"], cancellationToken))
+                {
+                    next = entity.PartitionKey;
+                    break;
+                }
+
+                if (next is null)
+                {
+                    return ids;
+                }
+
+                ids.Add(next);
+            }
+        }
+        catch (Exception exception) when (Unavailable(exception, cancellationToken) is { } unavailable)
+        {
+            throw unavailable;
+        }
+    }
+
     /// <summary>A key's rows that started in [since, until): one partition, a row key range (no table scan).</summary>
     private static string Range(string keyId, DateTimeOffset since, DateTimeOffset until)
     {

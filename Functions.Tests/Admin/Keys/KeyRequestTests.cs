@@ -59,40 +59,94 @@ public sealed class KeyRequestTests
     }
 
     [Fact]
-    public void Read_RefusesANameOver200Characters_OnlyWhenCreating()
+    public void Read_RefusesANameOver200Characters_InEitherMode()
     {
-        // Arrange: PATCH never had the limit; it keeps accepting what it accepted.
+        // Arrange: PATCH used to take names of any length (5,000 characters and more).
         using var body = JsonDocument.Parse($$"""{"name":"{{new string('n', 201)}}"}""");
 
-        // Act
-        var created = KeyRequest.Read(body.RootElement, KeyRequestMode.Create, Now, out var error);
-        var updated = KeyRequest.Read(body.RootElement, KeyRequestMode.Update, Now, out _);
-
-        // Assert
-        Assert.Null(created);
-        Assert.Equal("name: String should have at most 200 characters", error);
-        Assert.NotNull(updated);
+        // Act & Assert
+        foreach (var mode in new[] { KeyRequestMode.Create, KeyRequestMode.Update })
+        {
+            Assert.Null(KeyRequest.Read(body.RootElement, mode, Now, out var error));
+            Assert.Equal("name: String should have at most 200 characters", error);
+        }
     }
 
     [Fact]
-    public void Read_IgnoresFieldsANewKeyDoesNotTake_ButAnUpdateRefusesUnknownOnes()
+    public void Read_RefusesUnknownFields_AndHonoursDisabled_InEitherMode()
+    {
+        // Arrange: a new key used to ignore both, so "disabled": true made an enabled key.
+        using var disabled = JsonDocument.Parse("""{"Name":" team ","disabled":true}""");
+        using var badDisabled = JsonDocument.Parse("""{"name":"team","disabled":"yes"}""");
+        using var unknown = JsonDocument.Parse("""{"name":"team","secret":"x"}""");
+
+        foreach (var mode in new[] { KeyRequestMode.Create, KeyRequestMode.Update })
+        {
+            // Act
+            var request = KeyRequest.Read(disabled.RootElement, mode, Now, out var error);
+            var bad = KeyRequest.Read(badDisabled.RootElement, mode, Now, out var badError);
+            var refused = KeyRequest.Read(unknown.RootElement, mode, Now, out var unknownError);
+
+            // Assert
+            Assert.Null(error);
+            Assert.Equal("team", request!.Name);
+            Assert.True(request.Disabled);
+            Assert.Null(bad);
+            Assert.Equal("disabled: Input should be a valid boolean", badError);
+            Assert.Null(refused);
+            Assert.Equal("secret: unknown field (known: name, disabled, models, expiresAt, limits)", unknownError);
+        }
+    }
+
+    [Theory]
+    [InlineData("""{"name":"a","name":"b"}""", "name: field given more than once")]
+    [InlineData("""{"name":"a","disabled":false,"Disabled":true}""", "Disabled: field given more than once")]
+    public void Read_RefusesAFieldGivenTwice_InEitherMode(string json, string message)
+    {
+        // Arrange: last-wins would let one reader see another value than the next.
+        using var body = JsonDocument.Parse(json);
+
+        // Act & Assert
+        foreach (var mode in new[] { KeyRequestMode.Create, KeyRequestMode.Update })
+        {
+            Assert.Null(KeyRequest.Read(body.RootElement, mode, Now, out var error));
+            Assert.Equal(message, error);
+        }
+    }
+
+    [Theory]
+    [InlineData("""{"name":"k","models":["claude-haiku*,*"]}""", "models: a pattern may not contain a comma ('claude-haiku*,*'); give each pattern as its own list item")]
+    [InlineData("""{"name":"k","models":[","]}""", "models: a pattern may not contain a comma (','); give each pattern as its own list item")]
+    public void Read_RefusesAPatternWithAComma_InEitherMode(string json, string message)
+    {
+        // Arrange: patterns are stored comma-separated; "claude-haiku*,*" came back from storage as "claude-haiku*" and "*".
+        using var body = JsonDocument.Parse(json);
+
+        // Act & Assert
+        foreach (var mode in new[] { KeyRequestMode.Create, KeyRequestMode.Update })
+        {
+            Assert.Null(KeyRequest.Read(body.RootElement, mode, Now, out var error));
+            Assert.Equal(message, error);
+        }
+    }
+
+    [Fact]
+    public void Read_RefusesTooManyOrTooLongPatterns_InEitherMode()
     {
         // Arrange
-        using var body = JsonDocument.Parse("""{"Name":" team ","disabled":"yes","secret":"x"}""");
+        var many = JsonSerializer.Serialize(new { models = Enumerable.Range(0, KeyRequest.MaxModels + 1).Select(static i => $"m{i}") });
+        var longOne = JsonSerializer.Serialize(new { models = new[] { new string('m', KeyRequest.MaxModelPatternLength + 1) } });
+        using var manyBody = JsonDocument.Parse(many);
+        using var longBody = JsonDocument.Parse(longOne);
 
-        // Act
-        var created = KeyRequest.Read(body.RootElement, KeyRequestMode.Create, Now, out var createError);
-        var updated = KeyRequest.Read(body.RootElement, KeyRequestMode.Update, Now, out var updateError);
-
-        // Assert
-        Assert.Null(createError);
-        Assert.Equal("team", created!.Name);
-        Assert.Null(created.Disabled);
-        Assert.Null(updated);
-        Assert.Equal("disabled: Input should be a valid boolean", updateError);
-        using var unknown = JsonDocument.Parse("""{"secret":"x"}""");
-        Assert.Null(KeyRequest.Read(unknown.RootElement, KeyRequestMode.Update, Now, out var unknownError));
-        Assert.Equal("secret: unknown field (updatable: name, disabled, models, expiresAt, limits)", unknownError);
+        // Act & Assert
+        foreach (var mode in new[] { KeyRequestMode.Create, KeyRequestMode.Update })
+        {
+            Assert.Null(KeyRequest.Read(manyBody.RootElement, mode, Now, out var manyError));
+            Assert.Equal("models: List should have at most 100 items", manyError);
+            Assert.Null(KeyRequest.Read(longBody.RootElement, mode, Now, out var longError));
+            Assert.Equal("models: a pattern should have at most 256 characters", longError);
+        }
     }
 
     [Fact]

@@ -48,6 +48,35 @@ public abstract class LimitLedgerContract
     }
 
     [Fact]
+    public async Task Count_CountsInTheRequestWindowOrItsOwn_UpToTheLimit_AndLeavesTokensAlone()
+    {
+        // Arrange: an admitted call holds tokens and one request in the window.
+        var ledger = await CreateLedgerAsync();
+        var limits = new KeyLimits { RequestsPerMinute = 3, TokensPerMinute = 1000 };
+        await ledger.AdmitAsync(Request(limits, new CallEstimate(10, 20, null, false), Start), default);
+
+        // Act: refusals in the request window, count_tokens calls in their own.
+        var refusals = new List<WindowCount>();
+        for (var i = 0; i < 3; i++)
+        {
+            refusals.Add(await ledger.CountAsync(Key, LimitWindowEntity.Row, 3, Start.AddSeconds(1 + i), default));
+        }
+
+        var ownFirst = await ledger.CountAsync(Key, LimitWindowEntity.CountTokensRow, 1, Start.AddSeconds(5), default);
+        var ownSecond = await ledger.CountAsync(Key, LimitWindowEntity.CountTokensRow, 1, Start.AddSeconds(6), default);
+        var nextMinute = await ledger.CountAsync(Key, LimitWindowEntity.CountTokensRow, 1, Start.AddMinutes(1), default);
+        var usage = await ledger.ReadAsync(Key, limits, Start.AddSeconds(7), default);
+
+        // Assert
+        Assert.Equal([true, true, false], refusals.Select(static c => c.Counted));
+        Assert.Equal(3, refusals[^1].Calls);
+        Assert.Equal((3, 30), (usage.Requests, usage.Tokens));
+        Assert.True(ownFirst.Counted);
+        Assert.False(ownSecond.Counted);
+        Assert.True(nextMinute.Counted);
+    }
+
+    [Fact]
     public async Task ExpiredHold_IsSwept_WhenItWouldRefuse_AndALateSettlementAddsOnlyTheCost()
     {
         // Arrange: an instance admits a stream with a spend reservation and dies (no renewal, no settlement).

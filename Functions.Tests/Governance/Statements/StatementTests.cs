@@ -137,4 +137,34 @@ public sealed class StatementTests
         // Assert
         Assert.Contains(",\"'=HYPERLINK(\"\"x\"\"),evil\",", csv, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("\0=1+1")]
+    [InlineData(" =1+1")]
+    [InlineData("\t=1+1")]
+    [InlineData("\r=1+1")]
+    [InlineData("\n=1+1")]
+    [InlineData("＝1+1")]
+    [InlineData("＋1+1")]
+    [InlineData("－1+1")]
+    [InlineData("＠SUM(A1)")]
+    [InlineData("-1+1")]
+    public void StatementCsv_PrefixesACellThatCouldStartAFormula(string model)
+    {
+        // Arrange: characters a spreadsheet skips or folds before it reads a formula.
+        var builder = new StatementBuilder("key_0000000000000001", DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddDays(1));
+        builder.Add(new UsageRecord
+        {
+            RequestId = "req_1", KeyId = "key_0000000000000001", Endpoint = "messages", StartedAt = DateTimeOffset.UnixEpoch,
+            State = UsageState.Failed, Model = model,
+        });
+
+        // Act
+        var csv = StatementCsv.Write(builder.Build());
+        var row = csv.Split("\r\n")[1];
+        var cell = row.Split(',')[2].TrimStart('"');
+
+        // Assert
+        Assert.StartsWith("'" + model[0], cell, StringComparison.Ordinal);
+    }
 }

@@ -4,11 +4,12 @@ using Qhaigc.Functions.Hosting;
 
 namespace Qhaigc.Functions.Admin.Keys;
 
-/// <summary><c>GET|PATCH|DELETE /manage/keys/{id}</c> in the Functions mode.</summary>
+/// <summary><c>GET|PATCH|DELETE /manage/keys/{id}</c> in the Functions mode; every other method is a 405 (the trigger takes them all).</summary>
 public sealed class KeyFunction(KeysEndpoint endpoint)
 {
     [Function("Key")]
     public Task<IResult> Run(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "patch", "delete", Route = GatewayRoutes.Key)] HttpRequest request, string id) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", "post", "put", "patch", "delete", "options",
+            Route = GatewayRoutes.Key)] HttpRequest request, string id) =>
         endpoint.HandleKeyAsync(request.HttpContext, id);
 }

@@ -14,7 +14,13 @@ public sealed class KeyRequest
 {
     public const int MaxNameLength = 200;
 
-    private const string Updatable = "name, disabled, models, expiresAt, limits";
+    /// <summary>Model patterns per key at most.</summary>
+    public const int MaxModels = 100;
+
+    /// <summary>Longest model pattern: model names over 256 characters are refused at validation, so no longer pattern matches more.</summary>
+    public const int MaxModelPatternLength = 256;
+
+    private const string Fields = "name, disabled, models, expiresAt, limits";
 
     private KeyRequest()
     {
@@ -23,7 +29,7 @@ public sealed class KeyRequest
     /// <summary>The new name, trimmed; null when absent.</summary>
     public string? Name { get; private set; }
 
-    /// <summary>Null when absent; never set by <see cref="KeyRequestMode.Create"/>.</summary>
+    /// <summary>Null when absent.</summary>
     public bool? Disabled { get; private set; }
 
     /// <summary>Model patterns, blank ones dropped, trimmed, without duplicates; empty when cleared, null when absent.</summary>
@@ -39,6 +45,9 @@ public sealed class KeyRequest
     /// <summary>With <see cref="HasLimits"/>: the checked <c>limits</c> object as sent, or null for none.</summary>
     public string? LimitsJson { get; private set; }
 
+    /// <summary>True when the request sets a spend cap (which only a priced model can ever count against).</summary>
+    public bool SetsSpendCap { get; private set; }
+
     /// <summary>
     /// Reads and checks <paramref name="body"/> (an object); null and the message of a 400, in the API's
     /// <c>field: problem</c> form, when a field breaks its rule.
@@ -46,9 +55,17 @@ public sealed class KeyRequest
     public static KeyRequest? Read(JsonElement body, KeyRequestMode mode, DateTimeOffset now, out string? error)
     {
         var request = new KeyRequest();
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var property in body.EnumerateObject())
         {
-            error = request.ReadField(property, mode);
+            // Names match case-insensitively, so "name" and "Name" are one field given twice: refused, not last-wins.
+            if (!seen.Add(property.Name))
+            {
+                error = $"{Shown(property.Name)}: field given more than once";
+                return null;
+            }
+
+            error = request.ReadField(property);
             if (error is not null)
             {
                 return null;
@@ -69,7 +86,7 @@ public sealed class KeyRequest
         LimitsJson = HasLimits ? LimitsJson : key.LimitsJson,
     };
 
-    private string? ReadField(JsonProperty property, KeyRequestMode mode)
+    private string? ReadField(JsonProperty property)
     {
         var value = property.Value;
         switch (property.Name.ToLowerInvariant())
@@ -86,7 +103,7 @@ public sealed class KeyRequest
                     return "name: String should have at least 1 character";
                 }
 
-                if (mode == KeyRequestMode.Create && name.Length > MaxNameLength)
+                if (name.Trim().Length > MaxNameLength)
                 {
                     return $"name: String should have at most {MaxNameLength} characters";
                 }
@@ -94,7 +111,7 @@ public sealed class KeyRequest
                 Name = name.Trim();
                 return null;
 
-            case "disabled" when mode == KeyRequestMode.Update:
+            case "disabled":
                 if (value.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
                 {
                     return "disabled: Input should be a valid boolean";
@@ -116,9 +133,7 @@ public sealed class KeyRequest
                     return "models: Input should be a valid list of strings";
                 }
 
-                Models = value.EnumerateArray().Select(static m => m.GetString()).Where(static m => !string.IsNullOrWhiteSpace(m))
-                    .Select(static m => m!.Trim()).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
-                return null;
+                return ReadModels(value);
 
             case "expiresat":
                 if (value.ValueKind == JsonValueKind.Null)
@@ -136,19 +151,54 @@ public sealed class KeyRequest
                 return null;
 
             case "limits":
-                if (KeyLimits.Parse(value, out var limitsError) is null)
+                if (KeyLimits.Parse(value, out var limitsError) is not { } limits)
                 {
                     return limitsError;
                 }
 
                 (HasLimits, LimitsJson) = (true, value.ValueKind == JsonValueKind.Object ? value.GetRawText() : null);
+                SetsSpendCap = limits.SpendCapMicros is not null;
                 return null;
 
             default:
-                // A new key ignores what it does not take, as the API always has; a PATCH names every field it changes.
-                return mode == KeyRequestMode.Update ? $"{property.Name}: unknown field (updatable: {Updatable})" : null;
+                // Both calls refuse what they do not take: a misspelt or unsupported field would otherwise change
+                // nothing without a word (a new key sent "disabled": true used to come out enabled).
+                return $"{Shown(property.Name)}: unknown field (known: {Fields})";
         }
     }
+
+    /// <summary>
+    /// The patterns, blank ones dropped, trimmed, without duplicates. A key's patterns are stored comma-separated, so a
+    /// comma inside one would become two patterns on the next read (<c>claude-haiku*,*</c> would allow every model).
+    /// </summary>
+    private string? ReadModels(JsonElement value)
+    {
+        var models = value.EnumerateArray().Select(static m => m.GetString()).Where(static m => !string.IsNullOrWhiteSpace(m))
+            .Select(static m => m!.Trim()).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
+        if (models.Length > MaxModels)
+        {
+            return $"models: List should have at most {MaxModels} items";
+        }
+
+        foreach (var model in models)
+        {
+            if (model.Length > MaxModelPatternLength)
+            {
+                return $"models: a pattern should have at most {MaxModelPatternLength} characters";
+            }
+
+            if (model.Contains(',', StringComparison.Ordinal))
+            {
+                return $"models: a pattern may not contain a comma ('{Shown(model)}'); give each pattern as its own list item";
+            }
+        }
+
+        Models = models;
+        return null;
+    }
+
+    /// <summary>A client-chosen string as an error message may quote it.</summary>
+    private static string Shown(string value) => value.Length <= 64 ? value : value[..64] + "…";
 
     /// <summary>What only a new key must have.</summary>
     private string? CreateRules(DateTimeOffset now)

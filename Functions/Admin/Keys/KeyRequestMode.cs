@@ -4,14 +4,14 @@ namespace Qhaigc.Functions.Admin.Keys;
 public enum KeyRequestMode
 {
     /// <summary>
-    /// <c>POST /manage/keys</c>: <c>name</c> required (at most 200 characters), <c>expiresAt</c> in the future; fields
-    /// a new key does not take (<c>disabled</c>, anything unknown) are ignored.
+    /// <c>POST /manage/keys</c>: <c>name</c> required, <c>expiresAt</c> in the future; every field and limit as for
+    /// <see cref="Update"/> (an unknown field is an error, <c>disabled</c> is honoured).
     /// </summary>
     Create,
 
     /// <summary>
     /// <c>PATCH /manage/keys/{id}</c>: only the fields present change, <c>null</c> clears one; an unknown field is an
-    /// error, because a misspelt field would otherwise change nothing without a word.
+    /// error, because a misspelt field would otherwise change nothing without a word. Names at most 200 characters.
     /// </summary>
     Update,
 }

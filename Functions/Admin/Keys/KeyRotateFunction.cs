@@ -9,6 +9,7 @@ public sealed class KeyRotateFunction(KeysEndpoint endpoint)
 {
     [Function("KeyRotate")]
     public Task<IResult> Run(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = GatewayRoutes.KeyRotate)] HttpRequest request, string id) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", "post", "put", "patch", "delete", "options",
+            Route = GatewayRoutes.KeyRotate)] HttpRequest request, string id) =>
         endpoint.HandleRotateAsync(request.HttpContext, id);
 }

@@ -60,6 +60,11 @@ public sealed partial class KeysEndpoint(
                 return AdminResults.Invalid(invalid!);
             }
 
+            if (CapWithoutPrices(request) is { } uncappable)
+            {
+                return uncappable;
+            }
+
             var secret = ApiKeyHasher.NewSecret();
             var hash = ApiKeyHasher.Hash(secret);
             var key = request.ApplyTo(new ApiKey
@@ -136,6 +141,11 @@ public sealed partial class KeysEndpoint(
             {
                 return AdminResults.Invalid(invalid!);
             }
+        }
+
+        if (CapWithoutPrices(request) is { } uncappable)
+        {
+            return uncappable;
         }
 
         var before = await store.GetAsync(id, context.RequestAborted);
@@ -217,6 +227,16 @@ public sealed partial class KeysEndpoint(
         Log.KeyRotated(logger, rotated.Id, request.GracePeriod.TotalSeconds);
         return AdminResults.Json(KeyView.From(rotated, secret), GatewayJsonContext.Default.KeyView);
     }
+
+    /// <summary>
+    /// A spend cap counts only the calls a price applies to; with no price at all on this gateway it could never stop
+    /// anything, so it is refused rather than accepted as a promise the gateway cannot keep (docs/limits-and-prices.md).
+    /// </summary>
+    private ErrorResult? CapWithoutPrices(KeyRequest request) =>
+        request.SetsSpendCap && governance.Prices.Count == 0
+            ? AdminResults.Invalid("limits.spendCap: this gateway has no prices (Gateway:Prices), so no call could ever count against a spend cap; " +
+                                   "set prices first")
+            : null;
 
     /// <summary>This instance forgets every secret of a key at once (other instances within the key cache time).</summary>
     private void Forget(ApiKey key)

@@ -4,10 +4,12 @@ using Qhaigc.Functions.Hosting;
 
 namespace Qhaigc.Functions.Admin.Keys;
 
-/// <summary><c>GET|POST /manage/keys</c> in the Functions mode.</summary>
+/// <summary><c>GET|POST /manage/keys</c> in the Functions mode; every other method is a 405 (the trigger takes them all).</summary>
 public sealed class KeysFunction(KeysEndpoint endpoint)
 {
     [Function("Keys")]
-    public Task<IResult> Run([HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", Route = GatewayRoutes.Keys)] HttpRequest request) =>
+    public Task<IResult> Run(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", "post", "put", "patch", "delete", "options",
+            Route = GatewayRoutes.Keys)] HttpRequest request) =>
         endpoint.HandleKeysAsync(request.HttpContext);
 }

@@ -9,6 +9,7 @@ public sealed class KeyStatementFunction(StatementsEndpoint endpoint)
 {
     [Function("KeyStatement")]
     public Task<IResult> Run(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = GatewayRoutes.KeyStatement)] HttpRequest request, string id) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", "post", "put", "patch", "delete", "options",
+            Route = GatewayRoutes.KeyStatement)] HttpRequest request, string id) =>
         endpoint.HandleStatementAsync(request.HttpContext, id);
 }

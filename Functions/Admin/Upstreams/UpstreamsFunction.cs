@@ -4,10 +4,12 @@ using Qhaigc.Functions.Hosting;
 
 namespace Qhaigc.Functions.Admin.Upstreams;
 
-/// <summary><c>GET /manage/upstreams</c> in the Functions mode.</summary>
+/// <summary><c>GET /manage/upstreams</c> in the Functions mode (every method, so the handler answers 405 itself).</summary>
 public sealed class UpstreamsFunction(UpstreamsEndpoint endpoint)
 {
     [Function("Upstreams")]
-    public Task<IResult> Run([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = GatewayRoutes.Upstreams)] HttpRequest request) =>
+    public Task<IResult> Run(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", "post", "put", "patch", "delete", "options",
+            Route = GatewayRoutes.Upstreams)] HttpRequest request) =>
         endpoint.HandleUpstreamsAsync(request.HttpContext);
 }

@@ -17,7 +17,7 @@ namespace Qhaigc.Functions.Admin.Usage;
 /// page reads a record of an earlier one. The first page goes on to the end of the range for the totals, and so knows
 /// whether a next page has any record.
 /// </remarks>
-public sealed class UsageEndpoint(AdminAuthorization admin, IApiKeyStore keys, IUsageStore usage, TimeProvider time)
+public sealed class UsageEndpoint(AdminAuthorization admin, IUsageStore usage, TimeProvider time)
 {
     public const int DefaultPageSize = 100;
     public const int MaxPageSize = 1000;
@@ -85,9 +85,11 @@ public sealed class UsageEndpoint(AdminAuthorization admin, IApiKeyStore keys, I
             return AdminResults.Invalid("cursor: made for another query; keep keyId, from and to as they were, or leave them out");
         }
 
+        // Every key with records in the range, read from the usage table itself: a deleted key's records still count
+        // (its statement keeps them), though the key table no longer lists it.
         var keyIds = keyIdFilter is not null
             ? [keyIdFilter]
-            : (await keys.ListAsync(context.RequestAborted)).Select(static k => k.Id).Order(StringComparer.Ordinal).ToArray();
+            : (await usage.KeyIdsAsync(from, to, context.RequestAborted)).Where(static id => ApiKeyHasher.PartitionFromId(id) is not null).ToArray();
         var page = await ReadPageAsync(keyIds, keyIdFilter, from, to, limit, cursor, context.RequestAborted);
         return AdminResults.Json(page, GatewayJsonContext.Default.UsageReport);
     }

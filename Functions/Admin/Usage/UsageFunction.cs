@@ -4,10 +4,12 @@ using Qhaigc.Functions.Hosting;
 
 namespace Qhaigc.Functions.Admin.Usage;
 
-/// <summary><c>GET /manage/usage</c> in the Functions mode.</summary>
+/// <summary><c>GET /manage/usage</c> in the Functions mode; every other method is a 405 (the trigger takes them all).</summary>
 public sealed class UsageFunction(UsageEndpoint endpoint)
 {
     [Function("Usage")]
-    public Task<IResult> Run([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = GatewayRoutes.Usage)] HttpRequest request) =>
+    public Task<IResult> Run(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", "post", "put", "patch", "delete", "options",
+            Route = GatewayRoutes.Usage)] HttpRequest request) =>
         endpoint.HandleUsageAsync(request.HttpContext);
 }

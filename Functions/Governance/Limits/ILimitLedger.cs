@@ -23,6 +23,13 @@ public interface ILimitLedger
     /// </summary>
     Task ResetSpendAsync(string keyId, KeyLimits limits, DateTimeOffset now, DateTimeOffset keyCreatedAt, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Counts one call in the key's per-minute counter <paramref name="counter"/> (<see cref="LimitWindowEntity.Row"/>, the
+    /// window admissions count requests in, or a counter of its own such as <see cref="LimitWindowEntity.CountTokensRow"/>),
+    /// unless it already holds <paramref name="limit"/> calls this minute.
+    /// </summary>
+    Task<WindowCount> CountAsync(string keyId, string counter, long limit, DateTimeOffset now, CancellationToken cancellationToken);
+
     /// <summary>The counters as they stand, for the admin API.</summary>
     Task<LimitUsage> ReadAsync(string keyId, KeyLimits limits, DateTimeOffset now, CancellationToken cancellationToken);
 }

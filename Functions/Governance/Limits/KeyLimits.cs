@@ -7,7 +7,7 @@ namespace Qhaigc.Functions.Governance;
 /// any is never counted (no table access on its calls).
 /// <code>
 /// {"requestsPerMinute": 60, "tokensPerMinute": 100000, "inputTokensPerMinute": 80000, "outputTokensPerMinute": 20000,
-///  "concurrentStreams": 4, "spendCap": 25.5, "spendPeriod": "month"}
+///  "concurrentStreams": 4, "spendCap": 25.5, "spendPeriod": "month", "countTokensPerMinute": 60}
 /// </code>
 /// </summary>
 public sealed record KeyLimits
@@ -19,6 +19,7 @@ public sealed record KeyLimits
     public const string ConcurrentStreamsName = "concurrentStreams";
     public const string SpendCapName = "spendCap";
     public const string SpendPeriodName = "spendPeriod";
+    public const string CountTokensPerMinuteName = "countTokensPerMinute";
 
     /// <summary>Largest count limit; far beyond any real key, small enough that sums never overflow.</summary>
     public const long MaxCount = 1_000_000_000_000;
@@ -44,6 +45,15 @@ public sealed record KeyLimits
     public long? SpendCapMicros { get; init; }
 
     public SpendPeriod SpendPeriod { get; init; } = SpendPeriod.Month;
+
+    /// <summary>
+    /// <c>count_tokens</c> calls per minute, counted apart from the Messages calls (docs/limits-and-prices.md#count_tokens-and-refused-calls);
+    /// unset, the key's <see cref="RequestsPerMinute"/> applies to them as a limit of their own.
+    /// </summary>
+    public long? CountTokensPerMinute { get; init; }
+
+    /// <summary>The <c>count_tokens</c> calls a minute allows: <see cref="CountTokensPerMinute"/>, else <see cref="RequestsPerMinute"/>; null for no limit.</summary>
+    public long? CountTokensLimit => CountTokensPerMinute ?? RequestsPerMinute;
 
     /// <summary>True when some limit needs a per-minute window.</summary>
     public bool HasWindow => RequestsPerMinute is not null || TokensPerMinute is not null ||
@@ -117,6 +127,9 @@ public sealed record KeyLimits
                 case ConcurrentStreamsName:
                     limits = limits with { ConcurrentStreams = Count(value, path, ref error) };
                     break;
+                case CountTokensPerMinuteName:
+                    limits = limits with { CountTokensPerMinute = Count(value, path, ref error) };
+                    break;
                 case SpendCapName:
                     if (value.ValueKind != JsonValueKind.Number || !value.TryGetDecimal(out var cap) || cap < 0 || cap > MaxSpendCap ||
                         decimal.Round(cap, 6) != cap)
@@ -145,7 +158,7 @@ public sealed record KeyLimits
                     break;
                 default:
                     error ??= $"{path}: unknown limit (known: {RequestsPerMinuteName}, {TokensPerMinuteName}, {InputTokensPerMinuteName}, " +
-                              $"{OutputTokensPerMinuteName}, {ConcurrentStreamsName}, {SpendCapName}, {SpendPeriodName})";
+                              $"{OutputTokensPerMinuteName}, {ConcurrentStreamsName}, {SpendCapName}, {SpendPeriodName}, {CountTokensPerMinuteName})";
                     break;
             }
         }

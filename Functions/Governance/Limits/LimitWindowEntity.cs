@@ -11,6 +11,9 @@ public sealed class LimitWindowEntity : ITableEntity
 {
     public const string Row = "window";
 
+    /// <summary>The minute window of a key's <c>count_tokens</c> calls, counted apart (only its requests).</summary>
+    public const string CountTokensRow = "window-count-tokens";
+
     public string PartitionKey { get; set; } = "";
 
     public string RowKey { get; set; } = Row;

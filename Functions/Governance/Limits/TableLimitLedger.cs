@@ -217,6 +217,39 @@ public sealed partial class TableLimitLedger(
             }
         }, cancellationToken);
 
+    public Task<WindowCount> CountAsync(string keyId, string counter, long limit, DateTimeOffset now, CancellationToken cancellationToken) =>
+        RunAsync(patient: false, async table =>
+        {
+            var windowStart = AdmissionPolicy.WindowStart(now);
+            for (var attempt = 1; ; attempt++)
+            {
+                var window = await ReadAsync<LimitWindowEntity>(table, keyId, counter, cancellationToken);
+                var current = window is not null && window.WindowStart == windowStart ? window : null;
+                var calls = current?.Requests ?? 0;
+                if (calls + 1 > limit)
+                {
+                    return new WindowCount(false, calls, windowStart);
+                }
+
+                // The tokens the window holds stay as they are: only admissions and settlements move them.
+                var row = new LimitWindowEntity
+                {
+                    PartitionKey = keyId,
+                    RowKey = counter,
+                    WindowStart = windowStart,
+                    Requests = calls + 1,
+                    InputTokens = current?.InputTokens ?? 0,
+                    OutputTokens = current?.OutputTokens ?? 0,
+                };
+                if (await TrySubmitAsync(table, [Write(row, window?.ETag)], cancellationToken))
+                {
+                    return new WindowCount(true, calls + 1, windowStart);
+                }
+
+                await BackoffAsync(keyId, attempt, cancellationToken);
+            }
+        }, cancellationToken);
+
     public Task<LimitUsage> ReadAsync(string keyId, KeyLimits limits, DateTimeOffset now, CancellationToken cancellationToken) =>
         RunAsync(patient: true, async table =>
         {

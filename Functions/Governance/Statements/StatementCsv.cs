@@ -5,7 +5,10 @@ namespace Qhaigc.Functions.Governance;
 
 /// <summary>
 /// A statement as CSV (RFC 4180, UTF-8, <c>\r\n</c>): one row per line, the JSON lines' fields as columns. Text cells
-/// that a spreadsheet would run as a formula (model names come from clients) are prefixed with <c>'</c>.
+/// that a spreadsheet could run as a formula (model names come from clients) are prefixed with <c>'</c>: those that start
+/// with <c>= + - @</c>, their full-width forms <c>＝ ＋ － ＠</c> (which some spreadsheets fold to ASCII), or a control or
+/// blank character a spreadsheet may skip before the formula (NUL, tab, CR, LF, space)
+/// (https://owasp.org/www-community/attacks/CSV_Injection).
 /// </summary>
 public static class StatementCsv
 {
@@ -33,7 +36,7 @@ public static class StatementCsv
 
     private static string Cell(string value)
     {
-        if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r')
+        if (value.Length > 0 && (value[0] is '=' or '+' or '-' or '@' or '＝' or '＋' or '－' or '＠' or ' ' || char.IsControl(value[0])))
         {
             value = "'" + value;
         }
