@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.AspNetCore.Http;
+using Qhaigc.Functions.Telemetry;
 using Qhaigc.Functions.Upstreams;
 using Qhaigc.Functions.Usage;
 
@@ -40,7 +41,7 @@ public sealed class CountTokensHandler(CallPrologue prologue)
             call.UpstreamRequestId = counted.UpstreamRequestId;
             if (counted.Error is { } error)
             {
-                return prologue.Refuse(call, error, ErrorFormat.Claude);
+                return prologue.Refuse(call, error, ErrorFormat.Claude, TelemetryNames.RefusalReasons.Upstream);
             }
 
             return new JsonBodyResult(counted.Body!, call, new TokenUsage { Raw = Encoding.UTF8.GetString(counted.Body!) });

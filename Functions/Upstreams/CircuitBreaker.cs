@@ -27,6 +27,24 @@ public sealed class CircuitBreaker(int threshold, TimeSpan duration, TimeProvide
 
     public CircuitState State { get; private set; } = CircuitState.Closed;
 
+    /// <summary>True while the upstream rests: open and its rest not over, or half-open with its one probe out.</summary>
+    public bool IsResting
+    {
+        get
+        {
+            var now = time.GetUtcNow();
+            lock (_lock)
+            {
+                return State switch
+                {
+                    CircuitState.Open => now < _openUntil,
+                    CircuitState.HalfOpen => _probeSince is { } since && now - since < duration,
+                    _ => false,
+                };
+            }
+        }
+    }
+
     /// <summary>
     /// True when a call may go to the upstream now (in half-open state, only the one probe). When false,
     /// <paramref name="retryAfter"/> says how long the rest still lasts.

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Qhaigc.Functions.Hosting;
 using Qhaigc.Functions.Protocol;
 using Qhaigc.Functions.Protocol.Sse;
+using Qhaigc.Functions.Telemetry;
 using Qhaigc.Functions.Usage;
 using Log = Qhaigc.Functions.Upstreams.ResilientUpstreamCaller.Log;
 
@@ -25,6 +26,9 @@ internal sealed class ResilientCall(
     private int _cursor;
     private int _lastIndex = -1;
     private TimeSpan _waited;
+
+    /// <summary>The client span of the attempt in flight (null without telemetry), ended by its verdict or the call's end.</summary>
+    private Activity? _attemptSpan;
 
     private TimeSpan _firstEventTimeout;
 
@@ -80,7 +84,7 @@ internal sealed class ResilientCall(
                     return UpstreamStart.Failed(error);
                 }
 
-                Failed($"{error.Status} {error.Type}");
+                Failed($"{error.Status} {error.Type}", error.Type);
                 last = error;
                 lastException = null;
                 continue;
@@ -100,7 +104,7 @@ internal sealed class ResilientCall(
                 return first;
             }
 
-            Failed(failure);
+            Failed(failure, ErrorTypeOf(first));
 
             last = first.Error;
             lastException = first.Failure;
@@ -163,7 +167,7 @@ internal sealed class ResilientCall(
         var (start, failure) = await ClassifyAsync(response, new ValueTask<bool>(read));
         if (failure is not null)
         {
-            Failed(failure);
+            Failed(failure, ErrorTypeOf(start));
             GaveUp(failure);
         }
 
@@ -256,6 +260,7 @@ internal sealed class ResilientCall(
             else
             {
                 RestingFor = RestingFor is { } known && known < rest ? known : rest;
+                CallTelemetry.Resting(call.Span, routes[candidate].Upstream.Name, rest);
             }
         }
 
@@ -310,6 +315,7 @@ internal sealed class ResilientCall(
             }
 
             var route = routes[index];
+            var previous = Upstream;
             _attempts++;
             _tries[index]++;
             _lastIndex = index;
@@ -318,6 +324,10 @@ internal sealed class ResilientCall(
             call.Upstream = route.Upstream.Name;
             call.UpstreamModel = route.UpstreamModel;
             call.UpstreamAttempts = _attempts;
+            call.Provider = CallTelemetry.ProviderOf(route.Upstream);
+            // Current from here on in this attempt, so that an opted-in traceparent names the attempt (docs/telemetry.md).
+            _attemptSpan = CallTelemetry.StartAttempt(call.Span, route.Upstream, route.UpstreamModel, _attempts, previous);
+            call.AttemptSpan = _attemptSpan;
             var response = await route.Upstream.SendMessagesAsync(request, route.UpstreamModel, waits, aborted);
             call.UpstreamRequestId = response.UpstreamRequestId;
             return response;
@@ -326,6 +336,7 @@ internal sealed class ResilientCall(
         {
             // The client left (or something unexpected): no verdict on the upstream.
             breaker!.RecordAbandoned();
+            EndAttempt(abandoned: true);
             throw;
         }
     }
@@ -343,17 +354,50 @@ internal sealed class ResilientCall(
         }
     }
 
-    private void Failed(string failure)
+    private void Failed(string failure, string errorType)
     {
         if (Breaker?.RecordFailure() == true)
         {
             Log.CircuitOpened(caller.Logger, Upstream!, caller.Options.BreakerDuration.TotalSeconds);
+            CallTelemetry.CircuitOpened(call.Span, Upstream!, caller.Options.BreakerDuration);
         }
+
+        CallTelemetry.AttemptFailed(_attemptSpan, Upstream ?? "", errorType);
+        EndAttempt(abandoned: false);
 
         Log.FailedBeforeFirstByte(caller.Logger, call.RequestId, Upstream ?? "", _attempts, failure);
     }
 
-    private void Abandoned() => Breaker?.RecordAbandoned();
+    private void Abandoned()
+    {
+        Breaker?.RecordAbandoned();
+        EndAttempt(abandoned: true);
+    }
+
+    /// <summary>The attempt's span ends with its verdict; the call no longer names it as the one that answered.</summary>
+    private void EndAttempt(bool abandoned)
+    {
+        if (_attemptSpan is null)
+        {
+            return;
+        }
+
+        if (abandoned)
+        {
+            CallTelemetry.AttemptAbandoned(_attemptSpan);
+        }
+
+        if (ReferenceEquals(call.AttemptSpan, _attemptSpan))
+        {
+            call.AttemptSpan = null;
+        }
+
+        _attemptSpan = null;
+    }
+
+    /// <summary>A low-cardinality <c>error.type</c> for a failed start: the exception's type, else the error's.</summary>
+    private static string ErrorTypeOf(UpstreamStart start) =>
+        start.Failure?.GetType().FullName ?? start.Error?.Type ?? "_OTHER";
 
     private void GaveUp(string failure)
     {

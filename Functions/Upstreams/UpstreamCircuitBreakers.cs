@@ -10,6 +10,9 @@ public sealed class UpstreamCircuitBreakers(IOptions<GatewayOptions> options, Ti
     private readonly ConcurrentDictionary<string, CircuitBreaker> _breakers = new(StringComparer.OrdinalIgnoreCase);
     private readonly ResilienceOptions _options = options.Value.Resilience;
 
+    /// <summary>Every breaker so far (an upstream has one from its first call on), for the resting gauge (docs/telemetry.md).</summary>
+    public IEnumerable<KeyValuePair<string, CircuitBreaker>> All => _breakers;
+
     public CircuitBreaker For(string upstream) =>
         _breakers.GetOrAdd(upstream, _ => new CircuitBreaker(_options.BreakerFailureThreshold, _options.BreakerDuration, time));
 }

@@ -77,6 +77,9 @@ public sealed class UsageEntity : ITableEntity, ITableRow
     public string? PriceVersion { get; set; }
     public int? UpstreamAttempts { get; set; }
 
+    /// <summary>The call's W3C trace id (docs/usage-records.md).</summary>
+    public string? TraceId { get; set; }
+
     public static string RowKeyFor(DateTimeOffset startedAt, string requestId) =>
         RowKeyPrefix(startedAt) + "_" + requestId;
 
@@ -115,6 +118,7 @@ public sealed class UsageEntity : ITableEntity, ITableRow
         Currency = record.Currency,
         PriceVersion = Clip(record.PriceVersion),
         UpstreamAttempts = record.UpstreamAttempts,
+        TraceId = record.TraceId,
     };
 
     /// <summary>
@@ -150,6 +154,7 @@ public sealed class UsageEntity : ITableEntity, ITableRow
         row.WriteString(nameof(Currency), Currency);
         row.WriteString(nameof(PriceVersion), PriceVersion);
         row.WriteInt32(nameof(UpstreamAttempts), UpstreamAttempts);
+        row.WriteString(nameof(TraceId), TraceId);
     }
 
     public UsageRecord ToRecord() => new()
@@ -182,6 +187,7 @@ public sealed class UsageEntity : ITableEntity, ITableRow
         Currency = Currency,
         PriceVersion = PriceVersion,
         UpstreamAttempts = UpstreamAttempts,
+        TraceId = TraceId,
     };
 
     private static string? Clip(string? value) => value is { Length: > MaxStringLength } ? value[..MaxStringLength] : value;
