@@ -20,7 +20,8 @@ public static class CallTelemetry
 
     /// <summary>
     /// Starts the call's server span, or returns null when nothing listens. A client's W3C <c>traceparent</c> is its
-    /// parent, so the call continues the client's trace. The span is not left as the current activity: the stages
+    /// parent, so the call continues the client's trace (and follows its sampling flag); without one, a recorded span
+    /// around the call (the Functions worker's invocation) is. The span is not left as the current activity: the stages
     /// that log resume it (<see cref="GatewayTelemetry.Resume"/>), and it ends when the response has.
     /// </summary>
     public static Activity? StartServer(HttpContext httpContext, string requestId)
@@ -39,6 +40,13 @@ public static class CallTelemetry
         }
 
         var previous = Activity.Current;
+        if (parent == default && previous is not { Recorded: true })
+        {
+            // No traceparent, and no recorded span around (the server's own unrecorded request activity would make the
+            // sampler drop this one): the call starts its own trace.
+            Activity.Current = null;
+        }
+
         var span = GatewayTelemetry.Source.StartActivity(request.Method, ActivityKind.Server, parent);
         Activity.Current = previous;
         if (span is null)
@@ -261,6 +269,7 @@ public static class CallTelemetry
                 { Attr.RequestModel, record.Model },
                 { Attr.Upstream, record.Upstream },
                 { Attr.StatusClass, statusClass },
+                { Attr.UsageState, record.State.ToWire() },
             };
             AddOptional(ref tags, Attr.ErrorType, record.ErrorType);
             AddOptional(ref tags, Attr.KeyId, keyId);
