@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -107,7 +106,7 @@ public static class GatewayServiceCollectionExtensions
     /// </summary>
     public static SocketsHttpHandler CreateProxyHandler(TimeSpan connectTimeout, bool propagateTraceContext = false) => new()
     {
-        ActivityHeadersPropagator = propagateTraceContext ? DistributedContextPropagator.CreateDefaultPropagator() : null,
+        ActivityHeadersPropagator = propagateTraceContext ? new AttemptTraceContextPropagator() : null,
         UseProxy = false,
         AllowAutoRedirect = false,
         AutomaticDecompression = DecompressionMethods.None,
