@@ -47,6 +47,7 @@ public sealed class TelemetryEndToEndTests
         Assert.Equal(scenario.Key.Id, server.Text(Attr.KeyId));
         Assert.Equal("complete", server.Text(Attr.UsageState));
         Assert.Equal(Models.Text, server.Text(Attr.RequestModel));
+        Assert.Equal(record.TimeToFirstByteMs!.Value / 1000, (double)server[Attr.TimeToFirstToken]!, 6);
         Assert.False(server.IsError);
 
         // ... one GenAI client span for the attempt, with the usage (input counting the cache tokens) ...

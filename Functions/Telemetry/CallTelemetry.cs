@@ -234,6 +234,12 @@ public static class CallTelemetry
             {
                 span.SetTag(Attr.ErrorType, errorType);
             }
+
+            if (record.Stream && record.TimeToFirstByteMs is { } firstMs)
+            {
+                // Per call, so a backend can take percentiles (a metrics backend may keep only sums and counts).
+                span.SetTag(Attr.TimeToFirstToken, firstMs / 1000);
+            }
         }
 
         if (attempt is not null)

@@ -67,13 +67,14 @@ public static class TelemetryNames
         public const string RefusalReason = "qhaigc.refusal.reason";
         public const string Currency = "qhaigc.currency";
         public const string RestSeconds = "qhaigc.rest_seconds";
+        public const string TimeToFirstToken = "qhaigc.time_to_first_token";
 
         /// <summary>Every attribute the gateway sets.</summary>
         public static IReadOnlyList<string> All { get; } =
         [
             OperationName, ProviderName, RequestModel, ResponseModel, ResponseId, InputTokens, OutputTokens, CacheReadInputTokens,
             CacheCreationInputTokens, TokenType, ErrorType, HttpRoute, HttpMethod, HttpStatusCode, ServerAddress, RequestId, KeyId,
-            Endpoint, Upstream, StatusClass, UsageState, Stream, Attempt, Attempts, RefusalReason, Currency, RestSeconds,
+            Endpoint, Upstream, StatusClass, UsageState, Stream, Attempt, Attempts, RefusalReason, Currency, RestSeconds, TimeToFirstToken,
         ];
     }
 
