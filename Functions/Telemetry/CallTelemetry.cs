@@ -264,10 +264,10 @@ public static class CallTelemetry
 
     private static void RecordMetrics(UsageRecord record, long input, string? provider, bool keyIdInMetrics)
     {
-        var statusClass = GatewayTelemetry.StatusClass(record.Status);
         var keyId = keyIdInMetrics ? record.KeyId : null;
         if (GatewayTelemetry.RequestDuration.Enabled)
         {
+            var statusClass = GatewayTelemetry.StatusClass(record.Status);
             var tags = new TagList
             {
                 { Attr.OperationName, ChatOperation },
@@ -282,7 +282,9 @@ public static class CallTelemetry
             GatewayTelemetry.RequestDuration.Record(record.DurationMs / 1000, tags);
         }
 
-        if (record.Upstream is null || record.UpstreamAttempts is null)
+        if (record.Upstream is null || record.UpstreamAttempts is null ||
+            !(GatewayTelemetry.OperationDuration.Enabled || GatewayTelemetry.TokenUsage.Enabled || GatewayTelemetry.TimeToFirstToken.Enabled ||
+              GatewayTelemetry.TimePerOutputToken.Enabled))
         {
             return;
         }
