@@ -225,6 +225,7 @@ public static class CallTelemetry
         if (span is { IsAllDataRequested: true })
         {
             span.SetTag(Attr.UsageState, record.State.ToWire());
+            span.SetTag(Attr.Endpoint, record.Endpoint);
             span.SetTag(Attr.RequestModel, record.Model);
             span.SetTag(Attr.Upstream, record.Upstream);
             span.SetTag(Attr.Stream, record.Stream);
