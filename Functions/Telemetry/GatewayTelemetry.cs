@@ -85,6 +85,13 @@ public static class GatewayTelemetry
             "1 while an upstream's circuit is open (resting), else 0.");
     }
 
+    /// <summary>Creates the instruments now (they are created with the first use of this class otherwise), so the
+    /// observed gauges exist before the first call.</summary>
+    public static void EnsureCreated()
+    {
+        // The static constructor has run by the time this (empty) body does.
+    }
+
     /// <summary>A usage record could not be written.</summary>
     public static void RecordLost()
     {

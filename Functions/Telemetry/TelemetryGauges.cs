@@ -21,6 +21,7 @@ public sealed class TelemetryGauges(UsageWriter writer, UpstreamCircuitBreakers 
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        GatewayTelemetry.EnsureCreated();
         Running.TryAdd(this, 0);
         return Task.CompletedTask;
     }
