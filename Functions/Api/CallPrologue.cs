@@ -92,13 +92,13 @@ public sealed partial class CallPrologue(
 
     /// <summary>
     /// Answers a call with an error and records it as failed; <paramref name="reason"/> is what the refusals metric
-    /// counts it under (<see cref="TelemetryNames.RefusalReasons"/>).
+    /// counts it under (<see cref="TelemetryNames.RefusalReasons"/>), by default read from the error's type.
     /// </summary>
-    public ErrorResult Refuse(CallRecorder call, ApiError error, ErrorFormat format, string reason)
+    public ErrorResult Refuse(CallRecorder call, ApiError error, ErrorFormat format, string? reason = null)
     {
         error = ForFormat(error, format);
         Log.Refused(logger, call.RequestId, error.Status, error.Type);
-        CallTelemetry.Refused(call.Span, call.Endpoint, reason, error.Status, error.Type);
+        CallTelemetry.Refused(call.Span, call.Endpoint, reason ?? CallTelemetry.RefusalReasonOf(error), error.Status, error.Type);
         call.Finish(error.Status, UsageState.Failed, error.Type);
         return new ErrorResult(error, format);
     }

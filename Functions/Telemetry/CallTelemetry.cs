@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Qhaigc.Functions.Protocol;
 using Qhaigc.Functions.Upstreams;
 using Qhaigc.Functions.Usage;
 using Attr = Qhaigc.Functions.Telemetry.TelemetryNames.Attributes;
@@ -112,6 +113,17 @@ public static class CallTelemetry
             });
         }
     }
+
+    /// <summary>The refusal reason an error's type implies, where the caller does not say it.</summary>
+    public static string RefusalReasonOf(ApiError error) => error.Type switch
+    {
+        ErrorTypes.Authentication => TelemetryNames.RefusalReasons.Auth,
+        ErrorTypes.Permission => TelemetryNames.RefusalReasons.Permission,
+        ErrorTypes.Billing => TelemetryNames.RefusalReasons.Caps,
+        ErrorTypes.RateLimit => TelemetryNames.RefusalReasons.Limits,
+        _ when error.Status >= 500 => TelemetryNames.RefusalReasons.Upstream,
+        _ => TelemetryNames.RefusalReasons.Validation,
+    };
 
     /// <summary>
     /// Starts an upstream attempt's client span (child of the call's span; current in the calling method, so an
