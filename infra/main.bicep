@@ -168,6 +168,21 @@ param pricesVersion string = ''
 ])
 param pricesDefaults string = ''
 
+@description('Address that the alert rules mail (usage records or settlements lost, 5xx rate, an upstream resting, the usage writer behind); empty creates the rules and their action group without a receiver.')
+param alertEmail string = ''
+
+@description('Share of calls answered with a 5xx over 15 minutes above which the 5xx alert fires, as a decimal string (\'0.05\' is 5 %).')
+param serverErrorRateAlertThreshold string = '0.05'
+
+@description('Minutes an upstream must rest without a break before its alert fires.')
+@minValue(5)
+@maxValue(1440)
+param upstreamRestingAlertMinutes int = 10
+
+@description('Usage records waiting to be written, at the least over 15 minutes, above which the usage writer counts as falling behind.')
+@minValue(1)
+param usageQueueAlertThreshold int = 1000
+
 var abbrs = loadJsonContent('abbreviations.json')
 var resourceToken = toLower(uniqueString(resourceGroup().id, environmentName, location))
 var tags = {
@@ -206,6 +221,23 @@ module monitoring 'core/monitor/monitoring.bicep' = {
     applicationInsightsName: applicationInsightsName
     retentionInDays: logRetentionInDays
     dailyQuotaGb: logDailyQuotaGb
+  }
+}
+
+// The workbook and the alert rules an operator watches (docs/telemetry.md).
+module telemetry 'core/monitor/gateway-telemetry.bicep' = {
+  name: 'telemetry'
+  // The component is looked up by name in the module, so the order is said here.
+  dependsOn: [monitoring]
+  params: {
+    location: location
+    tags: tags
+    applicationInsightsName: applicationInsightsName
+    namePrefix: 'qhaigc-${resourceToken}'
+    alertEmail: alertEmail
+    serverErrorRateThreshold: serverErrorRateAlertThreshold
+    upstreamRestingMinutes: upstreamRestingAlertMinutes
+    usageQueueThreshold: usageQueueAlertThreshold
   }
 }
 

@@ -10,7 +10,8 @@ namespace Qhaigc.Functions.Tests.Faults;
 /// <summary>
 /// Secrets (docs/faults.md). Every gateway of the test run logs at Trace into <see cref="SecretScanningLoggerProvider"/>, which
 /// checks each line against every client key, upstream key, admin key and prompt canary the run handed out, and
-/// fails the test whose gateway logged one. Here: a tour of every endpoint and fault path with marked prompts; client
+/// fails the test whose gateway logged one; every span, metric point and log record a test gateway exports is checked the
+/// same way (<see cref="TelemetryCapture"/>). Here: a tour of every endpoint and fault path with marked prompts; client
 /// headers that try to choose where the gateway connects; hop-by-hop and credential headers that must stay put; and
 /// the admin key compared as a SHA-256 digest in constant time, so near misses are all refused alike.
 /// </summary>
@@ -104,6 +105,17 @@ public sealed class SecretsTests
         Assert.DoesNotContain("hunter2", logs, StringComparison.Ordinal);
         Assert.Empty(SecretScanningLoggerProvider.AllViolations);
         Assert.True(SecretScanningLoggerProvider.LinesScanned > 0);
+
+        // ... nor any span, metric point or log record it exported (every test gateway's exports are scanned as they
+        // arrive; the tour's own included its failures and its refusals).
+        var telemetry = scenario.Host.Telemetry!;
+        telemetry.FlushMetrics?.Invoke();
+        Assert.Contains(telemetry.Spans, static s => s.Attributes.ContainsKey("error.type"));
+        Assert.Contains(telemetry.Metrics, static m => m.Name == "qhaigc.refusals");
+        Assert.Contains(telemetry.Logs, static l => l.Text.Contains("failed before the first byte", StringComparison.Ordinal));
+        Assert.Empty(telemetry.Violations);
+        Assert.Empty(TelemetryCapture.AllViolations);
+        Assert.True(TelemetryCapture.ItemsScanned > 0);
     }
 
     [Fact]

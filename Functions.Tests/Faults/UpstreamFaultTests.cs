@@ -29,7 +29,7 @@ public sealed class UpstreamFaultTests(UpstreamFaultFixture fixture) : IClassFix
         { "slow first byte", Models.SlowFirstByte, false, 200, null, UsageState.Complete, null, 1 },
         { "slow first byte", Models.SlowFirstByte, true, 200, null, UsageState.Complete, null, 1 },
         { "429 with a long retry-after", Models.RateLimited, false, 429, null, UsageState.Failed, "rate_limit_error", 1 },
-        { "429 with a long retry-after", Models.RateLimited, true, 429, null, UsageState.Failed, "rate_limit_error", 1 },
+        { "429 with a long retry-after", Models.RateLimitedToo, true, 429, null, UsageState.Failed, "rate_limit_error", 1 },
         { "500", Models.ServerError, false, 500, null, UsageState.Failed, "api_error", Retried },
         { "500", Models.ServerError, true, 500, null, UsageState.Failed, "api_error", Retried },
         { "502 with an HTML body", Models.HtmlError, false, 502, null, UsageState.Failed, "api_error", Retried },

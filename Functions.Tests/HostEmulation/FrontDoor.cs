@@ -148,6 +148,9 @@ internal sealed class FrontDoor
     /// <summary>A client for the worker configured like the host's forwarder: no proxy, redirects, cookies or decompression.</summary>
     public static HttpMessageInvoker CreateWorkerClient() => new(new RetryProxyHandler(new SocketsHttpHandler
     {
+        // The client's own traceparent reaches the worker as sent: the test process's unrecorded request activities
+        // are no host span, and their unsampled traceparent would stand in for one (docs/telemetry.md).
+        ActivityHeadersPropagator = null,
         UseProxy = false,
         AllowAutoRedirect = false,
         AutomaticDecompression = DecompressionMethods.None,

@@ -32,11 +32,13 @@ public sealed class FunctionsGatewayHost : IGatewayHost
     private readonly FrontDoor _frontDoor;
     private readonly HttpMessageInvoker _workerClient;
     private readonly EmulatorLog _log;
+    private readonly OtlpReceiver? _telemetry;
 
     private FunctionsGatewayHost(
         WebApplication emulator, WorkerProcess worker, WorkerChannel channel, FrontDoor frontDoor, HttpMessageInvoker workerClient,
-        EmulatorLog log, Uri baseAddress, HttpFunctionRouter router)
+        EmulatorLog log, Uri baseAddress, HttpFunctionRouter router, OtlpReceiver? telemetry)
     {
+        _telemetry = telemetry;
         _emulator = emulator;
         _worker = worker;
         _channel = channel;
@@ -54,6 +56,9 @@ public sealed class FunctionsGatewayHost : IGatewayHost
 
     /// <summary>The worker's console output, its RpcLog messages and the emulated host's own lines (one per invocation).</summary>
     public string CapturedLogs => _log.Text;
+
+    /// <summary>What the worker exported over OTLP to the test receiver, decoded and checked for secrets.</summary>
+    public TelemetryCapture? Telemetry => _telemetry?.Capture;
 
     /// <summary>Every HTTP invocation so far, with its status as the worker reported it.</summary>
     public IReadOnlyCollection<InvocationReport> Invocations => _frontDoor.Invocations;
@@ -74,9 +79,23 @@ public sealed class FunctionsGatewayHost : IGatewayHost
     public TimeSpan GracefulStopTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Starts the worker under the emulated host and completes the handshake; settings use <c>:</c>-separated keys.</summary>
-    public static async Task<FunctionsGatewayHost> StartAsync(IReadOnlyDictionary<string, string?> settings, FunctionsAppOutput? app = null)
+    public static async Task<FunctionsGatewayHost> StartAsync(
+        IReadOnlyDictionary<string, string?> settings, FunctionsAppOutput? app = null, bool telemetry = true)
     {
         KnownSecrets.RegisterSettings(settings);
+        // The worker is another process: it exports over OTLP/HTTP to a receiver here, as it would to any collector.
+        var receiver = telemetry ? await OtlpReceiver.StartAsync() : null;
+        if (receiver is not null)
+        {
+            var withTelemetry = new Dictionary<string, string?>(settings);
+            foreach (var (key, value) in receiver.GatewaySettings())
+            {
+                withTelemetry.TryAdd(key, value);
+            }
+
+            settings = withTelemetry;
+        }
+
         app ??= FunctionsAppOutput.Locate();
         var log = new EmulatorLog();
         var channel = new WorkerChannel(Guid.NewGuid().ToString(), log);
@@ -122,7 +141,7 @@ public sealed class FunctionsGatewayHost : IGatewayHost
             var router = HttpFunctionRouter.Create(functions, app.RoutePrefix, emulator.Services.GetRequiredService<IInlineConstraintResolver>());
             frontDoor = new FrontDoor(channel, router, emulator.Services.GetRequiredService<IHttpForwarder>(), workerClient, log);
             log.Add($"host: worker {worker.Id} ready with {router.Routes.Count} HTTP functions, HttpUri {channel.HttpUri}");
-            return new FunctionsGatewayHost(emulator, worker, channel, frontDoor, workerClient, log, baseAddress, router);
+            return new FunctionsGatewayHost(emulator, worker, channel, frontDoor, workerClient, log, baseAddress, router, receiver);
         }
         catch (Exception exception)
         {
@@ -133,6 +152,11 @@ public sealed class FunctionsGatewayHost : IGatewayHost
 
             await StopEmulatorAsync(emulator);
             workerClient.Dispose();
+            if (receiver is not null)
+            {
+                await receiver.DisposeAsync();
+            }
+
             throw new InvalidOperationException($"The Functions worker did not start under the emulated host: {exception.Message}{Environment.NewLine}{log.Text}", exception);
         }
     }
@@ -172,6 +196,10 @@ public sealed class FunctionsGatewayHost : IGatewayHost
             await _worker.DisposeAsync();
             await StopEmulatorAsync(_emulator);
             _workerClient.Dispose();
+            if (_telemetry is not null)
+            {
+                await _telemetry.DisposeAsync();
+            }
         }
 
         var unsuccessful = Invocations.Where(static r => r.Status is not (InvocationStatus.Success or InvocationStatus.Cancelled)).ToList();
@@ -185,6 +213,12 @@ public sealed class FunctionsGatewayHost : IGatewayHost
         if (KnownSecrets.FindIn(CapturedLogs) is { } secret)
         {
             Assert.Fail($"The Functions-mode gateway logged a secret or prompt text ({secret[..Math.Min(6, secret.Length)]}…).");
+        }
+
+        if (Telemetry?.Violations is [_, ..] exported)
+        {
+            Assert.Fail($"The Functions-mode gateway exported {exported.Count} span(s), metric point(s) or log record(s) with a secret or prompt text:\n" +
+                        string.Join('\n', exported.Take(5)));
         }
     }
 

@@ -26,6 +26,14 @@ public sealed class HostJsonTests
     }
 
     [Fact]
+    public void HostJson_PutsTheHostInOpenTelemetryMode()
+    {
+        // Assert: the host's own telemetry follows OpenTelemetry too, so its spans and the worker's share a trace
+        // (docs/telemetry.md).
+        Assert.Equal("OpenTelemetry", HostJson.Value.GetProperty("telemetryMode").GetString());
+    }
+
+    [Fact]
     public void HostJson_LetsLongStreamsFinish_ButNotForever()
     {
         // Arrange

@@ -19,7 +19,7 @@ public sealed class InfraDeployment : IAsyncLifetime
     /// <summary>
     /// Parameters beyond the example: several upstreams (one without a key or URL), the largest instances, a set HTTP
     /// concurrency and per-instance cap, no Key Vault officer, a throwaway vault (no purge protection), the private
-    /// network exposure with one operator address, and prices.
+    /// network exposure with one operator address, prices, and an alert address with alert thresholds of its own.
     /// </summary>
     public const string ScenarioParameters = """
         using 'main.bicep'
@@ -76,6 +76,9 @@ public sealed class InfraDeployment : IAsyncLifetime
         }
         param pricesCurrency = 'EUR'
         param pricesVersion = '2026-12-01'
+        param alertEmail = 'operator@contoso.example'
+        param serverErrorRateAlertThreshold = '0.02'
+        param upstreamRestingAlertMinutes = 15
         """;
 
     private readonly string _workDirectory = Path.Combine(Path.GetTempPath(), "qhaigc-infra-" + Guid.NewGuid().ToString("N"));

@@ -13,4 +13,10 @@ public interface IGatewayHost : IAsyncDisposable
 
     /// <summary>Everything the gateway logged so far (for the secrets-never-logged checks).</summary>
     string CapturedLogs { get; }
+
+    /// <summary>
+    /// The spans, metric points and log records the gateway exported (in memory, or to the test OTLP receiver), each
+    /// checked for secrets as it arrived; null for a gateway started without telemetry.
+    /// </summary>
+    TelemetryCapture? Telemetry { get; }
 }

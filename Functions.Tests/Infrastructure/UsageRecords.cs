@@ -44,5 +44,6 @@ public static class UsageRecords
         Currency = "USD",
         PriceVersion = "2026-12",
         UpstreamAttempts = 3,
+        TraceId = "4bf92f3577b34da6a3ce929d0e0e4736",
     };
 }

@@ -25,6 +25,12 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
         public const string Thinking = "fake-thinking";
         public const string Overloaded = "fake-overloaded";
         public const string RateLimited = "fake-rate-limited";
+
+        /// <summary>
+        /// Answers as <see cref="RateLimited"/> does, under another name: a 429 rests its model for the retry-after, so a
+        /// test that needs a second first-hand 429 within it asks for another model.
+        /// </summary>
+        public const string RateLimitedToo = "fake-rate-limited-too";
         public const string BadRequest = "fake-bad-request";
         public const string HtmlError = "fake-html-error";
         public const string MidStreamError = "fake-midstream-error";
@@ -255,7 +261,7 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
             case Models.Overloaded:
                 await ErrorAsync(context, 529, Fixtures.Bytes("Anthropic/overloaded.json"), retryAfter: "3");
                 return;
-            case Models.RateLimited:
+            case Models.RateLimited or Models.RateLimitedToo:
                 await ErrorAsync(context, 429, """{"type":"error","error":{"type":"rate_limit_error","message":"Number of request tokens has exceeded your per-minute rate limit"}}"""u8.ToArray(), retryAfter: "7");
                 return;
             case Models.BadRequest:

@@ -5,6 +5,7 @@ using Qhaigc.Functions.Governance;
 using Qhaigc.Functions.Hosting;
 using Qhaigc.Functions.Keys;
 using Qhaigc.Functions.Protocol;
+using Qhaigc.Functions.Telemetry;
 using Qhaigc.Functions.Upstreams;
 using Qhaigc.Functions.Usage;
 
@@ -27,28 +28,33 @@ public sealed partial class CallPrologue(
     ILogger<CallPrologue> logger)
 {
     private readonly BodyLimits _body = new(options.Value.MaxRequestBodyBytes, options.Value.RequestBodyStallTimeout);
+    private readonly bool _keyIdInMetrics = options.Value.Telemetry.KeyIdInMetrics;
 
     public async ValueTask<Prologue> RunAsync(HttpContext context, IClaudeRequestReader reader)
     {
         var gateway = GatewayContext.Of(context, time);
         var request = context.Request;
         var aborted = context.RequestAborted;
+        GatewayTelemetry.Resume(gateway.Span);
+        CallTelemetry.Route(gateway.Span, request.Path.Value, reader.Endpoint);
 
         // (1) A declared body over the limit is refused before anything else, even the key.
         if (RequestBody.DeclaredTooLarge(request, _body.MaxBytes))
         {
-            return new Prologue(Answer(MessagesRequestReader.TooLarge(_body.MaxBytes), reader.Errors));
+            return new Prologue(Answer(gateway, reader, MessagesRequestReader.TooLarge(_body.MaxBytes), TelemetryNames.RefusalReasons.Validation));
         }
 
         // (2) The key.
         var (key, authError) = await ClientAuthentication.AuthenticateAsync(authenticator, request, aborted);
         if (key is null)
         {
-            return new Prologue(Answer(authError!, reader.Errors));
+            return new Prologue(Answer(gateway, reader, authError!, TelemetryNames.RefusalReasons.Auth));
         }
 
         // (3) The request.
+        CallTelemetry.Key(gateway.Span, key.Id);
         var call = CallRecorders.Create(usage, gateway, key.Id, reader.Endpoint, request);
+        call.KeyIdInMetrics = _keyIdInMetrics;
         var read = await reader.ReadAsync(request, _body, call, gateway, aborted);
         if (read.ClientLeft)
         {
@@ -58,7 +64,7 @@ public sealed partial class CallPrologue(
 
         if (read.Messages is not { } messages)
         {
-            return new Prologue(await RefuseCountedAsync(key, call, read.Error!, reader.Errors));
+            return new Prologue(await RefuseCountedAsync(key, call, read.Error!, reader.Errors, TelemetryNames.RefusalReasons.Validation));
         }
 
         call.Model = messages.Model;
@@ -71,7 +77,8 @@ public sealed partial class CallPrologue(
         if (!key.AllowsModel(messages.Model))
         {
             return new Prologue(await RefuseCountedAsync(key, call, ApiError.From(ApiErrorKind.Permission,
-                $"This API key does not have permission to use the model '{CallRecorders.Truncate(messages.Model, 256)}'."), reader.Errors));
+                $"This API key does not have permission to use the model '{CallRecorders.Truncate(messages.Model, 256)}'."), reader.Errors,
+                TelemetryNames.RefusalReasons.Permission));
         }
 
         // (5) The upstreams that serve it: pool by pool, each in the order the call's affinity gives.
@@ -79,7 +86,7 @@ public sealed partial class CallPrologue(
         if (router.Candidates(messages.Model, affinity) is not [var route, ..] routes)
         {
             return new Prologue(await RefuseCountedAsync(key, call, ApiError.From(ApiErrorKind.NotFound, "model: " + CallRecorders.Truncate(messages.Model, 256)),
-                reader.Errors));
+                reader.Errors, TelemetryNames.RefusalReasons.Validation));
         }
 
         call.Upstream = route.Upstream.Name;
@@ -87,11 +94,15 @@ public sealed partial class CallPrologue(
         return new Prologue(null) { Gateway = gateway, Key = key, Call = call, Messages = messages, Routes = routes };
     }
 
-    /// <summary>Answers a call with an error and records it as failed.</summary>
-    public ErrorResult Refuse(CallRecorder call, ApiError error, ErrorFormat format)
+    /// <summary>
+    /// Answers a call with an error and records it as failed; <paramref name="reason"/> is what the refusals metric
+    /// counts it under (<see cref="TelemetryNames.RefusalReasons"/>), by default read from the error's type.
+    /// </summary>
+    public ErrorResult Refuse(CallRecorder call, ApiError error, ErrorFormat format, string? reason = null)
     {
         error = ForFormat(error, format);
         Log.Refused(logger, call.RequestId, error.Status, error.Type);
+        CallTelemetry.Refused(call.Span, call.Endpoint, reason ?? CallTelemetry.RefusalReasonOf(error), error.Status, error.Type);
         call.Finish(error.Status, UsageState.Failed, error.Type);
         return new ErrorResult(error, format);
     }
@@ -100,11 +111,16 @@ public sealed partial class CallPrologue(
     /// <see cref="Refuse"/> for a call refused before admission, counted against the key's requests per minute: once the
     /// window is full the answer is its <c>429</c> instead (docs/limits-and-prices.md#count_tokens-and-refused-calls).
     /// </summary>
-    private async ValueTask<ErrorResult> RefuseCountedAsync(ApiKey key, CallRecorder call, ApiError error, ErrorFormat format) =>
-        Refuse(call, await rate.CountRefusalAsync(key) ?? error, format);
+    private async ValueTask<ErrorResult> RefuseCountedAsync(ApiKey key, CallRecorder call, ApiError error, ErrorFormat format, string reason) =>
+        await rate.CountRefusalAsync(key) is { } limited ? Refuse(call, limited, format) : Refuse(call, error, format, reason);
 
     /// <summary>An error answer for a call that has no record (no key yet).</summary>
-    private static ErrorResult Answer(ApiError error, ErrorFormat format) => new(ForFormat(error, format), format);
+    private static ErrorResult Answer(GatewayContext gateway, IClaudeRequestReader reader, ApiError error, string reason)
+    {
+        error = ForFormat(error, reader.Errors);
+        CallTelemetry.Refused(gateway.Span, reader.Endpoint, reason, error.Status, error.Type);
+        return new ErrorResult(error, reader.Errors);
+    }
 
     /// <summary>OpenAI clients know no 529: an overloaded or unreachable upstream is a 503 in OpenAI's shape.</summary>
     private static ApiError ForFormat(ApiError error, ErrorFormat format) =>

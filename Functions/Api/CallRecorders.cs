@@ -15,6 +15,7 @@ public static class CallRecorders
                 ? retry
                 : null,
             ClientSessionId = Truncate(request.Headers[HeaderNames.ClaudeCodeSessionId].ToString(), 128),
+            Span = gateway.Span,
         };
 
     public static string? Truncate(string? value, int length) =>

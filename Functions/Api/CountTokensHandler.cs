@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Qhaigc.Functions.Governance;
+using Qhaigc.Functions.Telemetry;
 using Qhaigc.Functions.Upstreams;
 using Qhaigc.Functions.Usage;
 
@@ -46,7 +47,7 @@ public sealed class CountTokensHandler(CallPrologue prologue, UpstreamHealth hea
             call.UpstreamRequestId = counted.UpstreamRequestId;
             if (counted.Error is { } error)
             {
-                return prologue.Refuse(call, health.ScreenSingleAttempt(route, error), ErrorFormat.Claude);
+                return prologue.Refuse(call, health.ScreenSingleAttempt(route, error), ErrorFormat.Claude, TelemetryNames.RefusalReasons.Upstream);
             }
 
             return new JsonBodyResult(counted.Body!, call, new TokenUsage { Raw = Encoding.UTF8.GetString(counted.Body!) });

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Qhaigc.Functions.Protocol;
+using Qhaigc.Functions.Telemetry;
 using Qhaigc.Functions.Upstreams;
 
 namespace Qhaigc.Functions.Api;
@@ -39,6 +40,9 @@ public sealed class GatewayContext
     /// </summary>
     public WaitClock Waits { get; } = new();
 
+    /// <summary>The call's server span, or null when no telemetry exporter listens (docs/telemetry.md).</summary>
+    public Activity? Span { get; private init; }
+
     public TimeSpan Elapsed => Stopwatch.GetElapsedTime(StartTimestamp);
 
     /// <summary>Time spent in the gateway so far, excluding waits on the upstream and on the client.</summary>
@@ -61,7 +65,11 @@ public sealed class GatewayContext
     /// </summary>
     public static GatewayContext Arrive(HttpContext httpContext, TimeProvider time)
     {
-        var context = new GatewayContext(Ids.NewRequestId(), Stopwatch.GetTimestamp(), time.GetUtcNow());
+        var requestId = Ids.NewRequestId();
+        var context = new GatewayContext(requestId, Stopwatch.GetTimestamp(), time.GetUtcNow())
+        {
+            Span = CallTelemetry.StartServer(httpContext, requestId),
+        };
         httpContext.Features.Set(context);
         var response = httpContext.Response;
         var headers = response.Headers;
@@ -84,7 +92,9 @@ public sealed class GatewayContext
     {
         if (!response.HasStarted)
         {
-            response.Headers[HeaderNames.Overhead] = Overhead.TotalMilliseconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
+            var overhead = Overhead;
+            response.Headers[HeaderNames.Overhead] = overhead.TotalMilliseconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
+            CallTelemetry.Overhead(overhead);
         }
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Qhaigc.Functions.Protocol;
+using Qhaigc.Functions.Telemetry;
 using Qhaigc.Functions.Usage;
 
 namespace Qhaigc.Functions.Api;
@@ -12,6 +13,7 @@ public sealed class MessageResult(byte[] claudeMessage, AnswerFormat format, Cal
 {
     public async Task ExecuteAsync(HttpContext httpContext)
     {
+        GatewayTelemetry.Resume(call.Span);
         var meter = new UsageMeter();
         meter.ObserveMessage(claudeMessage);
         meter.Usage.Estimated |= usageEstimated;

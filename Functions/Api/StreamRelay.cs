@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Qhaigc.Functions.Hosting;
 using Qhaigc.Functions.Protocol;
+using Qhaigc.Functions.Telemetry;
 using Qhaigc.Functions.Upstreams;
 using Qhaigc.Functions.Usage;
 
@@ -29,6 +30,7 @@ public sealed partial class StreamRelay(
 
     public async Task ExecuteAsync(HttpContext httpContext)
     {
+        GatewayTelemetry.Resume(call.Span);
         var response = httpContext.Response;
         var aborted = httpContext.RequestAborted;
         var writer = response.BodyWriter;

@@ -3,6 +3,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Qhaigc.Functions.Governance;
 using Qhaigc.Functions.Hosting;
+using Qhaigc.Functions.Protocol;
+using Qhaigc.Functions.Telemetry;
 using Qhaigc.Functions.Upstreams;
 using Qhaigc.Functions.Usage;
 
@@ -28,6 +30,7 @@ public sealed class UpstreamForwarder(
     public async Task<IResult> ForwardAsync(HttpContext context, Prologue admitted, AnswerFormat format, RateLimitHeaderFormat headers)
     {
         var call = admitted.Call;
+        GatewayTelemetry.Resume(call.Span);
 
         // (6) Limits and spend caps, shared by every instance; with count-first, input the gateway cannot measure is
         // counted by the primary upstream first (docs/limits-and-prices.md#what-a-hard-cap-guarantees).
@@ -36,7 +39,8 @@ public sealed class UpstreamForwarder(
         AdmissionResponse.Apply(context.Response, admission, headers);
         if (admission.Refusal is { } limited)
         {
-            return prologue.Refuse(call, limited, format.Errors);
+            return prologue.Refuse(call, limited, format.Errors,
+                limited.Type == ErrorTypes.Billing ? TelemetryNames.RefusalReasons.Caps : TelemetryNames.RefusalReasons.Limits);
         }
 
         // (7) The answer's start.
@@ -54,7 +58,7 @@ public sealed class UpstreamForwarder(
                 call.Finish(499, UsageState.Cancelled);
                 return Results.Empty;
             default:
-                return prologue.Refuse(call, start.Error!, format.Errors);
+                return prologue.Refuse(call, start.Error!, format.Errors, TelemetryNames.RefusalReasons.Upstream);
         }
     }
 }

@@ -1,3 +1,4 @@
+using Qhaigc.Functions.Telemetry;
 using Qhaigc.Functions.Usage;
 
 namespace Qhaigc.Functions.Governance;
@@ -13,6 +14,7 @@ public sealed class GovernedUsageSink(IUsageSink inner, PriceTable prices, Settl
     {
         var priced = prices.Price(record);
         inner.Submit(priced);
+        CallTelemetry.Priced(priced);
         settlements.Settle(priced);
     }
 }

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Qhaigc.Functions.Telemetry;
 
 namespace Qhaigc.Functions.Hosting;
 
@@ -24,6 +25,7 @@ public static class FunctionsHost
         // server's own limit in place such a connection is reset instead of drained, which the host turns into a 502.
         builder.Services.Configure<KestrelServerOptions>(static kestrel => kestrel.Limits.MaxRequestBodySize = null);
         builder.Services.AddGateway(builder.Configuration);
+        builder.Services.AddGatewayTelemetry(builder.Configuration, functionsWorker: true);
         return builder;
     }
 }

@@ -36,6 +36,9 @@ public sealed class GatewayOptions
 
     public RoutingOptions Routing { get; set; } = new();
 
+    /// <summary>The telemetry opt-ins (docs/telemetry.md).</summary>
+    public Telemetry.TelemetryOptions Telemetry { get; set; } = new();
+
     public Dictionary<string, UpstreamOptions> Upstreams { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 }
 

@@ -13,6 +13,7 @@ using Qhaigc.Functions.Governance;
 using Qhaigc.Functions.Keys;
 using Qhaigc.Functions.Protocol;
 using Qhaigc.Functions.Storage;
+using Qhaigc.Functions.Telemetry;
 using Qhaigc.Functions.Upstreams;
 using Qhaigc.Functions.Usage;
 
@@ -59,6 +60,7 @@ public static class GatewayServiceCollectionExtensions
 
         // Upstreams: one pooled HttpClient per upstream, configured like a proxy.
         var upstreams = section.GetSection(nameof(GatewayOptions.Upstreams)).GetChildren();
+        var propagate = section.GetValue($"{nameof(GatewayOptions.Telemetry)}:{nameof(TelemetryOptions.PropagateToUpstreams)}", false);
         foreach (var upstream in upstreams)
         {
             var connectTimeout = upstream.GetValue(nameof(UpstreamOptions.ConnectTimeout), TimeSpan.FromSeconds(10));
@@ -67,7 +69,7 @@ public static class GatewayServiceCollectionExtensions
                     // Long streams must not be cut: the idle timeout is enforced per read by the upstream itself.
                     client.Timeout = Timeout.InfiniteTimeSpan;
                 })
-                .ConfigurePrimaryHttpMessageHandler(() => CreateProxyHandler(connectTimeout))
+                .ConfigurePrimaryHttpMessageHandler(() => CreateProxyHandler(connectTimeout, propagate))
                 // Separates the upstream's time from the gateway's, for the overhead header (docs/architecture.md).
                 .AddHttpMessageHandler(static () => new UpstreamWaitHandler())
                 .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
@@ -102,10 +104,13 @@ public static class GatewayServiceCollectionExtensions
     /// <summary>
     /// A handler for talking to upstreams the way a reverse proxy does (YARP's settings): no cookies, redirects or
     /// automatic decompression, a connect timeout, pooled connections recycled for DNS changes. Its connect callback
-    /// is the default one that also tells the call's <see cref="WaitClock"/> it waited for a new connection.
+    /// is the default one that also tells the call's <see cref="WaitClock"/> it waited for a new connection. It sends
+    /// no <c>traceparent</c> unless <paramref name="propagateTraceContext"/>: an upstream is a third party
+    /// (docs/telemetry.md).
     /// </summary>
-    public static SocketsHttpHandler CreateProxyHandler(TimeSpan connectTimeout) => new()
+    public static SocketsHttpHandler CreateProxyHandler(TimeSpan connectTimeout, bool propagateTraceContext = false) => new()
     {
+        ActivityHeadersPropagator = propagateTraceContext ? new AttemptTraceContextPropagator() : null,
         UseProxy = false,
         AllowAutoRedirect = false,
         AutomaticDecompression = DecompressionMethods.None,

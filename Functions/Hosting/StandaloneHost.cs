@@ -9,6 +9,7 @@ using Qhaigc.Functions.Admin.Statements;
 using Qhaigc.Functions.Admin.Upstreams;
 using Qhaigc.Functions.Admin.Usage;
 using Qhaigc.Functions.Api;
+using Qhaigc.Functions.Telemetry;
 
 namespace Qhaigc.Functions.Hosting;
 
@@ -57,6 +58,7 @@ public static class StandaloneHost
         // Before AddGateway, so settings and services a caller adds (tests, benchmarks) are the ones composed.
         configure?.Invoke(builder);
         builder.Services.AddGateway(builder.Configuration);
+        builder.Services.AddGatewayTelemetry(builder.Configuration, functionsWorker: false);
 
         var app = builder.Build();
         // The overhead header's clock starts as Kestrel hands the request over, before routing (docs/performance.md).

@@ -18,8 +18,11 @@ public sealed class HealthLease
     /// <summary>The upstream answered (a client error such as a <c>400</c> included): it works.</summary>
     public void Succeeded(RateLimitHeadroom? headroom = null) => _health.Succeeded(_model, headroom);
 
-    /// <summary>The attempt failed before the first byte, in the way <paramref name="fault"/> says.</summary>
-    public void Failed(UpstreamFault fault, string failure, TimeSpan? retryAfter = null, RateLimitHeadroom? headroom = null) =>
+    /// <summary>
+    /// The attempt failed before the first byte, in the way <paramref name="fault"/> says; returns the rest this failure
+    /// started (of the deployment or of the model), if it started one.
+    /// </summary>
+    public TimeSpan? Failed(UpstreamFault fault, string failure, TimeSpan? retryAfter = null, RateLimitHeadroom? headroom = null) =>
         _health.Failed(_model, fault, failure, retryAfter, headroom);
 
     /// <summary>No verdict (the client left, or the call gave up before sending): a probe's slot is freed.</summary>

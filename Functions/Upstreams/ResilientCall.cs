@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Qhaigc.Functions.Hosting;
 using Qhaigc.Functions.Protocol;
 using Qhaigc.Functions.Protocol.Sse;
+using Qhaigc.Functions.Telemetry;
 using Qhaigc.Functions.Usage;
 using Log = Qhaigc.Functions.Upstreams.ResilientUpstreamCaller.Log;
 
@@ -25,6 +26,9 @@ internal sealed class ResilientCall(
     private int _cursor;
     private int _lastIndex = -1;
     private TimeSpan _waited;
+
+    /// <summary>The client span of the attempt in flight (null without telemetry), ended by its verdict or the call's end.</summary>
+    private Activity? _attemptSpan;
 
     private TimeSpan _firstEventTimeout;
 
@@ -86,7 +90,7 @@ internal sealed class ResilientCall(
                     return UpstreamStart.Failed(error);
                 }
 
-                Failed(fault.Value, $"{error.Status} {error.Type}", error.RetryAfterSeconds, response.RateLimit);
+                Failed(fault.Value, $"{error.Status} {error.Type}", error.Type, error.RetryAfterSeconds, response.RateLimit);
                 last = fault == UpstreamFault.Credentials ? CredentialsRefused() : error;
                 lastException = null;
                 continue;
@@ -106,7 +110,7 @@ internal sealed class ResilientCall(
                 return first;
             }
 
-            Failed(failed.Fault, failed.Description, first.Error?.RetryAfterSeconds, response.RateLimit);
+            Failed(failed.Fault, failed.Description, ErrorTypeOf(first), first.Error?.RetryAfterSeconds, response.RateLimit);
             call.RequestWithUpstream = null;
 
             last = failed.Fault == UpstreamFault.Credentials ? CredentialsRefused() : first.Error;
@@ -170,7 +174,7 @@ internal sealed class ResilientCall(
         var (start, failure) = await ClassifyAsync(response, new ValueTask<bool>(read));
         if (failure is { } failed)
         {
-            Failed(failed.Fault, failed.Description, start.Error?.RetryAfterSeconds, response.RateLimit);
+            Failed(failed.Fault, failed.Description, ErrorTypeOf(start), start.Error?.RetryAfterSeconds, response.RateLimit);
             GaveUp(failed.Description);
             if (failed.Fault == UpstreamFault.Credentials)
             {
@@ -280,6 +284,7 @@ internal sealed class ResilientCall(
             {
                 _restReasons |= 1 << (int)rest.Reason;
                 RestingFor = RestingFor is { } known && known < rest.For ? known : rest.For;
+                CallTelemetry.Resting(call.Span, routes[candidate].Upstream.Name, rest.For);
                 if (rest.Reason is UpstreamRestReason.RateLimited or UpstreamRestReason.RateLimitUsedUp && rest.For < restLeft)
                 {
                     (soonest, restLeft) = (candidate, rest.For);
@@ -348,6 +353,7 @@ internal sealed class ResilientCall(
             }
 
             var route = routes[index];
+            var previous = Upstream;
             _attempts++;
             _tries[index]++;
             _lastIndex = index;
@@ -357,6 +363,10 @@ internal sealed class ResilientCall(
             call.UpstreamModel = route.UpstreamModel;
             call.UpstreamAttempts = _attempts;
             call.RequestWithUpstream = request;
+            call.Provider = CallTelemetry.ProviderOf(route.Upstream);
+            // Current from here on in this attempt, so that an opted-in traceparent names the attempt (docs/telemetry.md).
+            _attemptSpan = CallTelemetry.StartAttempt(call.Span, route.Upstream, route.UpstreamModel, _attempts, previous);
+            call.AttemptSpan = _attemptSpan;
             var response = await route.Upstream.SendMessagesAsync(request, route.UpstreamModel, waits, aborted);
             call.UpstreamRequestId = response.UpstreamRequestId;
             return response;
@@ -365,6 +375,7 @@ internal sealed class ResilientCall(
         {
             // The client left (or something unexpected): no verdict on the upstream.
             lease?.Abandoned();
+            EndAttempt(abandoned: true);
             throw;
         }
     }
@@ -380,10 +391,16 @@ internal sealed class ResilientCall(
         _lease = null;
     }
 
-    private void Failed(UpstreamFault fault, string failure, double? retryAfterSeconds, RateLimitHeadroom? headroom)
+    private void Failed(UpstreamFault fault, string failure, string errorType, double? retryAfterSeconds, RateLimitHeadroom? headroom)
     {
-        _lease?.Failed(fault, failure, retryAfterSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null, headroom);
+        if (_lease?.Failed(fault, failure, retryAfterSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null, headroom) is { } rest)
+        {
+            CallTelemetry.CircuitOpened(call.Span, Upstream!, rest);
+        }
+
         _lease = null;
+        CallTelemetry.AttemptFailed(_attemptSpan, Upstream ?? "", errorType);
+        EndAttempt(abandoned: false);
         Log.FailedBeforeFirstByte(caller.Logger, call.RequestId, Upstream ?? "", _attempts, failure);
     }
 
@@ -391,7 +408,33 @@ internal sealed class ResilientCall(
     {
         _lease?.Abandoned();
         _lease = null;
+        EndAttempt(abandoned: true);
     }
+
+    /// <summary>The attempt's span ends with its verdict; the call no longer names it as the one that answered.</summary>
+    private void EndAttempt(bool abandoned)
+    {
+        if (_attemptSpan is null)
+        {
+            return;
+        }
+
+        if (abandoned)
+        {
+            CallTelemetry.AttemptAbandoned(_attemptSpan);
+        }
+
+        if (ReferenceEquals(call.AttemptSpan, _attemptSpan))
+        {
+            call.AttemptSpan = null;
+        }
+
+        _attemptSpan = null;
+    }
+
+    /// <summary>A low-cardinality <c>error.type</c> for a failed start: the exception's type, else the error's.</summary>
+    private static string ErrorTypeOf(UpstreamStart start) =>
+        start.Failure?.GetType().FullName ?? start.Error?.Type ?? "_OTHER";
 
     private void GaveUp(string failure)
     {

@@ -22,6 +22,9 @@ public sealed partial class UpstreamHealth(IOptions<GatewayOptions> options, Tim
     /// <summary>A deployment's health, or null when it took part in no call on this instance yet.</summary>
     public DeploymentHealth? Find(string deployment) => _deployments.GetValueOrDefault(deployment);
 
+    /// <summary>Every deployment called so far on this instance (the resting gauge reads them: docs/telemetry.md).</summary>
+    public IEnumerable<DeploymentHealth> Deployments => _deployments.Values;
+
     public DeploymentHealth For(string deployment) => _deployments.GetOrAdd(deployment, static (name, self) => new DeploymentHealth(name,
         self.Breaker(), new CircuitBreaker(1, self._options.CredentialFailureRest, self.Time),
         (d, model) => new ModelHealth(d, model, self.Breaker(), self.Time), self.Time), this);
@@ -137,7 +140,7 @@ public sealed partial class UpstreamHealth(IOptions<GatewayOptions> options, Tim
         }
     }
 
-    internal void Failed(ModelHealth health, UpstreamFault fault, string failure, TimeSpan? retryAfter, RateLimitHeadroom? headroom)
+    internal TimeSpan? Failed(ModelHealth health, UpstreamFault fault, string failure, TimeSpan? retryAfter, RateLimitHeadroom? headroom)
     {
         var deployment = health.Deployment;
         deployment.Recent.Add(failed: true);
@@ -151,9 +154,10 @@ public sealed partial class UpstreamHealth(IOptions<GatewayOptions> options, Tim
                 if (deployment.Transport.RecordFailure())
                 {
                     Log.DeploymentResting(logger, deployment.Name, failure, _options.BreakerDuration.TotalSeconds);
+                    return _options.BreakerDuration;
                 }
 
-                break;
+                return null;
             case UpstreamFault.Credentials:
                 // Always critical: an account revoked or out of credit needs a person, whatever else serves the model.
                 deployment.Transport.RecordSuccess();
@@ -161,22 +165,23 @@ public sealed partial class UpstreamHealth(IOptions<GatewayOptions> options, Tim
                 deployment.CredentialsRefusal = failure;
                 deployment.Credentials.RecordFailure();
                 Log.CredentialsRefused(logger, deployment.Name, failure, _options.CredentialFailureRest.TotalSeconds);
-                break;
+                return _options.CredentialFailureRest;
             case UpstreamFault.RateLimited when retryAfter is { } wait && wait > TimeSpan.Zero:
                 deployment.Credentials.RecordSuccess();
                 deployment.Transport.RecordSuccess();
                 health.Breaker.RecordAbandoned();
                 health.RestUntil(time.GetUtcNow() + wait, UpstreamRestReason.RateLimited);
-                break;
+                return wait;
             default:
                 deployment.Credentials.RecordSuccess();
                 deployment.Transport.RecordSuccess();
                 if (health.Breaker.RecordFailure())
                 {
                     Log.ModelResting(logger, deployment.Name, health.Model, failure, _options.BreakerDuration.TotalSeconds);
+                    return _options.BreakerDuration;
                 }
 
-                break;
+                return null;
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Qhaigc.Functions.Protocol;
+using Qhaigc.Functions.Telemetry;
 
 namespace Qhaigc.Functions.Usage;
 
@@ -41,6 +42,18 @@ public sealed class CallRecorder(IUsageSink sink, string requestId, string keyId
     /// </summary>
     public MessagesRequest? RequestWithUpstream { get; set; }
 
+    /// <summary>The call's server span (null without telemetry): its trace id goes in the record (docs/telemetry.md).</summary>
+    public Activity? Span { get; init; }
+
+    /// <summary>The span of the upstream attempt that answered, ended with the call.</summary>
+    public Activity? AttemptSpan { get; set; }
+
+    /// <summary>The <c>gen_ai.provider.name</c> of <see cref="Upstream"/>.</summary>
+    public string? Provider { get; set; }
+
+    /// <summary>Whether the call's metrics name its key (<c>Gateway:Telemetry:KeyIdInMetrics</c>).</summary>
+    public bool KeyIdInMetrics { get; set; }
+
     public bool IsFinished => Volatile.Read(ref _finished) != 0;
 
     public void MarkFirstByte() => TimeToFirstByteMs ??= Stopwatch.GetElapsedTime(startTimestamp).TotalMilliseconds;
@@ -62,7 +75,7 @@ public sealed class CallRecorder(IUsageSink sink, string requestId, string keyId
             usage.Estimated = true;
         }
 
-        sink.Submit(new UsageRecord
+        var record = new UsageRecord
         {
             RequestId = RequestId,
             KeyId = keyId,
@@ -94,6 +107,9 @@ public sealed class CallRecorder(IUsageSink sink, string requestId, string keyId
             ClientRetryCount = ClientRetryCount,
             ClientSessionId = ClientSessionId,
             UpstreamAttempts = UpstreamAttempts == 0 ? null : UpstreamAttempts,
-        });
+            TraceId = Span?.TraceId.ToHexString(),
+        };
+        sink.Submit(record);
+        CallTelemetry.Finished(record, Span, AttemptSpan, Provider, KeyIdInMetrics);
     }
 }

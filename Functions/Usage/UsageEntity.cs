@@ -87,6 +87,9 @@ public sealed class UsageEntity : ITableEntity, ITableRow
     public string? PriceVersion { get; set; }
     public int? UpstreamAttempts { get; set; }
 
+    /// <summary>The call's W3C trace id (docs/usage-records.md).</summary>
+    public string? TraceId { get; set; }
+
     public static string RowKeyFor(DateTimeOffset startedAt, string requestId) =>
         RowKeyPrefix(startedAt) + "_" + requestId;
 
@@ -130,6 +133,7 @@ public sealed class UsageEntity : ITableEntity, ITableRow
         Currency = record.Currency,
         PriceVersion = Clip(record.PriceVersion),
         UpstreamAttempts = record.UpstreamAttempts,
+        TraceId = record.TraceId,
     };
 
     /// <summary>
@@ -170,6 +174,7 @@ public sealed class UsageEntity : ITableEntity, ITableRow
         row.WriteString(nameof(Currency), Currency);
         row.WriteString(nameof(PriceVersion), PriceVersion);
         row.WriteInt32(nameof(UpstreamAttempts), UpstreamAttempts);
+        row.WriteString(nameof(TraceId), TraceId);
     }
 
     public UsageRecord ToRecord() => new()
@@ -207,6 +212,7 @@ public sealed class UsageEntity : ITableEntity, ITableRow
         Currency = Currency,
         PriceVersion = PriceVersion,
         UpstreamAttempts = UpstreamAttempts,
+        TraceId = TraceId,
     };
 
     /// <summary>Option values are short words; an upstream's longer text is cut (it is kept whole in the raw usage).</summary>

@@ -83,4 +83,10 @@ public sealed record UsageRecord
     /// record's <see cref="Upstream"/> is the last one. Null when the call never reached an upstream.
     /// </summary>
     public int? UpstreamAttempts { get; init; }
+
+    /// <summary>
+    /// The W3C trace id of the call's server span (the client's own, when it sent a <c>traceparent</c>); null when no
+    /// telemetry exporter is configured (docs/telemetry.md).
+    /// </summary>
+    public string? TraceId { get; init; }
 }

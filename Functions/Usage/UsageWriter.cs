@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using Qhaigc.Functions.Hosting;
 using Qhaigc.Functions.Protocol;
 using Qhaigc.Functions.Storage;
+using Qhaigc.Functions.Telemetry;
 
 namespace Qhaigc.Functions.Usage;
 
@@ -278,6 +279,7 @@ public sealed partial class UsageWriter : BackgroundService, IHostedLifecycleSer
         // Logged before it stops counting as outstanding: whoever waits for idle then sees the event.
         Log.RecordLost(_logger, record.RequestId, record.KeyId, reason,
             JsonSerializer.Serialize(record, GatewayJsonContext.Default.UsageRecord), exception);
+        GatewayTelemetry.RecordLost();
         Interlocked.Decrement(ref _outstanding);
     }
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Qhaigc.Functions.Hosting;
 using Qhaigc.Functions.Storage;
+using Qhaigc.Functions.Telemetry;
 using Qhaigc.Functions.Usage;
 
 namespace Qhaigc.Functions.Governance;
@@ -116,6 +117,7 @@ public sealed partial class SettlementService(
                     // The hold (if any) lapses after LeaseDuration and is swept, so slots and reservations come back;
                     // the cost is in the usage record, but not in the spend counter.
                     Log.SettlementLost(logger, reserved.RequestId, reserved.KeyId, reserved.ReservedMicros, actual.CostMicros, exception);
+                    GatewayTelemetry.SettlementLost();
                     return;
                 }
 
