@@ -40,6 +40,11 @@ public sealed class HardCapTests
         Assert.Equal(1, cluster.Upstream.HeldCalls);
     }
 
+    private const string ByUrl = """{"type":"document","source":{"type":"url","url":"https://example.com/annual-report.pdf"}}""";
+
+    /// <summary>A file the upstream holds: the same bytes for count_tokens and for the call.</summary>
+    private const string ByFileId = """{"type":"document","source":{"type":"file","file_id":"file_011CNha8iCJcU1wXNR6q4V8w"}}""";
+
     [Fact]
     public async Task SpendCap_CountFirst_ReservesTheUpstreamsCountAndSettlesWithinTheCap()
     {
@@ -53,7 +58,7 @@ public sealed class HardCapTests
         var (secret, key) = await cluster.Environment.CreateKeyAsync(limits: """{"spendCap":1,"spendPeriod":"lifetime"}""");
 
         // Act
-        var responses = await AttackAsync(cluster, secret);
+        var responses = await AttackAsync(cluster, secret, ByFileId);
 
         // Assert: the count went to count_tokens without the fields it refuses.
         var spend = await cluster.SpendAsync(key.Id, SpendPeriods.Key(SpendPeriod.Lifetime, DateTimeOffset.UtcNow));
@@ -76,12 +81,35 @@ public sealed class HardCapTests
         var (secret, key) = await cluster.Environment.CreateKeyAsync(limits: """{"spendCap":1,"spendPeriod":"lifetime"}""");
 
         // Act
-        var responses = await AttackAsync(cluster, secret);
+        var responses = await AttackAsync(cluster, secret, ByFileId);
 
         // Assert: as with reserve-worst-case, one call at a time.
         var spend = await cluster.SpendAsync(key.Id, SpendPeriods.Key(SpendPeriod.Lifetime, DateTimeOffset.UtcNow));
         Assert.True(spend!.SpentMicros <= CapMicros, $"settled {spend.SpentMicros} micro-units against a cap of {CapMicros}");
         Assert.Equal(1, responses.Count(static r => r.Status == HttpStatusCode.OK));
+    }
+
+    [Fact]
+    public async Task SpendCap_CountFirst_ReservesTheWorstCase_ForADocumentByUrl()
+    {
+        // Arrange: count-first, and a count of 1 token: a URL could answer count_tokens with a small file and the call
+        // with a large one, so its count must not stand for the call's input.
+        await using var cluster = await StartAsync(static settings =>
+        {
+            settings["Gateway:Limits:UnmeasuredInput"] = "count-first";
+            settings["Gateway:Limits:InputEstimateMargin"] = "1";
+        });
+        cluster.Upstream.CountedInputTokens = 1;
+        var (secret, key) = await cluster.Environment.CreateKeyAsync(limits: """{"spendCap":1,"spendPeriod":"lifetime"}""");
+
+        // Act
+        var responses = await AttackAsync(cluster, secret, ByUrl);
+
+        // Assert: the context window reserved, one call at a time, and the upstream never asked to count.
+        var spend = await cluster.SpendAsync(key.Id, SpendPeriods.Key(SpendPeriod.Lifetime, DateTimeOffset.UtcNow));
+        Assert.True(spend!.SpentMicros <= CapMicros, $"settled {spend.SpentMicros} micro-units against a cap of {CapMicros}");
+        Assert.Equal(1, responses.Count(static r => r.Status == HttpStatusCode.OK));
+        Assert.DoesNotContain(cluster.Upstream.Received, static r => r.PathAndQuery == "/v1/messages/count_tokens");
     }
 
     private static async Task<GatewayCluster> StartAsync(Action<Dictionary<string, string?>> configure)
@@ -98,11 +126,11 @@ public sealed class HardCapTests
     }
 
     /// <summary>Sends the eight calls at once, lets the fake answer once each is refused or held, and waits for every settlement.</summary>
-    private static async Task<SpendCapConcurrencyTests.Response[]> AttackAsync(GatewayCluster cluster, string secret)
+    private static async Task<SpendCapConcurrencyTests.Response[]> AttackAsync(GatewayCluster cluster, string secret, string document = ByUrl)
     {
         var body = $$$"""
             {"model":"{{{FakeAnthropicUpstream.Models.Held}}}","max_tokens":100,"messages":[{"role":"user","content":[
-              {"type":"document","source":{"type":"url","url":"https://example.com/annual-report.pdf"}},
+              {{{document}}},
               {"type":"text","text":"Summarise this report."}]}]}
             """;
         var calls = Enumerable.Range(0, Calls).Select(i => SpendCapConcurrencyTests.SendAsync(cluster, i, secret, body)).ToArray();

@@ -70,6 +70,35 @@ public sealed class AbandonedCallTests
     }
 
     [Fact]
+    public async Task Record_BillsTheContextWindow_WhenTheClientLeavesACallWithADocumentByUrl()
+    {
+        // Arrange: a document by URL, which the tokenizer estimates at a flat few thousand tokens but the upstream may
+        // bill at up to its context window (200,000 tokens by default); a cap that fits the call's reservation.
+        await using var cluster = await StartAsync();
+        var (secret, key) = await cluster.Environment.CreateKeyAsync(limits: """{"spendCap":10}""");
+        var body = $$$"""
+            {"model":"{{{FakeAnthropicUpstream.Models.Held}}}","max_tokens":100,"messages":[{"role":"user","content":[
+              {"type":"document","source":{"type":"url","url":"https://example.com/annual-report.pdf"}},
+              {"type":"text","text":"Summarise this report."}]}]}
+            """;
+        using var http = cluster.Http(0);
+        using var leave = new CancellationTokenSource();
+
+        // Act: the client leaves while the upstream works, again and again it could.
+        var call = http.SendAsync(RawClient.Messages(secret, body), leave.Token);
+        await WaitUntilAsync(() => cluster.Upstream.HeldCalls == 1);
+        await leave.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+        var record = await RecordAsync(cluster, key.Id);
+
+        // Assert: billed the most the upstream can bill for it, not a flat estimate.
+        Assert.Equal(UsageState.Cancelled, record.State);
+        Assert.Equal(200_000, record.InputTokens);
+        Assert.True(record.Estimated);
+        Assert.Equal(200_000 * 3 / 1_000_000m, record.Cost);
+    }
+
+    [Fact]
     public async Task Record_BillsNothing_WhenTheUpstreamAnsweredWithAnErrorBeforeTheClientLeft()
     {
         // Arrange: the upstream refuses the request (a 400 it does not bill).

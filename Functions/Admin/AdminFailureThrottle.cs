@@ -33,7 +33,10 @@ public sealed class AdminFailureThrottle(TimeProvider time)
         var now = time.GetUtcNow();
         lock (_lock)
         {
-            if (!_clients.TryGetValue(client, out var entry) && !_clients.TryGetValue(Overflow, out entry))
+            // Only the client's own failures block it. Failures beyond MaxClients are counted together (and logged), but
+            // never block a client that has none of its own: otherwise whoever holds more than MaxClients addresses could
+            // lock the operator out. The admin key is strong (docs/deploy.md#the-admin-key), so guessing stays hopeless.
+            if (!_clients.TryGetValue(client, out var entry))
             {
                 return null;
             }

@@ -26,10 +26,12 @@ public sealed class UpstreamForwarder(
 {
     private readonly StreamingOptions _streaming = options.Value.Streaming;
     private readonly bool _countFirst = UnmeasuredInputModes.IsCountFirst(options.Value.Limits.UnmeasuredInput);
+    private readonly Func<MessagesRequest, string?, long> _abandonedInput = (sent, model) => InputReservation.AbandonedTokens(sent, model, options.Value.Limits);
 
     public async Task<IResult> ForwardAsync(HttpContext context, Prologue admitted, AnswerFormat format, RateLimitHeaderFormat headers)
     {
         var call = admitted.Call;
+        call.AbandonedInput = _abandonedInput;
         GatewayTelemetry.Resume(call.Span);
 
         // (6) Limits and spend caps, shared by every instance; with count-first, input the gateway cannot measure is

@@ -285,7 +285,7 @@ public static class CallTelemetry
             {
                 { Attr.OperationName, ChatOperation },
                 { Attr.Endpoint, record.Endpoint },
-                { Attr.RequestModel, record.Model },
+                { Attr.RequestModel, MetricModel(record, record.Model) },
                 { Attr.Upstream, record.Upstream },
                 { Attr.StatusClass, statusClass },
                 { Attr.UsageState, record.State.ToWire() },
@@ -306,7 +306,7 @@ public static class CallTelemetry
         {
             { Attr.OperationName, ChatOperation },
             { Attr.ProviderName, provider },
-            { Attr.RequestModel, record.UpstreamModel },
+            { Attr.RequestModel, MetricModel(record, record.UpstreamModel) },
             { Attr.Upstream, record.Upstream },
             { Attr.Endpoint, record.Endpoint },
         };
@@ -342,6 +342,13 @@ public static class CallTelemetry
         }
     }
 
+    /// <summary>
+    /// A model name as a metric dimension: only one an upstream answered for (a model it serves), else <c>_OTHER</c>, so
+    /// a client's made-up names (up to 256 characters each) cannot grow the number of series (docs/telemetry.md#metrics).
+    /// </summary>
+    private static string MetricModel(UsageRecord record, string? model) =>
+        model is not null && record.Status is >= 200 and < 300 ? model : "_OTHER";
+
     /// <summary>What a priced call cost, by model and currency.</summary>
     public static void Priced(UsageRecord record)
     {
@@ -349,7 +356,7 @@ public static class CallTelemetry
         {
             GatewayTelemetry.Cost.Add((double)cost, new TagList
             {
-                { Attr.RequestModel, record.Model },
+                { Attr.RequestModel, MetricModel(record, record.Model) },
                 { Attr.Upstream, record.Upstream },
                 { Attr.Currency, currency },
                 { Attr.Endpoint, record.Endpoint },

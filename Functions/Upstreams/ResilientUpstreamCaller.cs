@@ -58,13 +58,16 @@ public sealed partial class ResilientUpstreamCaller(
 
     /// <summary>
     /// True when an upstream refused the gateway's own credentials, not the client's request: <c>401</c>, <c>403</c>,
-    /// <c>402</c> or a <c>billing_error</c>, or Anthropic's "credit balance is too low" (a <c>400</c>). The client's
-    /// key was checked by the gateway; the upstream only ever sees the gateway's (docs/faults.md#health).
+    /// <c>402</c> or a <c>billing_error</c>, or Anthropic's "Your credit balance is too low" (a <c>400</c>, matched at the
+    /// start of the message only: a 400 may quote the client's own input, and a tenant must not be able to take a
+    /// deployment out with a prompt). The client's key was checked by the gateway; the upstream only ever sees the
+    /// gateway's (docs/faults.md#health).
     /// </summary>
     public static bool RefusesCredentials(ApiError error) =>
         error.Status is 401 or 402 or 403 ||
         error.Type is ErrorTypes.Authentication or ErrorTypes.Billing or ErrorTypes.Permission ||
-        (error.Status == 400 && error.Message.Contains("credit balance", StringComparison.OrdinalIgnoreCase));
+        (error.Status == 400 && error.Type == ErrorTypes.InvalidRequest &&
+         error.Message.StartsWith("Your credit balance is too low", StringComparison.Ordinal));
 
     internal static partial class Log
     {

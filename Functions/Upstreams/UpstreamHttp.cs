@@ -155,8 +155,18 @@ public sealed partial class UpstreamHttp(string upstream, HttpClient http, TimeS
         return error with { RetryAfterSeconds = RetryAfter(response) };
     }
 
-    /// <summary>The upstream's <c>retry-after-ms</c> or <c>retry-after</c> (seconds or an HTTP date), relayed to the client.</summary>
-    public static double? RetryAfter(HttpResponseMessage response)
+    /// <summary>The longest <c>retry-after</c> taken from an upstream: an hour (a longer one rests a model no longer).</summary>
+    public const double MaxRetryAfterSeconds = 3600;
+
+    /// <summary>
+    /// The upstream's <c>retry-after-ms</c> or <c>retry-after</c> (seconds or an HTTP date), relayed to the client; a value
+    /// that is not a finite, non-negative number is ignored, and one over <see cref="MaxRetryAfterSeconds"/> is cut to it.
+    /// </summary>
+    public static double? RetryAfter(HttpResponseMessage response) => RetryAfterSeconds(response) is { } seconds && double.IsFinite(seconds) && seconds >= 0
+        ? Math.Min(seconds, MaxRetryAfterSeconds)
+        : null;
+
+    private static double? RetryAfterSeconds(HttpResponseMessage response)
     {
         if (FirstHeader(response, HeaderNames.RetryAfterMs) is { } ms &&
             double.TryParse(ms, NumberStyles.Float, CultureInfo.InvariantCulture, out var milliseconds))

@@ -42,6 +42,12 @@ public sealed class CallRecorder(IUsageSink sink, string requestId, string keyId
     /// </summary>
     public MessagesRequest? RequestWithUpstream { get; set; }
 
+    /// <summary>
+    /// The input an abandoned call is billed for (the request, the model the upstream was asked for); null: the
+    /// tokenizer's estimate (docs/usage-records.md#abandoned-calls).
+    /// </summary>
+    public Func<MessagesRequest, string?, long>? AbandonedInput { get; set; }
+
     /// <summary>The call's server span (null without telemetry): its trace id goes in the record (docs/telemetry.md).</summary>
     public Activity? Span { get; init; }
 
@@ -71,7 +77,7 @@ public sealed class CallRecorder(IUsageSink sink, string requestId, string keyId
             // The client left before any usage arrived, but the upstream had the whole prompt and bills it: the call
             // is recorded at its input estimate, flagged estimated (docs/usage-records.md#abandoned-calls).
             usage ??= new TokenUsage();
-            usage.InputTokens = Math.Max(usage.InputTokens, TokenEstimator.Shared.EstimateRequest(sent.Root));
+            usage.InputTokens = Math.Max(usage.InputTokens, AbandonedInput?.Invoke(sent, UpstreamModel) ?? TokenEstimator.Shared.EstimateRequest(sent.Root));
             usage.Estimated = true;
         }
 

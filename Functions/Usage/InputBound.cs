@@ -9,4 +9,11 @@ namespace Qhaigc.Functions.Usage;
 /// <c>mcp_servers</c>), each billed with its whole context, and <see cref="MaxUses"/> bounds them when every server tool
 /// states its <c>max_uses</c>.
 /// </summary>
-public readonly record struct InputBound(long MeasuredTokens, bool HasUnmeasured, bool ServerLoop, long? MaxUses);
+public readonly record struct InputBound(long MeasuredTokens, bool HasUnmeasured, bool ServerLoop, long? MaxUses, bool FetchedAtUse = false)
+{
+    /// <summary>
+    /// True when an upstream's <c>count_tokens</c> can stand for the input: nothing is fetched when the call runs (a URL
+    /// source could answer the count with a small file and the call with a large one) and no server tool loops.
+    /// </summary>
+    public bool CountStandsForInput => !FetchedAtUse && !ServerLoop;
+}

@@ -87,7 +87,7 @@ public static class InputBoundReader
             }
         }
 
-        return new InputBound(state.Tokens, state.Unmeasured, state.ServerLoop, state.ServerLoop && !state.Unbounded ? state.MaxUses : null);
+        return new InputBound(state.Tokens, state.Unmeasured, state.ServerLoop, state.ServerLoop && !state.Unbounded ? state.MaxUses : null, state.FetchedAtUse);
     }
 
     /// <summary>UTF-8 bytes of a value's raw JSON text: never fewer than the bytes of the text it holds.</summary>
@@ -105,6 +105,7 @@ public static class InputBoundReader
         public bool ServerLoop;
         public bool Unbounded;
         public long MaxUses;
+        public bool FetchedAtUse;
 
         public void Content(JsonElement content)
         {
@@ -150,7 +151,8 @@ public static class InputBoundReader
                     if (tool.TryGetProperty("max_uses", out var maxUses) && maxUses.ValueKind == JsonValueKind.Number &&
                         maxUses.TryGetInt64(out var uses) && uses >= 0)
                     {
-                        MaxUses = Math.Min(MaxUses + uses, int.MaxValue);
+                        // Saturating: a tenant's max_uses of 1e18 must not wrap the sum negative.
+                        MaxUses = Math.Min(MaxUses + Math.Min(uses, int.MaxValue), int.MaxValue);
                     }
                     else
                     {
@@ -182,6 +184,7 @@ public static class InputBoundReader
                     else
                     {
                         Unmeasured = true;
+                        FetchedAtUse |= SourceType(block) == "url";
                     }
 
                     return;
@@ -202,6 +205,7 @@ public static class InputBoundReader
                         default:
                             // A PDF (its pages may sit in compressed streams), or a document by URL or file id.
                             Unmeasured = true;
+                            FetchedAtUse |= SourceType(block) == "url";
                             return;
                     }
 
@@ -218,6 +222,7 @@ public static class InputBoundReader
                     {
                         // A block type this version does not know, pointing at content elsewhere.
                         Unmeasured = true;
+                        FetchedAtUse |= SourceType(block) == "url";
                         return;
                     }
 

@@ -196,6 +196,23 @@ public sealed class AdmissionServiceTests : IDisposable
     }
 
     [Theory]
+    [InlineData("9223372036854775807")]
+    [InlineData("1000000000000000000")]
+    public async Task AdmitAsync_RefusesACappedCall_WhoseServerToolUsesWouldOverflowItsWorstCase(string maxUses)
+    {
+        // Arrange: a hostile max_uses, on two server tools, so neither the iterations nor the worst case may wrap negative
+        // and slip under the cap.
+        var admission = Service(Prices());
+        using var messages = Messages(extra: $$""","tools":[{"type":"web_search_20250305","name":"web_search","max_uses":{{maxUses}}},{"type":"web_fetch_20250910","name":"web_fetch","max_uses":{{maxUses}}}]""");
+
+        // Act
+        var result = await admission.AdmitAsync(Key("""{"spendCap": 100}"""), "req_1", messages);
+
+        // Assert
+        Assert.Equal(402, result.Refusal?.Status);
+    }
+
+    [Theory]
     [InlineData(""","max_uses":2""", 3)]
     [InlineData("", 11)]
     public async Task AdmitAsync_ReservesAContextWindowPerSamplingIteration_WhenServerToolsMayLoop(string maxUses, int windows)
@@ -240,7 +257,7 @@ public sealed class AdmissionServiceTests : IDisposable
         var admission = _governance.Admission(Prices(), options: options);
         var counter = Substitute.For<IInputTokenCounter>();
         counter.CountAsync(Arg.Any<MessagesRequest>()).Returns(counted);
-        using var messages = Messages(content: """[{"type":"document","source":{"type":"url","url":"https://example.com/a.pdf"}}]""");
+        using var messages = Messages(content: """[{"type":"document","source":{"type":"file","file_id":"file_abc"}}]""");
 
         // Act
         var result = await admission.AdmitAsync(Key("""{"spendCap": 100}"""), "req_1", messages, counter: counter);

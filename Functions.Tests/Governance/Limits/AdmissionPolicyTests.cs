@@ -86,6 +86,8 @@ public sealed class AdmissionPolicyTests
         { "streams", Everything, new LimitUsage(0, 0, 0, 0, 0, 2), Call with { Stream = true }, LimitKind.Streams },
         { "streams do not limit calls that do not stream", Everything, new LimitUsage(0, 0, 0, 0, 0, 2), Call, LimitKind.None },
         { "an unpriced call is not held to the cap", Everything, new LimitUsage(0, 0, 0, 1000, 0, 0), Call with { WorstCostMicros = null }, LimitKind.None },
+        { "a worst case near long.MaxValue does not wrap under the cap", Everything, new LimitUsage(0, 0, 0, 100, 100, 0), Call with { WorstCostMicros = long.MaxValue }, LimitKind.Spend },
+        { "a negative worst case is refused", Everything, default, Call with { WorstCostMicros = -1 }, LimitKind.Spend },
     };
 
     [Theory]

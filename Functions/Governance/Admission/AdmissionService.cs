@@ -164,7 +164,7 @@ public sealed partial class AdmissionService(
 
         var bound = InputBoundReader.Read(messages.Root);
         long? counted = null;
-        if (bound.HasUnmeasured && counter is not null && UnmeasuredInputModes.IsCountFirst(_options.UnmeasuredInput))
+        if (bound.HasUnmeasured && bound.CountStandsForInput && counter is not null && UnmeasuredInputModes.IsCountFirst(_options.UnmeasuredInput))
         {
             counted = await counter.CountAsync(messages);
             if (counted is null)

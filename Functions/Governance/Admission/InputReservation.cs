@@ -1,4 +1,5 @@
 using Qhaigc.Functions.Hosting;
+using Qhaigc.Functions.Protocol;
 using Qhaigc.Functions.Upstreams;
 using Qhaigc.Functions.Usage;
 
@@ -19,17 +20,37 @@ public static class InputReservation
 
     public static long Tokens(InputBound bound, long contextWindow, LimitsOptions options, long? counted)
     {
-        var first = counted is { } exact
-            ? (long)Math.Ceiling(exact * Math.Max(1, options.InputEstimateMargin))
-            : bound.HasUnmeasured ? contextWindow : bound.MeasuredTokens;
-        first = Math.Min(first, contextWindow);
+        // Measured text is never cut to the configured window: a stale window setting must not under-reserve a prompt
+        // the upstream does take.
+        var first = counted is { } exact && bound.CountStandsForInput
+            ? Math.Min((long)Math.Ceiling(exact * Math.Max(1, options.InputEstimateMargin)), contextWindow)
+            : bound.HasUnmeasured ? Math.Max(contextWindow, bound.MeasuredTokens) : bound.MeasuredTokens;
         if (!bound.ServerLoop)
         {
             return first;
         }
 
-        var iterations = Math.Min(bound.MaxUses ?? options.ServerToolIterations, options.ServerToolIterations);
+        var iterations = Math.Clamp(bound.MaxUses ?? options.ServerToolIterations, 0, options.ServerToolIterations);
         return first + (iterations * contextWindow);
+    }
+
+    /// <summary>
+    /// The input a call is billed for when its client left before any usage came back, though the upstream had the
+    /// request: the tokenizer's estimate, or, when part of the input cannot be measured (a PDF or a document by URL, a
+    /// server tool's results), the model's context window, the most the upstream can bill for it
+    /// (docs/usage-records.md#abandoned-calls). Otherwise a client could send a large document by URL, leave at once,
+    /// and be billed a flat estimate of a few thousand tokens, again and again.
+    /// </summary>
+    public static long AbandonedTokens(MessagesRequest sent, string? servedModel, LimitsOptions options)
+    {
+        var estimate = TokenEstimator.Shared.EstimateRequest(sent.Root);
+        if (!InputBoundReader.Read(sent.Root).HasUnmeasured)
+        {
+            return estimate;
+        }
+
+        var window = ContextWindow(options, servedModel ?? sent.Model, sent.AnthropicBeta);
+        return Math.Max(estimate, window);
     }
 
     /// <summary>The context window of a model: the long one with the <c>context-1m</c> beta, else the most specific configured pattern, else the default.</summary>

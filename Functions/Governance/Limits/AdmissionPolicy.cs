@@ -65,8 +65,10 @@ public static class AdmissionPolicy
     /// <summary>The first limit the call would exceed, or <see cref="LimitKind.None"/>.</summary>
     public static LimitKind Check(KeyLimits limits, LimitUsage usage, CallEstimate estimate, WindowCharge charge)
     {
+        // Compared without adding to the worst case: a worst case near long.MaxValue (a tenant's huge max_uses) must
+        // not wrap the sum below the cap.
         if (limits.SpendCapMicros is { } cap && estimate.WorstCostMicros is { } worst &&
-            usage.SpentMicros + usage.ReservedMicros + worst > cap)
+            (worst < 0 || worst > cap - usage.SpentMicros - usage.ReservedMicros))
         {
             return LimitKind.Spend;
         }
