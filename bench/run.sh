@@ -3,7 +3,7 @@
 # drives load with wrk and curl from separate processes, prints the comparison and writes it to bench/results/.
 # Takes about ten minutes. Options are passed to the runner (bench/README.md): --quick, --max-load N, --gateway-env K=V,
 # --baseline REF (the gateway at an earlier commit beside this one, built from a temporary git worktree),
-# --skip-count-first, --count-delay-ms N (the fake upstream's count_tokens delay for the count-first scenario).
+# --skip-count-first, --count-first-rate N, --count-delay-ms N (the fake upstream's count_tokens delay for the count-first scenario).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -9,9 +9,9 @@ namespace Qhaigc.Bench.Runner;
 /// What <c>Gateway:Limits:UnmeasuredInput = count-first</c> costs in latency (docs/limits-and-prices.md#what-a-hard-cap-guarantees):
 /// two more gateway processes with the same settings, one <c>reserve-worst-case</c> and one <c>count-first</c>, a key
 /// with a spend cap made through <c>/manage/keys</c>, and a call whose input the gateway cannot measure (a document
-/// by URL), so that count-first asks the fake upstream's <c>count_tokens</c> before admission. Rounds of 200 req/s take
-/// direct and the two gateways in turn (a different one first each round); results are keyed
-/// <c>count-first.rROUND.rate200.TARGET</c>. Both gateways are stopped at the end.
+/// by URL), so that count-first asks the fake upstream's <c>count_tokens</c> before admission. Rounds at a fixed rate
+/// (<c>--count-first-rate</c>, default 50 req/s: what a capped key sustains on two cores) take direct and the two gateways in turn (a different one first each round); results are keyed
+/// <c>count-first.rROUND.paced.TARGET</c>. Both gateways are stopped at the end.
 /// </summary>
 public sealed class CountFirstRun(BenchOptions options, Servers servers, Wrk wrk, CostMeter directCost, HttpClient http,
     Dictionary<string, Numbers> results, string bodies, Action<string> progress)
@@ -21,8 +21,11 @@ public sealed class CountFirstRun(BenchOptions options, Servers servers, Wrk wrk
     public const string CountFirst = "count-first";
     public const int Rounds = 3;
 
-    /// <summary>The one scenario of the rounds (non-streaming at 200 req/s), the middle part of a result key.</summary>
-    public const string Scenario = "rate200";
+    /// <summary>The one scenario of the rounds (non-streaming at a fixed rate), the middle part of a result key.</summary>
+    public const string Scenario = "paced";
+
+    /// <summary>One connection per wrk thread, as the other paced runs (each sends at most ~60 requests a second).</summary>
+    private int Connections => Math.Max(8, options.CountFirstRate / 60);
 
     /// <summary>Large enough never to refuse a call: each reservation is given back when its call ends.</summary>
     private const int SpendCap = 1_000_000;
@@ -75,13 +78,13 @@ public sealed class CountFirstRun(BenchOptions options, Servers servers, Wrk wrk
         progress("count-first: warming up both gateways");
         foreach (var contender in contenders)
         {
-            await wrk.PacedAsync(contender.Target, BenchRun.MessagesPath, body, 200, 8, options.Warmup);
+            await wrk.PacedAsync(contender.Target, BenchRun.MessagesPath, body, options.CountFirstRate, Connections, options.Warmup);
         }
 
         var rounds = options.Quick ? 2 : Rounds;
         for (var round = 0; round < rounds; round++)
         {
-            progress($"count-first: round {round + 1} of {rounds} at 200 req/s");
+            progress($"count-first: round {round + 1} of {rounds} at {options.CountFirstRate} req/s");
             for (var i = 0; i < contenders.Length; i++)
             {
                 var contender = contenders[(round + i) % contenders.Length];
@@ -90,7 +93,7 @@ public sealed class CountFirstRun(BenchOptions options, Servers servers, Wrk wrk
                 var numbers = await contender.Measure(async () =>
                 {
                     var before = await UpstreamCountRequestsAsync();
-                    var load = await wrk.PacedAsync(contender.Target, BenchRun.MessagesPath, body, 200, 8, options.Paced / 2);
+                    var load = await wrk.PacedAsync(contender.Target, BenchRun.MessagesPath, body, options.CountFirstRate, Connections, options.Paced / 2);
                     asked = await UpstreamCountRequestsAsync() - before;
                     return load;
                 });
@@ -99,7 +102,7 @@ public sealed class CountFirstRun(BenchOptions options, Servers servers, Wrk wrk
             }
         }
 
-        results[$"{Prefix}.settings"] = new Numbers { ["countDelayMs"] = options.CountDelayMs };
+        results[$"{Prefix}.settings"] = new Numbers { ["countDelayMs"] = options.CountDelayMs, ["rate"] = options.CountFirstRate };
     }
 
     private async Task<string> CreateCappedKeyAsync(Uri gatewayUrl, string adminKey)
