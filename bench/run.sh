@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The gateway overhead benchmark: builds in Release, starts Azurite, the fake upstream and the gateway (standalone),
 # drives load with wrk and curl from separate processes, prints the comparison and writes it to bench/results/.
-# Takes about eight minutes. Options are passed to the runner (bench/README.md): --quick, --max-load N, --gateway-env K=V,
-# --baseline REF (the gateway at an earlier commit beside this one, built from a temporary git worktree).
+# Takes about ten minutes. Options are passed to the runner (bench/README.md): --quick, --max-load N, --gateway-env K=V,
+# --baseline REF (the gateway at an earlier commit beside this one, built from a temporary git worktree),
+# --skip-count-first, --count-first-rate N, --count-delay-ms N (the fake upstream's count_tokens delay for the count-first scenario).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

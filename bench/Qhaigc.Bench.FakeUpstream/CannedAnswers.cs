@@ -27,6 +27,9 @@ public static class CannedAnswers
         "\"usage\":{\"input_tokens\":25,\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":0,\"output_tokens\":30," +
         "\"service_tier\":\"standard\"}}");
 
+    /// <summary>A count_tokens answer, the same input as the messages report.</summary>
+    public static byte[] TokenCount { get; } = Encoding.UTF8.GetBytes("{\"input_tokens\":25}");
+
     public static byte[] ChatCompletion { get; } = Encoding.UTF8.GetBytes(
         "{\"id\":\"" + ChatId + "\",\"object\":\"chat.completion\",\"created\":1764000000,\"model\":\"bench\"," +
         "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"The quick brown fox jumps over the lazy dog. " +

@@ -8,13 +8,34 @@ namespace Qhaigc.Bench.FakeUpstream;
 /// <summary>
 /// <c>POST /v1/messages</c> and <c>POST /v1/chat/completions</c>: canned answers, as fast as Kestrel can send them,
 /// so that what a benchmark measures on top of this is the gateway. A stream's first event goes out with the headers
-/// (as a real upstream's does), then each event is flushed on its own.
+/// (as a real upstream's does), then each event is flushed on its own. <c>POST /v1/messages/count_tokens</c> answers a
+/// fixed count after <paramref name="countDelayMs"/> (what a gateway with <c>count-first</c> asks before admission).
 /// </summary>
-public sealed class FakeApi(BenchModel defaults)
+public sealed class FakeApi(BenchModel defaults, int countDelayMs)
 {
     private long _requests;
+    private long _countRequests;
 
     public long Requests => Interlocked.Read(ref _requests);
+
+    public long CountRequests => Interlocked.Read(ref _countRequests);
+
+    /// <summary>A count_tokens answer: the request's body is read whole and not looked at.</summary>
+    public async Task CountTokensAsync(HttpContext context)
+    {
+        Interlocked.Increment(ref _countRequests);
+        await ReadRequestAsync(context.Request, context.RequestAborted);
+        if (countDelayMs > 0)
+        {
+            await Task.Delay(countDelayMs, context.RequestAborted);
+        }
+
+        var response = context.Response;
+        response.Headers["request-id"] = "req_bench_upstream";
+        response.ContentType = "application/json";
+        response.ContentLength = CannedAnswers.TokenCount.Length;
+        await response.Body.WriteAsync(CannedAnswers.TokenCount, context.RequestAborted);
+    }
 
     public Task MessagesAsync(HttpContext context) => AnswerAsync(context, chat: false);
 

@@ -31,6 +31,19 @@ public sealed class BenchOptions
     /// </summary>
     public string? Baseline { get; init; }
 
+    /// <summary>Leave out the count-first scenario (<see cref="CountFirstRun"/>).</summary>
+    public bool SkipCountFirst { get; init; }
+
+    /// <summary>The fake upstream's delay before each count_tokens answer (<c>--count-delay-ms</c>); 0 measures loopback.</summary>
+    public int CountDelayMs { get; init; }
+
+    /// <summary>
+    /// The offered load of the count-first scenario (<c>--count-first-rate</c>): a capped call takes its reservation and
+    /// settlement in storage, which Azurite on two shared cores sustains at about a hundred calls a second, so the default
+    /// stays well below that, where latency is not queueing.
+    /// </summary>
+    public int CountFirstRate { get; init; } = 50;
+
     public TimeSpan Warmup => TimeSpan.FromSeconds(Quick ? 2 : 5);
 
     public TimeSpan Saturation => TimeSpan.FromSeconds(Quick ? 3 : 8);
@@ -46,6 +59,9 @@ public sealed class BenchOptions
         double? maxLoad = null;
         var loadWait = TimeSpan.FromMinutes(5);
         string? baseline = null;
+        var skipCountFirst = false;
+        var countDelayMs = 0;
+        var countFirstRate = 50;
         var gatewayEnvironment = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < args.Length; i++)
         {
@@ -73,9 +89,19 @@ public sealed class BenchOptions
                 case "--baseline":
                     baseline = args[++i];
                     break;
+                case "--skip-count-first":
+                    skipCountFirst = true;
+                    break;
+                case "--count-first-rate":
+                    countFirstRate = int.Parse(args[++i], NumberStyles.None, CultureInfo.InvariantCulture);
+                    break;
+                case "--count-delay-ms":
+                    countDelayMs = int.Parse(args[++i], NumberStyles.None, CultureInfo.InvariantCulture);
+                    break;
                 default:
                     throw new ArgumentException(
-                        $"Unknown option {args[i]}. Options: --repo DIR, --out DIR, --quick, --max-load N, --load-wait-seconds S, --gateway-env NAME=VALUE, --baseline REF.");
+                        $"Unknown option {args[i]}. Options: --repo DIR, --out DIR, --quick, --max-load N, --load-wait-seconds S, --gateway-env NAME=VALUE, --baseline REF, " +
+                        "--skip-count-first, --count-first-rate N, --count-delay-ms N.");
             }
         }
 
@@ -91,6 +117,9 @@ public sealed class BenchOptions
             LoadWait = loadWait,
             GatewayEnvironment = gatewayEnvironment,
             Baseline = baseline,
+            SkipCountFirst = skipCountFirst,
+            CountDelayMs = countDelayMs,
+            CountFirstRate = Math.Max(1, countFirstRate),
             Arguments = args,
         };
     }

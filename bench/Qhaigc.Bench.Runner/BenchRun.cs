@@ -6,7 +6,8 @@ namespace Qhaigc.Bench.Runner;
 /// The scenarios, each run direct to the fake upstream and then through the gateway with the same requests and the
 /// same load tool. Results are keyed <c>scenario.target</c> (for example <c>messages.rate200.gateway</c>). With a
 /// baseline gateway (<c>--baseline</c>, <paramref name="baselineCost"/> its meter), the regression scenarios then run
-/// against both gateways in turn, keyed <c>vs-baseline.rROUND.scenario.target</c>.
+/// against both gateways in turn, keyed <c>vs-baseline.rROUND.scenario.target</c>. Last, unless
+/// <c>--skip-count-first</c>, the cost of <c>count-first</c> (<see cref="CountFirstRun"/>).
 /// </summary>
 public sealed class BenchRun(BenchOptions options, Servers servers, Wrk wrk, CostMeter cost, CostMeter? baselineCost, string bodies,
     Action<string> progress)
@@ -88,6 +89,12 @@ public sealed class BenchRun(BenchOptions options, Servers servers, Wrk wrk, Cos
         {
             await AgainstBaselineAsync(messages, stream, direct, gateway, baselineCost);
         }
+
+        if (!options.SkipCountFirst)
+        {
+            using var http = new HttpClient();
+            await new CountFirstRun(options, servers, wrk, cost, http, Results, bodies, progress).RunAsync();
+        }
     }
 
     /// <summary>The key prefix of the rounds against the baseline gateway.</summary>
@@ -144,9 +151,6 @@ public sealed class BenchRun(BenchOptions options, Servers servers, Wrk wrk, Cos
             }
         }
     }
-
-    /// <summary>One side of a round against the baseline: where the load goes and how its cost is read.</summary>
-    private sealed record Contender(string Name, Target Target, Func<Func<Task<Numbers>>, Task<Numbers>> Measure);
 
     /// <summary>
     /// The overhead header against the measured difference, in short rounds that take direct, the bare proxy and the

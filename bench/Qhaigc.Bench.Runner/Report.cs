@@ -34,6 +34,7 @@ public sealed class Report(Dictionary<string, Numbers> results, bool chatAvailab
         Reference();
         OverheadHeader();
         AgainstBaseline();
+        CountFirst();
         Costs();
         Targets();
         return _text.ToString();
@@ -260,29 +261,22 @@ public sealed class Report(Dictionary<string, Numbers> results, bool chatAvailab
     /// </summary>
     private void AgainstBaseline()
     {
-        var rounds = 0;
-        while (results.ContainsKey($"{BenchRun.BaselinePrefix}.r{rounds}.saturate.current"))
-        {
-            rounds++;
-        }
-
+        var rounds = Rounds(BenchRun.BaselinePrefix, "saturate.current");
         if (rounds == 0)
         {
             return;
         }
 
         var events = streamEvents;
-        BaselineMetric[] metrics =
+        RoundMetric[] metrics =
         [
             new("non-streaming at saturation: throughput (req/s, higher is better)", "saturate", 0, static (g, _) => Rps(g)),
             new("non-streaming at saturation: gateway CPU ms per call", "saturate", 3, static (g, _) => g.Get("gatewayCpuMsPerRequest")),
             new("non-streaming at saturation: allocated KB per call", "saturate", 2, static (g, _) => g.Get("gatewayAllocBytesPerRequest") / 1024),
             new("non-streaming at 200 req/s: gateway CPU ms per call", "rate200", 3, static (g, _) => g.Get("gatewayCpuMsPerRequest")),
             new("non-streaming at 200 req/s: allocated KB per call", "rate200", 2, static (g, _) => g.Get("gatewayAllocBytesPerRequest") / 1024),
-            new("non-streaming at 200 req/s: added p50 over direct, from due time (ms)", "rate200", 3,
-                static (g, d) => (g.Get("scheduledP50Us") - d.Get("scheduledP50Us")) / 1000),
-            new("non-streaming at 200 req/s: added p99 over direct, from due time (ms)", "rate200", 3,
-                static (g, d) => (g.Get("scheduledP99Us") - d.Get("scheduledP99Us")) / 1000),
+            new("non-streaming at 200 req/s: added p50 over direct, from due time (ms)", "rate200", 3, AddedScheduled(50)),
+            new("non-streaming at 200 req/s: added p99 over direct, from due time (ms)", "rate200", 3, AddedScheduled(99)),
             new($"streaming ({events}-event answers) at saturation: gateway CPU µs per event", "stream", 2,
                 (g, _) => g.Get("gatewayCpuMsPerRequest") * 1000 / events),
             new($"streaming ({events}-event answers) at saturation: allocated B per event", "stream", 0,
@@ -296,41 +290,109 @@ public sealed class Report(Dictionary<string, Numbers> results, bool chatAvailab
              "direct, for the added latency), a different one first each round, so that the machine's drift falls on both alike. " +
              $"Medians of {rounds} rounds; CPU and allocation per call include writing the call's usage record.");
         Line();
-        Line("| | current | baseline | current − baseline | current / baseline |");
+        RoundsComparison(BenchRun.BaselinePrefix, "current", "baseline", rounds, metrics);
+    }
+
+    /// <summary>
+    /// What <c>count-first</c> adds to a capped call with unmeasured input (<see cref="CountFirstRun"/>): both
+    /// configurations' added latency over direct at a fixed rate, medians of the rounds in which they took turns.
+    /// </summary>
+    private void CountFirst()
+    {
+        var rounds = Rounds(CountFirstRun.Prefix, $"{CountFirstRun.Scenario}.{CountFirstRun.CountFirst}");
+        if (rounds == 0)
+        {
+            return;
+        }
+
+        RoundMetric[] metrics =
+        [
+            new("added p50 over direct, from due time (ms)", CountFirstRun.Scenario, 3, AddedScheduled(50)),
+            new("added p99 over direct, from due time (ms)", CountFirstRun.Scenario, 3, AddedScheduled(99)),
+            new("added p50 over direct, from the actual send (ms)", CountFirstRun.Scenario, 3, static (g, d) => (g.Get("p50Us") - d.Get("p50Us")) / 1000),
+            new("achieved rate (req/s)", CountFirstRun.Scenario, 0, static (g, _) => Rps(g)),
+            new("non-2xx answers and socket errors", CountFirstRun.Scenario, 0, static (g, _) => g.Get("non2xx") + g.Get("socketErrors")),
+            new("gateway CPU ms per call", CountFirstRun.Scenario, 3, static (g, _) => g.Get("gatewayCpuMsPerRequest")),
+            new("Azurite CPU ms per call", CountFirstRun.Scenario, 3, static (g, _) => g.Get("azuriteCpuMsPerRequest")),
+            new("storage reads per call", CountFirstRun.Scenario, 1, static (g, _) => g.Get("storageReads") / g.Get("requests")),
+            new("storage writes per call", CountFirstRun.Scenario, 1, static (g, _) => g.Get("storageWrites") / g.Get("requests")),
+            new("count_tokens calls upstream per call", CountFirstRun.Scenario, 2, static (g, _) => g.Get("countTokensPerRequest")),
+        ];
+
+        var settings = Get($"{CountFirstRun.Prefix}.settings");
+        var delay = settings.Get("countDelayMs");
+        var rate = settings.Get("rate");
+        Line("## Unmeasured input: count-first against reserve-worst-case");
+        Line();
+        Line($"`Gateway:Limits:UnmeasuredInput`, non-streaming `POST /v1/messages` at {F(rate, 0)} req/s with a key that has a spend cap, each call " +
+             "carrying a document by URL (input the gateway cannot measure): `reserve-worst-case` reserves the context window, " +
+             "`count-first` first asks the upstream's `count_tokens`. Two more gateway processes with the same settings, fake upstream " +
+             "and Azurite; in each round direct and the two run in turn, a different one first each round. " +
+             $"The fake upstream answers `count_tokens` after {F(delay, 0)} ms" +
+             (delay == 0 ? ", so the difference is what counting costs over loopback" : " (standing in for a real round trip)") +
+             $"; in production count-first adds Anthropic's `count_tokens` round trip. Medians of {rounds} rounds; both include " +
+             "the spend cap's reservation and settlement in storage" +
+             (rate < 200 ? " (a capped call's storage work is why the rate is below the other scenarios' 200 req/s: see bench/README.md)" : "") +
+             ". `count_tokens` calls per call above 1 are calls cut off when a run ended.");
+        Line();
+        RoundsComparison(CountFirstRun.Prefix, CountFirstRun.CountFirst, CountFirstRun.WorstCase, rounds, metrics);
+    }
+
+    /// <summary>How many rounds of <paramref name="prefix"/> the results hold (keys <c>prefix.rN.probe</c>).</summary>
+    private int Rounds(string prefix, string probe)
+    {
+        var rounds = 0;
+        while (results.ContainsKey($"{prefix}.r{rounds}.{probe}"))
+        {
+            rounds++;
+        }
+
+        return rounds;
+    }
+
+    /// <summary>
+    /// Two contenders of rounds taken in turn: the medians of the rounds with their difference and ratio, then each round
+    /// beside them to show the spread.
+    /// </summary>
+    private void RoundsComparison(string prefix, string first, string second, int rounds, RoundMetric[] metrics)
+    {
+        Line($"| | {first} | {second} | {first} − {second} | {first} / {second} |");
         Line("|---|---:|---:|---:|---:|");
         foreach (var metric in metrics)
         {
-            var current = Stats.Median(RoundValues(metric, "current", rounds));
-            var baseline = Stats.Median(RoundValues(metric, "baseline", rounds));
+            var a = Stats.Median(RoundValues(prefix, metric, first, rounds));
+            var b = Stats.Median(RoundValues(prefix, metric, second, rounds));
             // A ratio of an added latency at or below zero (within the noise of direct) would say nothing.
-            var ratio = current >= 0 && baseline > 0 ? F(Ratio(current, baseline), 2) + "×" : "n/a";
-            Line($"| {metric.Label} | {F(current, metric.Decimals)} | {F(baseline, metric.Decimals)} | " +
-                 $"{Signed(current - baseline, metric.Decimals)} | {ratio} |");
+            var ratio = a >= 0 && b > 0 ? F(Ratio(a, b), 2) + "×" : "n/a";
+            Line($"| {metric.Label} | {F(a, metric.Decimals)} | {F(b, metric.Decimals)} | {Signed(a - b, metric.Decimals)} | {ratio} |");
         }
 
         Line();
-        Line("Each round, current / baseline:");
+        Line($"Each round, {first} / {second}:");
         Line();
         Line("| | " + string.Join(" | ", Enumerable.Range(1, rounds).Select(static r => $"round {r}")) + " |");
         Line("|---|" + string.Concat(Enumerable.Repeat("---:|", rounds)));
         foreach (var metric in metrics)
         {
-            var current = RoundValues(metric, "current", rounds);
-            var baseline = RoundValues(metric, "baseline", rounds);
-            Line($"| {metric.Label} | " +
-                 string.Join(" | ", current.Zip(baseline, (c, b) => $"{F(c, metric.Decimals)} / {F(b, metric.Decimals)}")) + " |");
+            var a = RoundValues(prefix, metric, first, rounds);
+            var b = RoundValues(prefix, metric, second, rounds);
+            Line($"| {metric.Label} | " + string.Join(" | ", a.Zip(b, (x, y) => $"{F(x, metric.Decimals)} / {F(y, metric.Decimals)}")) + " |");
         }
 
         Line();
     }
 
-    /// <summary>A metric's value in each round, for one gateway (<c>current</c> or <c>baseline</c>).</summary>
-    private List<double> RoundValues(BaselineMetric metric, string gateway, int rounds) =>
-        [.. Enumerable.Range(0, rounds).Select(r => metric.Value(
-            Get($"{BenchRun.BaselinePrefix}.r{r}.{metric.Scenario}.{gateway}"), Get($"{BenchRun.BaselinePrefix}.r{r}.{metric.Scenario}.direct")))];
+    /// <summary>The added latency at percentile <paramref name="p"/> over direct, from each request's due time (ms).</summary>
+    private static Func<Numbers, Numbers, double> AddedScheduled(int p) =>
+        (g, d) => (g.Get($"scheduledP{p}Us") - d.Get($"scheduledP{p}Us")) / 1000;
 
-    /// <summary>One row against the baseline: its scenario, and its value from the gateway's run and the direct run.</summary>
-    private sealed record BaselineMetric(string Label, string Scenario, int Decimals, Func<Numbers, Numbers, double> Value);
+    /// <summary>A metric's value in each round, for one contender.</summary>
+    private List<double> RoundValues(string prefix, RoundMetric metric, string contender, int rounds) =>
+        [.. Enumerable.Range(0, rounds).Select(r => metric.Value(
+            Get($"{prefix}.r{r}.{metric.Scenario}.{contender}"), Get($"{prefix}.r{r}.{metric.Scenario}.direct")))];
+
+    /// <summary>One row of rounds taken in turn: its scenario, and its value from a contender's run and the direct run.</summary>
+    private sealed record RoundMetric(string Label, string Scenario, int Decimals, Func<Numbers, Numbers, double> Value);
 
     private void Costs()
     {

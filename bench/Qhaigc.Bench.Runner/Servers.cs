@@ -40,6 +40,8 @@ public sealed class Servers : IDisposable
 
     private string WorkDirectory { get; init; } = "";
 
+    private string RepositoryRoot { get; init; } = "";
+
     public static async Task<Servers> StartAsync(BenchOptions options, string workDirectory, int streamEvents)
     {
         var root = options.RepositoryRoot;
@@ -63,7 +65,7 @@ public sealed class Servers : IDisposable
             started.Add(azurite);
 
             var upstream = ChildProcess.Start("fake upstream", "dotnet",
-                [upstreamDll, "--urls", $"http://127.0.0.1:{upstreamPort}", "--events", Int(streamEvents)],
+                [upstreamDll, "--urls", $"http://127.0.0.1:{upstreamPort}", "--events", Int(streamEvents), "--count-delay-ms", Int(options.CountDelayMs)],
                 workDirectory, Path.Combine(workDirectory, "upstream.log"));
             started.Add(upstream);
 
@@ -112,6 +114,7 @@ public sealed class Servers : IDisposable
                 GatewayUrl = new Uri($"http://127.0.0.1:{gatewayPort}/"),
                 GatewaySettings = environment,
                 WorkDirectory = workDirectory,
+                RepositoryRoot = root,
             };
             servers._processes.AddRange(started);
             return servers;
@@ -133,13 +136,44 @@ public sealed class Servers : IDisposable
     /// </summary>
     public async Task StartBaselineAsync(string gatewayDll)
     {
-        var port = Ports.Free();
-        var baseline = ChildProcess.Start("baseline gateway", "dotnet", [gatewayDll, "--urls", $"http://127.0.0.1:{port}"],
-            WorkDirectory, Path.Combine(WorkDirectory, "baseline-gateway.log"), GatewaySettings);
+        var (baseline, url) = await StartGatewayAsync("baseline gateway", gatewayDll, "baseline-gateway.log", GatewaySettings);
         _processes.Add(baseline);
-        await Ports.WaitListeningAsync(port, baseline, TimeSpan.FromSeconds(60));
         Baseline = baseline;
-        BaselineUrl = new Uri($"http://127.0.0.1:{port}/");
+        BaselineUrl = url;
+    }
+
+    /// <summary>
+    /// Another process of this tree's gateway host, with the gateway's settings and <paramref name="extraSettings"/> over
+    /// them, on its own port; the caller stops it (disposes it) when done. Called once the gateway answers, for the same
+    /// reason as <see cref="StartBaselineAsync"/>.
+    /// </summary>
+    public Task<(ChildProcess Process, Uri Url)> StartExtraGatewayAsync(string name, string logName, IReadOnlyDictionary<string, string> extraSettings)
+    {
+        var settings = new Dictionary<string, string>(GatewaySettings, StringComparer.Ordinal);
+        foreach (var (key, value) in extraSettings)
+        {
+            settings[key] = value;
+        }
+
+        return StartGatewayAsync(name, BuiltDll(RepositoryRoot, "Qhaigc.Bench.GatewayHost"), logName, settings);
+    }
+
+    private async Task<(ChildProcess Process, Uri Url)> StartGatewayAsync(string name, string gatewayDll, string logName, Dictionary<string, string> settings)
+    {
+        var port = Ports.Free();
+        var process = ChildProcess.Start(name, "dotnet", [gatewayDll, "--urls", $"http://127.0.0.1:{port}"],
+            WorkDirectory, Path.Combine(WorkDirectory, logName), settings);
+        try
+        {
+            await Ports.WaitListeningAsync(port, process, TimeSpan.FromSeconds(60));
+        }
+        catch
+        {
+            process.Dispose();
+            throw;
+        }
+
+        return (process, new Uri($"http://127.0.0.1:{port}/"));
     }
 
     public void Dispose()
