@@ -24,15 +24,9 @@ public sealed class AbandonedCallTests
         await using var cluster = await StartAsync();
         var (secret, key) = await cluster.Environment.CreateKeyAsync(limits: """{"spendCap":10}""");
         var body = Prompts.Body(FakeAnthropicUpstream.Models.Held, Prompts.TextEstimatedAt(InputEstimate), maxTokens: 100, stream: false);
-        using var http = cluster.Http(0);
-        using var leave = new CancellationTokenSource();
 
         // Act: the client leaves while the upstream works.
-        var call = http.SendAsync(RawClient.Messages(secret, body), leave.Token);
-        await WaitUntilAsync(() => cluster.Upstream.HeldCalls == 1);
-        await leave.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
-        var record = await RecordAsync(cluster, key.Id);
+        var record = await LeaveWhileHeldAsync(cluster, secret, key.Id, body);
 
         // Assert
         Assert.Equal(UsageState.Cancelled, record.State);
@@ -81,15 +75,9 @@ public sealed class AbandonedCallTests
               {"type":"document","source":{"type":"url","url":"https://example.com/annual-report.pdf"}},
               {"type":"text","text":"Summarise this report."}]}]}
             """;
-        using var http = cluster.Http(0);
-        using var leave = new CancellationTokenSource();
 
-        // Act: the client leaves while the upstream works, again and again it could.
-        var call = http.SendAsync(RawClient.Messages(secret, body), leave.Token);
-        await WaitUntilAsync(() => cluster.Upstream.HeldCalls == 1);
-        await leave.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
-        var record = await RecordAsync(cluster, key.Id);
+        // Act: the client leaves while the upstream works, as it could again and again.
+        var record = await LeaveWhileHeldAsync(cluster, secret, key.Id, body);
 
         // Assert: billed the most the upstream can bill for it, not a flat estimate.
         Assert.Equal(UsageState.Cancelled, record.State);
@@ -141,5 +129,17 @@ public sealed class AbandonedCallTests
         {
             await Task.Delay(20);
         }
+    }
+
+    /// <summary>Sends a call the upstream holds, leaves once the upstream has it, and returns its usage record.</summary>
+    private static async Task<UsageRecord> LeaveWhileHeldAsync(GatewayCluster cluster, string secret, string keyId, string body)
+    {
+        using var http = cluster.Http(0);
+        using var leave = new CancellationTokenSource();
+        var call = http.SendAsync(RawClient.Messages(secret, body), leave.Token);
+        await WaitUntilAsync(() => cluster.Upstream.HeldCalls == 1);
+        await leave.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+        return await RecordAsync(cluster, keyId);
     }
 }
