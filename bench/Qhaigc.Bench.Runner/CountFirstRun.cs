@@ -9,7 +9,7 @@ namespace Qhaigc.Bench.Runner;
 /// What <c>Gateway:Limits:UnmeasuredInput = count-first</c> costs in latency (docs/limits-and-prices.md#what-a-hard-cap-guarantees):
 /// two more gateway processes with the same settings, one <c>reserve-worst-case</c> and one <c>count-first</c>, a key
 /// with a spend cap made through <c>/manage/keys</c>, and a call whose input the gateway cannot measure (a document
-/// by URL), so that count-first asks the fake upstream's <c>count_tokens</c> before admission. Rounds at a fixed rate
+/// by file id: a source by URL is never counted first), so that count-first asks the fake upstream's <c>count_tokens</c> before admission. Rounds at a fixed rate
 /// (<c>--count-first-rate</c>, default 50 req/s: what a capped key sustains on two cores) take direct and the two gateways in turn (a different one first each round); results are keyed
 /// <c>count-first.rROUND.paced.TARGET</c>. Both gateways are stopped at the end.
 /// </summary>
@@ -31,7 +31,7 @@ public sealed class CountFirstRun(BenchOptions options, Servers servers, Wrk wrk
     private const int SpendCap = 1_000_000;
 
     private const string Document =
-        """{"model":"bench","max_tokens":256,"messages":[{"role":"user","content":[{"type":"document","source":{"type":"url","url":"https://example.com/bench.pdf"}},{"type":"text","text":"Summarize this document."}]}]}""";
+        """{"model":"bench","max_tokens":256,"messages":[{"role":"user","content":[{"type":"document","source":{"type":"file","file_id":"file_011CNha8iCJcU1wXNR6q4V8w"}},{"type":"text","text":"Summarize this document."}]}]}""";
 
     public async Task RunAsync()
     {
@@ -56,7 +56,7 @@ public sealed class CountFirstRun(BenchOptions options, Servers servers, Wrk wrk
 
         var key = await CreateCappedKeyAsync(worstUrl, adminKey);
         string[] headers = ["x-api-key: " + key, "anthropic-version: 2023-06-01"];
-        var body = Path.Combine(bodies, "messages-document-url.json");
+        var body = Path.Combine(bodies, "messages-document-file.json");
         await File.WriteAllTextAsync(body, Document);
 
         // Each answers the capped call (the key read, then cached), and only count-first asks count_tokens for it.

@@ -325,7 +325,7 @@ public sealed class Report(Dictionary<string, Numbers> results, bool chatAvailab
         Line("## Unmeasured input: count-first against reserve-worst-case");
         Line();
         Line($"`Gateway:Limits:UnmeasuredInput`, non-streaming `POST /v1/messages` at {F(rate, 0)} req/s with a key that has a spend cap, each call " +
-             "carrying a document by URL (input the gateway cannot measure): `reserve-worst-case` reserves the context window, " +
+             "carrying a document by file id (input the gateway cannot measure): `reserve-worst-case` reserves the context window, " +
              "`count-first` first asks the upstream's `count_tokens`. Two more gateway processes with the same settings, fake upstream " +
              "and Azurite; in each round direct and the two run in turn, a different one first each round. " +
              $"The fake upstream answers `count_tokens` after {F(delay, 0)} ms" +
