@@ -32,6 +32,7 @@ public sealed class UpstreamForwarder(
     {
         var call = admitted.Call;
         call.AbandonedInput = _abandonedInput;
+        call.RequestedOptions = (Translation.JsonValues.GetString(admitted.Messages.Root, "speed"), Translation.JsonValues.GetString(admitted.Messages.Root, "inference_geo"));
         GatewayTelemetry.Resume(call.Span);
 
         // (6) Limits and spend caps, shared by every instance; with count-first, input the gateway cannot measure is

@@ -48,6 +48,12 @@ public sealed class CallRecorder(IUsageSink sink, string requestId, string keyId
     /// </summary>
     public Func<MessagesRequest, string?, long>? AbandonedInput { get; set; }
 
+    /// <summary>
+    /// The <c>speed</c> and <c>inference_geo</c> the request asked for: an estimated record (the upstream's usage never
+    /// came) is priced at them, since the upstream bills what was asked (docs/usage-records.md#abandoned-calls).
+    /// </summary>
+    public (string? Speed, string? InferenceGeo) RequestedOptions { get; set; }
+
     /// <summary>The call's server span (null without telemetry): its trace id goes in the record (docs/telemetry.md).</summary>
     public Activity? Span { get; init; }
 
@@ -79,6 +85,12 @@ public sealed class CallRecorder(IUsageSink sink, string requestId, string keyId
             usage ??= new TokenUsage();
             usage.InputTokens = Math.Max(usage.InputTokens, AbandonedInput?.Invoke(sent, UpstreamModel) ?? TokenEstimator.Shared.EstimateRequest(sent.Root));
             usage.Estimated = true;
+        }
+
+        if (usage is { Estimated: true })
+        {
+            usage.Speed ??= RequestedOptions.Speed;
+            usage.InferenceGeo ??= RequestedOptions.InferenceGeo;
         }
 
         var record = new UsageRecord
