@@ -65,13 +65,17 @@ public sealed class DeploymentHealth
         return _models.GetOrAdd(model, static (name, self) => self._create(self, name), this);
     }
 
-    /// <summary>Forgets healthy models that took no part in a call over the last window.</summary>
+    /// <summary>
+    /// Forgets healthy models that took no part in a call over the last window, and those the upstream never answered
+    /// for (names a client made up: a flood of them must not push real models into the shared entry).
+    /// </summary>
     private void DropIdle()
     {
         var since = _time.GetUtcNow() - RecentCalls.Window;
         foreach (var (name, health) in _models)
         {
-            if (name != OtherModels && health.LastUsed < since && health.Breaker.State == CircuitState.Closed && health.RateLimitRest is null)
+            if (name != OtherModels && (health.LastUsed < since || !health.Answered) && health.Breaker.State == CircuitState.Closed &&
+                health.RateLimitRest is null)
             {
                 _models.TryRemove(name, out _);
             }

@@ -15,8 +15,11 @@ public sealed class HealthLease
         _model = model;
     }
 
-    /// <summary>The upstream answered (a client error such as a <c>400</c> included): it works.</summary>
-    public void Succeeded(RateLimitHeadroom? headroom = null) => _health.Succeeded(_model, headroom);
+    /// <summary>
+    /// The upstream works: it answered the call (<paramref name="answered"/>), or refused it as the client's own error
+    /// (a <c>400</c>, a model it does not know), which says nothing about the model's name being real.
+    /// </summary>
+    public void Succeeded(RateLimitHeadroom? headroom = null, bool answered = true) => _health.Succeeded(_model, headroom, answered);
 
     /// <summary>
     /// The attempt failed before the first byte, in the way <paramref name="fault"/> says; returns the rest this failure

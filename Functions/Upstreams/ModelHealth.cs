@@ -37,6 +37,9 @@ public sealed class ModelHealth
     /// <summary>When the model last took part in a call; healthy entries idle for long may be dropped.</summary>
     internal DateTimeOffset LastUsed { get; private set; }
 
+    /// <summary>True once the upstream answered a call for this model: a name it serves, not one a client made up.</summary>
+    internal bool Answered { get; set; }
+
     /// <summary>The rest from a rate limit, if one is still running.</summary>
     public UpstreamRest? RateLimitRest
     {

@@ -86,7 +86,7 @@ internal sealed class ResilientCall(
                 if (fault is null)
                 {
                     // The client's own error (a 400, say): the upstream works.
-                    Succeeded(response.RateLimit);
+                    Succeeded(response.RateLimit, answered: false);
                     return UpstreamStart.Failed(error);
                 }
 
@@ -215,7 +215,7 @@ internal sealed class ResilientCall(
                 if (failure is null)
                 {
                     // An error the client caused, as the upstream sent it: the upstream works, and no attempt follows.
-                    Succeeded(response.RateLimit);
+                    Succeeded(response.RateLimit, answered: false);
                 }
 
                 failed = UpstreamStart.Failed(error);
@@ -385,9 +385,9 @@ internal sealed class ResilientCall(
 
     public int Attempts => _attempts;
 
-    private void Succeeded(RateLimitHeadroom? headroom)
+    private void Succeeded(RateLimitHeadroom? headroom, bool answered = true)
     {
-        _lease?.Succeeded(headroom);
+        _lease?.Succeeded(headroom, answered);
         _lease = null;
     }
 

@@ -117,8 +117,9 @@ public sealed partial class UpstreamHealth(IOptions<GatewayOptions> options, Tim
         return ResilientUpstreamCaller.CredentialsRefused;
     }
 
-    internal void Succeeded(ModelHealth health, RateLimitHeadroom? headroom)
+    internal void Succeeded(ModelHealth health, RateLimitHeadroom? headroom, bool answered = true)
     {
+        health.Answered |= answered;
         var deployment = health.Deployment;
         deployment.Recent.Add(failed: false);
         health.Recent.Add(failed: false);
