@@ -2,6 +2,7 @@ using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
 using Qhaigc.Functions.Hosting;
 using Qhaigc.Functions.Keys;
+using Qhaigc.Functions.Ownership;
 using Qhaigc.Functions.Storage;
 using Qhaigc.Functions.Usage;
 
@@ -22,16 +23,19 @@ public sealed class GatewayTestEnvironment
         KeysTable = "keys" + suffix;
         UsageTable = "usage" + suffix;
         LimitsTable = "limits" + suffix;
+        ObjectsTable = "objects" + suffix;
         var options = Options.Create(new GatewayOptions
         {
             Storage = new StorageOptions
             {
                 ConnectionString = azurite.ConnectionString, KeysTable = KeysTable, UsageTable = UsageTable, LimitsTable = LimitsTable,
+                ObjectsTable = ObjectsTable,
             },
         });
         Tables = new GatewayTables(options, new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
         Keys = new TableApiKeyStore(Tables);
         Usage = new TableUsageStore(Tables);
+        Objects = new TableOwnedObjectStore(Tables);
     }
 
     public AzuriteServer Azurite { get; }
@@ -42,11 +46,16 @@ public sealed class GatewayTestEnvironment
 
     public string LimitsTable { get; }
 
+    public string ObjectsTable { get; }
+
     public GatewayTables Tables { get; }
 
     public IApiKeyStore Keys { get; }
 
     public IUsageStore Usage { get; }
+
+    /// <summary>Which key owns each batch and file, in this environment's objects table.</summary>
+    public IOwnedObjectStore Objects { get; }
 
     public static async Task<GatewayTestEnvironment> CreateAsync() => new(await AzuriteServer.SharedAsync());
 
@@ -62,6 +71,7 @@ public sealed class GatewayTestEnvironment
             ["Gateway:Storage:KeysTable"] = KeysTable,
             ["Gateway:Storage:UsageTable"] = UsageTable,
             ["Gateway:Storage:LimitsTable"] = LimitsTable,
+            ["Gateway:Storage:ObjectsTable"] = ObjectsTable,
             ["Gateway:AdminKey"] = AdminKey,
             ["Gateway:Usage:FirstRetryDelay"] = "00:00:00.200",
         };

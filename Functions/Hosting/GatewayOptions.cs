@@ -56,6 +56,9 @@ public sealed class StorageOptions
 
     /// <summary>Rate-limit windows, spend counters, stream slots and call reservations.</summary>
     public string LimitsTable { get; set; } = "QhaigcLimits";
+
+    /// <summary>Which key owns each object that lives on an upstream account: message batches, files.</summary>
+    public string ObjectsTable { get; set; } = "QhaigcObjects";
 }
 
 public sealed class KeyCacheOptions

@@ -11,6 +11,7 @@ using Qhaigc.Functions.Admin.Usage;
 using Qhaigc.Functions.Api;
 using Qhaigc.Functions.Governance;
 using Qhaigc.Functions.Keys;
+using Qhaigc.Functions.Ownership;
 using Qhaigc.Functions.Protocol;
 using Qhaigc.Functions.Storage;
 using Qhaigc.Functions.Telemetry;
@@ -37,6 +38,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<GatewayTables>();
         services.AddSingleton<IApiKeyStore, TableApiKeyStore>();
         services.AddSingleton<IUsageStore, TableUsageStore>();
+        services.AddSingleton<IOwnedObjectStore, TableOwnedObjectStore>();
         services.AddSingleton<ApiKeyAuthenticator>();
 
         // Usage: one writer is the hosted service that drains the queue; in front of it, governance prices every

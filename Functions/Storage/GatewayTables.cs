@@ -21,9 +21,11 @@ public sealed class GatewayTables
     private readonly TableClient _usage;
     private readonly TableClient _limits;
     private readonly TableClient _limitsPatient;
+    private readonly TableClient _objects;
     private readonly TableEnsurer _keysReady;
     private readonly TableEnsurer _usageReady;
     private readonly TableEnsurer _limitsReady;
+    private readonly TableEnsurer _objectsReady;
 
     public GatewayTables(IOptions<GatewayOptions> options, IConfiguration configuration)
     {
@@ -34,10 +36,12 @@ public sealed class GatewayTables
         _usage = patient.GetTableClient(storage.UsageTable);
         _limits = fast.GetTableClient(storage.LimitsTable);
         _limitsPatient = patient.GetTableClient(storage.LimitsTable);
+        _objects = fast.GetTableClient(storage.ObjectsTable);
         UsageBatch = CreateBatchClient(storage, configuration, storage.UsageTable);
         _keysReady = new TableEnsurer(_keys);
         _usageReady = new TableEnsurer(_usage);
         _limitsReady = new TableEnsurer(_limits);
+        _objectsReady = new TableEnsurer(_objects);
         UsesDevelopmentStorage = IsDevelopmentStorage(storage, configuration);
     }
 
@@ -75,6 +79,16 @@ public sealed class GatewayTables
         await _limitsReady.EnsureAsync(cancellationToken);
         return _limitsPatient;
     }
+
+    /// <summary>The objects table (which key owns each batch and file), through the fast-failing client.</summary>
+    public async ValueTask<TableClient> ObjectsAsync(CancellationToken cancellationToken)
+    {
+        await _objectsReady.EnsureAsync(cancellationToken);
+        return _objects;
+    }
+
+    /// <summary>Forgets that the objects table exists, so the next call recreates it.</summary>
+    public void ObjectsTableMissing() => _objectsReady.Reset();
 
     /// <summary>Forgets that the limits table exists, so the next call recreates it.</summary>
     public void LimitsTableMissing() => _limitsReady.Reset();
