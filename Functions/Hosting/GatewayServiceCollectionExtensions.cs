@@ -9,6 +9,7 @@ using Qhaigc.Functions.Admin.Statements;
 using Qhaigc.Functions.Admin.Upstreams;
 using Qhaigc.Functions.Admin.Usage;
 using Qhaigc.Functions.Api;
+using Qhaigc.Functions.Batches;
 using Qhaigc.Functions.Governance;
 using Qhaigc.Functions.Keys;
 using Qhaigc.Functions.Ownership;
@@ -39,6 +40,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<IApiKeyStore, TableApiKeyStore>();
         services.AddSingleton<IUsageStore, TableUsageStore>();
         services.AddSingleton<IOwnedObjectStore, TableOwnedObjectStore>();
+        services.AddSingleton<IBatchBilling, BatchBilling>();
         services.AddSingleton<ApiKeyAuthenticator>();
 
         // Usage: one writer is the hosted service that drains the queue; in front of it, governance prices every

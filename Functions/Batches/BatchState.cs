@@ -1,0 +1,29 @@
+using Qhaigc.Functions.Governance;
+
+namespace Qhaigc.Functions.Batches;
+
+/// <summary>
+/// What the gateway keeps about a message batch, as the JSON state of its <see cref="Ownership.OwnedObject"/>
+/// (docs/batches.md): written when the batch is created, refreshed as its status is read, and advanced by settlement.
+/// Never the requests' text nor their <c>custom_id</c>s.
+/// </summary>
+public sealed record BatchState
+{
+    /// <summary>Anthropic's <c>processing_status</c> as last seen: <c>in_progress</c>, <c>canceling</c> or <c>ended</c>.</summary>
+    public string ProcessingStatus { get; init; } = "in_progress";
+
+    /// <summary>How many requests the batch holds.</summary>
+    public int RequestCount { get; init; }
+
+    /// <summary>What creating the batch reserved against the key's limits; null when nothing was reserved.</summary>
+    public Reserved? Reserved { get; init; }
+
+    /// <summary>The batch's models as served upstream (after <c>ModelMap</c>), for pricing its results.</summary>
+    public IReadOnlyList<string> Models { get; init; } = [];
+
+    /// <summary>Results already written as usage records by a settlement that has not finished (it resumes from here).</summary>
+    public int ResultsRecorded { get; init; }
+
+    /// <summary>When settlement finished: every result recorded and the reservation settled; null before.</summary>
+    public DateTimeOffset? SettledAt { get; init; }
+}
