@@ -26,4 +26,13 @@ public sealed record BatchState
 
     /// <summary>When settlement finished: every result recorded and the reservation settled; null before.</summary>
     public DateTimeOffset? SettledAt { get; init; }
+
+    /// <summary>
+    /// When the key deleted the batch: the upstream no longer holds it and the key no longer sees it, but the object
+    /// stays until settlement has recorded it (docs/batches.md#ownership).
+    /// </summary>
+    public DateTimeOffset? DeletedAt { get; init; }
+
+    /// <summary>The batch as its upstream last described it (Anthropic's <c>message_batch</c> object, JSON), for lists.</summary>
+    public string? LastSeen { get; init; }
 }

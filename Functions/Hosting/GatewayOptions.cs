@@ -36,6 +36,9 @@ public sealed class GatewayOptions
 
     public RoutingOptions Routing { get; set; } = new();
 
+    /// <summary>The built-in <c>local</c> upstream (docs/batches.md#local-batches).</summary>
+    public LocalOptions Local { get; set; } = new();
+
     /// <summary>The telemetry opt-ins (docs/telemetry.md).</summary>
     public Telemetry.TelemetryOptions Telemetry { get; set; } = new();
 

@@ -15,6 +15,10 @@ public static class GatewayRoutes
     public const string CountTokens = "v1/messages/count_tokens";
     public const string ChatCompletions = "v1/chat/completions";
     public const string Models = "v1/models";
+    public const string MessageBatches = "v1/messages/batches";
+    public const string MessageBatch = "v1/messages/batches/{id}";
+    public const string MessageBatchCancel = "v1/messages/batches/{id}/cancel";
+    public const string MessageBatchResults = "v1/messages/batches/{id}/results";
 
     /// <summary>Catch-all, because model ids from OpenAI-compatible servers may hold a <c>/</c> (<c>org/model</c>).</summary>
     public const string Model = "v1/models/{*id}";

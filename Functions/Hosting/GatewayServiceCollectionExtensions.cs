@@ -87,6 +87,9 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<UpstreamHealth>();
         services.AddSingleton<ResilientUpstreamCaller>();
         services.AddSingleton<ModelCatalog>();
+        services.AddSingleton<LocalMessageBatches>();
+        services.AddSingleton<MessageBatchUpstreams>();
+        services.AddSingleton<IBatchUpstream>(static sp => sp.GetRequiredService<MessageBatchUpstreams>());
 
         // Handlers shared by both hosting modes, over one request prologue and one forwarder (docs/architecture.md).
         services.AddSingleton<CallPrologue>();
@@ -95,6 +98,8 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<CountTokensHandler>();
         services.AddSingleton<ChatCompletionsHandler>();
         services.AddSingleton<ModelsHandler>();
+        services.AddSingleton<BatchCreation>();
+        services.AddSingleton<MessageBatchesHandler>();
         services.AddSingleton<AdminFailureThrottle>();
         services.AddSingleton<AdminAuthorization>();
         services.AddSingleton<KeysEndpoint>();

@@ -9,6 +9,7 @@ using Qhaigc.Functions.Admin.Statements;
 using Qhaigc.Functions.Admin.Upstreams;
 using Qhaigc.Functions.Admin.Usage;
 using Qhaigc.Functions.Api;
+using Qhaigc.Functions.Batches;
 using Qhaigc.Functions.Telemetry;
 
 namespace Qhaigc.Functions.Hosting;
@@ -83,6 +84,16 @@ public static class StandaloneHost
             static (HttpContext context, CountTokensHandler handler) => handler.HandleAsync(context));
         endpoints.MapPost("/" + GatewayRoutes.ChatCompletions,
             static (HttpContext context, ChatCompletionsHandler handler) => handler.HandleAsync(context));
+        endpoints.MapMethods("/" + GatewayRoutes.MessageBatches, ["GET", "POST"],
+            static (HttpContext context, MessageBatchesHandler handler) => handler.HandleBatchesAsync(context));
+        endpoints.MapGet("/" + GatewayRoutes.MessageBatch,
+            static (HttpContext context, string id, MessageBatchesHandler handler) => handler.HandleRetrieveAsync(context, id));
+        endpoints.MapDelete("/" + GatewayRoutes.MessageBatch,
+            static (HttpContext context, string id, MessageBatchesHandler handler) => handler.HandleDeleteAsync(context, id));
+        endpoints.MapPost("/" + GatewayRoutes.MessageBatchCancel,
+            static (HttpContext context, string id, MessageBatchesHandler handler) => handler.HandleCancelAsync(context, id));
+        endpoints.MapGet("/" + GatewayRoutes.MessageBatchResults,
+            static (HttpContext context, string id, MessageBatchesHandler handler) => handler.HandleResultsAsync(context, id));
         endpoints.MapGet("/" + GatewayRoutes.Models,
             static (HttpContext context, ModelsHandler handler) => handler.HandleListAsync(context));
         endpoints.MapGet("/" + GatewayRoutes.Model,

@@ -150,7 +150,8 @@ public sealed class LocalUpstream(string name = LocalUpstream.DefaultName) : IUp
         return count;
     }
 
-    private static byte[] WriteMessage(LocalReply reply, string model)
+    /// <summary>The whole message the local upstream answers a request with (a Messages call, or a batch's result).</summary>
+    public static byte[] WriteMessage(LocalReply reply, string model)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var writer = new Utf8JsonWriter(buffer))
