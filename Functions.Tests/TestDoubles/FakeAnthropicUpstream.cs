@@ -118,6 +118,9 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
 
     public Uri BaseUrl { get; }
 
+    /// <summary>The fake's Message Batches API (<c>/v1/messages/batches</c>).</summary>
+    public FakeMessageBatches Batches { get; private init; } = null!;
+
     public IReadOnlyList<ReceivedRequest> Received => [.. _received];
 
     /// <summary>Completes when a streaming answer saw its client (the gateway) go away.</summary>
@@ -182,9 +185,11 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.Logging.ClearProviders();
         var app = builder.Build();
-        var fake = new FakeAnthropicUpstream(app, new Uri($"http://127.0.0.1:{port}/"));
+        var baseUrl = new Uri($"http://127.0.0.1:{port}/");
+        var fake = new FakeAnthropicUpstream(app, baseUrl) { Batches = new FakeMessageBatches(baseUrl, UpstreamKey) };
         app.MapPost("/v1/messages", fake.HandleAsync);
         app.MapPost("/v1/messages/count_tokens", fake.CountTokensAsync);
+        fake.Batches.Map(app);
         await app.StartAsync();
         return fake;
     }
