@@ -26,7 +26,7 @@ public sealed class MessageBatchesBadInputTests
         { "custom_id too long", Body((new string('x', 65), Good)), 400, "invalid_request_error", "requests.0.custom_id: String should match pattern" },
         { "no requests", "{\"requests\":[]}", 400, "invalid_request_error", "requests: List should have at least 1 item" },
         { "not JSON", "{\"requests\":[{\"custom_id\":", 400, "invalid_request_error", "There was an error parsing the body" },
-        { "extra field", "{\"requests\":[],\"priority\":1}", 400, "invalid_request_error", "priority: Extra inputs are not permitted" },
+        { "extra field", "{\"priority\":1,\"requests\":[]}", 400, "invalid_request_error", "priority: Extra inputs are not permitted" },
         { "model not allowed", Body(("ok", Good), ("forbidden-1", Good.Replace("fake-text", "secret-model", StringComparison.Ordinal))), 403, "permission_error", "(custom_id 'forbidden-1')" },
         { "model nobody serves", Body(("unserved-1", Good.Replace("fake-text", "nobody-serves-this", StringComparison.Ordinal))), 404, "not_found_error", "(custom_id 'unserved-1')" },
         { "OpenAI-only model", Body(("ok", Good), ("gpt-1", Good.Replace("fake-text", "gpt-4o", StringComparison.Ordinal))), 400, "invalid_request_error", "custom_id 'gpt-1'): the model 'gpt-4o' is served only by an OpenAI-compatible upstream; message batches need an Anthropic upstream" },
@@ -120,7 +120,7 @@ public sealed class MessageBatchesBadInputTests
         {
             settings["Gateway:Upstreams:anthropic:Models"] = "fake-*,claude-*";
             settings["Gateway:Upstreams:openai:Kind"] = "openai";
-            settings["Gateway:Upstreams:openai:BaseUrl"] = "http://127.0.0.1:9/";
+            settings["Gateway:Upstreams:openai:BaseUrl"] = "http://127.0.0.1:9/v1";
             settings["Gateway:Upstreams:openai:ApiKey"] = "sk-openai-unused-in-these-tests";
             settings["Gateway:Upstreams:openai:Models"] = "gpt-*";
             configure?.Invoke(settings);
