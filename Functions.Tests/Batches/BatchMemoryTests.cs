@@ -152,7 +152,7 @@ public sealed class BatchMemoryTests(ITestOutputHelper output)
         /// <summary>One request of exactly <see cref="_size"/> bytes (its text padded to fit).</summary>
         private byte[] Request(int i)
         {
-            var head = $$"""{"custom_id":"request-{{i:D6}}","params":{"model":"claude-sonnet-4-5","max_tokens":16,"messages":[{"role":"user","content":""";
+            var head = $$"""{"custom_id":"request-{{i:D6}}","params":{"model":"claude-sonnet-4-5","max_tokens":16,"messages":[{"role":"user","content":""" + "\"";
             const string tail = "\"}]}}";
             var room = _size - head.Length - tail.Length;
             var text = new StringBuilder(room);
