@@ -87,12 +87,16 @@ public sealed class BatchBodyReader(PipeReader pipe, long maxBodyBytes, long max
             }
 
             _consumedBytes += buffer.Slice(buffer.Start, consumed).Length;
-            pipe.AdvanceTo(consumed, buffer.End);
             if (item.Kind != BatchBodyItemKind.NeedMore)
             {
+                // Only what was read is examined: the next request may be whole in the buffer already, and saying more
+                // would make the pipe read ahead of the gateway, holding the body in memory.
+                pipe.AdvanceTo(consumed, consumed);
                 _wanted = 0;
                 return item;
             }
+
+            pipe.AdvanceTo(consumed, buffer.End);
 
             if (result.IsCompleted)
             {
