@@ -57,6 +57,15 @@ public sealed class FunctionsMetadataTests
 
         // Assert: the gateway checks keys itself; the host owns /admin and /runtime.
         Assert.Contains(functions, static f => f.Route == GatewayRoutes.Messages);
+        foreach (var (route, methods) in new[]
+                 {
+                     (GatewayRoutes.MessageBatches, new[] { "get", "post" }), (GatewayRoutes.MessageBatch, ["get", "delete"]),
+                     (GatewayRoutes.MessageBatchCancel, ["post"]), (GatewayRoutes.MessageBatchResults, ["get"]),
+                 })
+        {
+            Assert.Contains(functions, f => f.Route == route && f.Methods.Order().SequenceEqual(methods.Order(), StringComparer.OrdinalIgnoreCase));
+        }
+
         foreach (var function in functions)
         {
             Assert.Equal("Anonymous", function.AuthLevel, ignoreCase: true);
