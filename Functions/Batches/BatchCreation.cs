@@ -82,9 +82,16 @@ public sealed partial class BatchCreation(
         var body = mapped ?? spool;
         var length = body.Length;
         BatchReply reply;
-        await using (var stream = await body.RewindAsync(aborted))
+        try
         {
+            await using var stream = await body.RewindAsync(aborted);
             reply = await chosen.Batches.CreateAsync(stream, length, headers, aborted);
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            // The client left while the batch was on its way: it never learns an id, so nothing stays reserved.
+            await billing.ReleaseAsync(admission, CancellationToken.None);
+            return Results.Empty;
         }
 
         if (reply.Error is { } upstreamError)
