@@ -2,8 +2,8 @@ namespace Qhaigc.Functions.Batches;
 
 /// <summary>
 /// A temporary file a batch body is written to while it is checked, then read back to go upstream; the memory a batch
-/// takes stays that of one request (docs/batches.md#limits). The file is removed when the spool is disposed, and by the
-/// operating system if the process dies.
+/// takes stays that of one request (docs/batches.md#limits). The file is removed when the spool is disposed (a process
+/// that dies leaves it in the temporary folder).
 /// </summary>
 public sealed class BatchSpool : IAsyncDisposable
 {
