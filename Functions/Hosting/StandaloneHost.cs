@@ -9,6 +9,7 @@ using Qhaigc.Functions.Admin.Statements;
 using Qhaigc.Functions.Admin.Upstreams;
 using Qhaigc.Functions.Admin.Usage;
 using Qhaigc.Functions.Api;
+using Qhaigc.Functions.Batches;
 using Qhaigc.Functions.Telemetry;
 
 namespace Qhaigc.Functions.Hosting;
@@ -59,6 +60,8 @@ public static class StandaloneHost
         configure?.Invoke(builder);
         builder.Services.AddGateway(builder.Configuration);
         builder.Services.AddGatewayTelemetry(builder.Configuration, functionsWorker: false);
+        // The Functions mode settles batches with its timer function; here a hosted service does, on the same schedule.
+        builder.Services.AddHostedService<BatchSettlementLoop>();
 
         var app = builder.Build();
         // The overhead header's clock starts as Kestrel hands the request over, before routing (docs/performance.md).

@@ -24,6 +24,7 @@ namespace Qhaigc.Functions.Protocol;
 [JsonSerializable(typeof(KeySecret[]))]
 [JsonSerializable(typeof(Statement))]
 [JsonSerializable(typeof(UpstreamsReport))]
+[JsonSerializable(typeof(Batches.BatchState))]
 public sealed partial class GatewayJsonContext : JsonSerializerContext;
 
 /// <summary>What <c>GET /</c> answers.</summary>
