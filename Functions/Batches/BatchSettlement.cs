@@ -94,7 +94,10 @@ public sealed partial class BatchSettlement(
         {
             await foreach (var result in BatchResultReader.ReadAsync(results, cancellationToken))
             {
-                var record = prices.PriceBatchResult(Record(batch, state, result, endedAt));
+                // A result without usage (errored, canceled, expired) costs nothing, whatever its model.
+                var record = result.Usage is null
+                    ? Record(batch, state, result, endedAt) with { Cost = 0, Currency = prices.Currency, PriceVersion = prices.Version }
+                    : prices.PriceBatchResult(Record(batch, state, result, endedAt));
                 total = Add(total, record.Cost is { } cost ? Money.ToMicros(cost) : 0);
                 count++;
                 if (result.Index < state.ResultsRecorded)
