@@ -168,6 +168,10 @@ param pricesVersion string = ''
 ])
 param pricesDefaults string = ''
 
+@description('When ended message batches are settled (Gateway:Batches:SettleSchedule, the timer function\'s schedule): a six-field NCRONTAB expression in UTC. The timer needs the setting to exist.')
+@minLength(11)
+param batchSettleSchedule string = '0 * * * * *'
+
 @description('Address that the alert rules mail (usage records or settlements lost, 5xx rate, an upstream resting, the usage writer behind); empty creates the rules and their action group without a receiver.')
 param alertEmail string = ''
 
@@ -334,6 +338,7 @@ var gatewaySettings = {
   Gateway__Storage__UsageTable: usageTableName
   Gateway__Storage__LimitsTable: limitsTableName
   Gateway__AdminKey: keyVaultReference(keyVaultName, adminKeySecretName)
+  Gateway__Batches__SettleSchedule: batchSettleSchedule
 }
 
 var upstreamSettings = reduce(

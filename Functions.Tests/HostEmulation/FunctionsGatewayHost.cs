@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Qhaigc.Functions.Tests.HostEmulation.Rpc;
 using Qhaigc.Functions.Tests.Infrastructure;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -33,12 +34,14 @@ public sealed class FunctionsGatewayHost : IGatewayHost
     private readonly HttpMessageInvoker _workerClient;
     private readonly EmulatorLog _log;
     private readonly OtlpReceiver? _telemetry;
+    private readonly IReadOnlyList<RpcFunctionMetadata> _functions;
 
     private FunctionsGatewayHost(
         WebApplication emulator, WorkerProcess worker, WorkerChannel channel, FrontDoor frontDoor, HttpMessageInvoker workerClient,
-        EmulatorLog log, Uri baseAddress, HttpFunctionRouter router, OtlpReceiver? telemetry)
+        EmulatorLog log, Uri baseAddress, HttpFunctionRouter router, OtlpReceiver? telemetry, IReadOnlyList<RpcFunctionMetadata> functions)
     {
         _telemetry = telemetry;
+        _functions = functions;
         _emulator = emulator;
         _worker = worker;
         _channel = channel;
@@ -141,7 +144,7 @@ public sealed class FunctionsGatewayHost : IGatewayHost
             var router = HttpFunctionRouter.Create(functions, app.RoutePrefix, emulator.Services.GetRequiredService<IInlineConstraintResolver>());
             frontDoor = new FrontDoor(channel, router, emulator.Services.GetRequiredService<IHttpForwarder>(), workerClient, log);
             log.Add($"host: worker {worker.Id} ready with {router.Routes.Count} HTTP functions, HttpUri {channel.HttpUri}");
-            return new FunctionsGatewayHost(emulator, worker, channel, frontDoor, workerClient, log, baseAddress, router, receiver);
+            return new FunctionsGatewayHost(emulator, worker, channel, frontDoor, workerClient, log, baseAddress, router, receiver, functions);
         }
         catch (Exception exception)
         {
@@ -159,6 +162,33 @@ public sealed class FunctionsGatewayHost : IGatewayHost
 
             throw new InvalidOperationException($"The Functions worker did not start under the emulated host: {exception.Message}{Environment.NewLine}{log.Text}", exception);
         }
+    }
+
+    /// <summary>
+    /// Fires a timer-triggered function as the host does when its schedule comes: an InvocationRequest whose trigger
+    /// input is the host's TimerInfo JSON. Returns the worker's result status and its exception's message, if any.
+    /// </summary>
+    public async Task<(string Status, string? Error)> InvokeTimerAsync(string functionName, CancellationToken cancellationToken)
+    {
+        var function = _functions.Single(f => f.Name == functionName);
+        var request = new InvocationRequest
+        {
+            InvocationId = Guid.NewGuid().ToString(),
+            FunctionId = function.FunctionId,
+            InputData =
+            {
+                new ParameterBinding
+                {
+                    Name = "timer",
+                    Data = new TypedData { Json = """{"Schedule":{"AdjustForDST":true},"ScheduleStatus":null,"IsPastDue":false}""" },
+                },
+            },
+            TraceContext = new RpcTraceContext { TraceParent = "00-" + Guid.NewGuid().ToString("N") + "-" + Guid.NewGuid().ToString("N")[..16] + "-01" },
+        };
+        var response = await _channel.InvokeAsync(request, cancellationToken);
+        _log.Add($"host: {functionName} (timer) {response.InvocationResponse.Result.Status}");
+        var result = response.InvocationResponse.Result;
+        return (result.Status.ToString(), result.Exception?.Message);
     }
 
     /// <summary>Sends WorkerTerminate and waits for the worker to exit by itself; false if it did not in time.</summary>

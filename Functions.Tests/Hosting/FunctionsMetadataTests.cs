@@ -73,6 +73,25 @@ public sealed class FunctionsMetadataTests
         }
     }
 
+    [Fact]
+    public void FunctionsMetadata_DeclaresTheBatchSettlementTimer_OnItsScheduleSetting()
+    {
+        // Arrange
+        using var metadata = JsonDocument.Parse(File.ReadAllText(BuildOutput.FunctionsFile("functions.metadata")));
+
+        // Act
+        var timers = metadata.RootElement.EnumerateArray()
+            .SelectMany(static f => f.GetProperty("bindings").EnumerateArray().Select(b => (Name: f.GetProperty("name").GetString(), Binding: b)))
+            .Where(static x => x.Binding.GetProperty("type").GetString() == "timerTrigger")
+            .ToArray();
+
+        // Assert: one timer, whose schedule the host reads from the app setting (docs/configuration.md#message-batches).
+        var (name, binding) = Assert.Single(timers);
+        Assert.Equal("BatchSettlement", name);
+        Assert.Equal("%" + Qhaigc.Functions.Batches.BatchSettlementOptions.SettleScheduleSetting + "%", binding.GetProperty("schedule").GetString());
+        Assert.Equal("%Gateway:Batches:SettleSchedule%", binding.GetProperty("schedule").GetString());
+    }
+
     private static List<(string Name, string Route, string[] Methods, string AuthLevel)> ReadHttpFunctions()
     {
         using var metadata = JsonDocument.Parse(File.ReadAllText(BuildOutput.FunctionsFile("functions.metadata")));

@@ -93,39 +93,44 @@ public sealed class InMemoryLimitLedger(IUsageStore? usage = null) : ILimitLedge
         }, cancellationToken);
 
     public Task SettleAsync(Reserved reserved, ActualUse actual, CancellationToken cancellationToken) =>
-        RunAsync(reserved.KeyId, rows =>
+        RunAsync(reserved.KeyId, rows => Task.FromResult(Settle(rows, reserved, actual)), cancellationToken);
+
+    public Task<bool> SettleOnceAsync(Reserved reserved, ActualUse actual, CancellationToken cancellationToken) =>
+        RunAsync(reserved.KeyId, rows => Task.FromResult(rows.Settled.Add(reserved.RequestId) && Settle(rows, reserved, actual)), cancellationToken);
+
+    private static bool Settle(KeyRows rows, Reserved reserved, ActualUse actual)
+    {
+        if (reserved.WindowStart is not null && rows.Window is { } window && window.Start == reserved.WindowStart)
         {
-            if (reserved.WindowStart is not null && rows.Window is { } window && window.Start == reserved.WindowStart)
-            {
-                window.InputTokens = Math.Max(0, window.InputTokens + actual.InputTokens - reserved.InputTokens);
-                window.OutputTokens = Math.Max(0, window.OutputTokens + actual.OutputTokens - reserved.OutputTokens);
-            }
+            window.InputTokens = Math.Max(0, window.InputTokens + actual.InputTokens - reserved.InputTokens);
+            window.OutputTokens = Math.Max(0, window.OutputTokens + actual.OutputTokens - reserved.OutputTokens);
+        }
 
-            var hold = reserved.HasHold ? rows.Holds.GetValueOrDefault(reserved.RequestId) : null;
-            if (reserved.SpendPeriod is not null && (actual.CostMicros > 0 || hold is not null))
-            {
-                var spend = rows.Spend.GetValueOrDefault(reserved.SpendPeriod) ?? new SpendRow();
-                if (hold is not null)
-                {
-                    spend.ReservedMicros = Math.Max(0, spend.ReservedMicros - hold.ReservedMicros);
-                }
-
-                spend.SpentMicros += actual.CostMicros;
-                rows.Spend[reserved.SpendPeriod] = spend;
-            }
-
+        var hold = reserved.HasHold ? rows.Holds.GetValueOrDefault(reserved.RequestId) : null;
+        if (reserved.SpendPeriod is not null && (actual.CostMicros > 0 || hold is not null))
+        {
+            var spend = rows.Spend.GetValueOrDefault(reserved.SpendPeriod) ?? new SpendRow();
             if (hold is not null)
             {
-                if (hold.Stream && reserved.Stream && rows.Streams is { } active)
-                {
-                    rows.Streams = Math.Max(0, active - 1);
-                }
-
-                rows.Holds.Remove(reserved.RequestId);
+                spend.ReservedMicros = Math.Max(0, spend.ReservedMicros - hold.ReservedMicros);
             }
 
-            return Task.FromResult(true);
-        }, cancellationToken);
+            spend.SpentMicros += actual.CostMicros;
+            rows.Spend[reserved.SpendPeriod] = spend;
+        }
+
+        if (hold is not null)
+        {
+            if (hold.Stream && reserved.Stream && rows.Streams is { } active)
+            {
+                rows.Streams = Math.Max(0, active - 1);
+            }
+
+            rows.Holds.Remove(reserved.RequestId);
+        }
+
+        return true;
+    }
 
     public Task<bool> RenewAsync(Reserved reserved, DateTimeOffset expiresAt, CancellationToken cancellationToken) =>
         RunAsync(reserved.KeyId, rows =>
@@ -260,6 +265,9 @@ public sealed class InMemoryLimitLedger(IUsageStore? usage = null) : ILimitLedge
         public long? Streams { get; set; }
 
         public Dictionary<string, HoldRow> Holds { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Reservations settled once and for all (<see cref="ILimitLedger.SettleOnceAsync"/>), by request id.</summary>
+        public HashSet<string> Settled { get; } = new(StringComparer.Ordinal);
     }
 
     private sealed class WindowRow

@@ -16,6 +16,7 @@ public static class UsageRecords
         Endpoint = "messages",
         StartedAt = new DateTimeOffset(2026, 12, 5, 1, 2, 3, TimeSpan.FromHours(2)).AddTicks(1234567),
         UpstreamRequestId = "req_upstream'quoted",
+        BatchId = "msgbatch_full",
         Model = "claude-sonnet-4-5",
         Upstream = "anthropic",
         UpstreamModel = "claude-sonnet-4-5-20250929",

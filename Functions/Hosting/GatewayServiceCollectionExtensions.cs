@@ -41,6 +41,12 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<IUsageStore, TableUsageStore>();
         services.AddSingleton<IOwnedObjectStore, TableOwnedObjectStore>();
         services.AddSingleton<IBatchBilling, BatchBilling>();
+        // Batch settlement (docs/batches.md#billing): the timer function in the Functions mode, BatchSettlementLoop in
+        // the standalone mode. The upstreams' batch API replaces the stand-in when it is registered.
+        services.AddOptions<BatchSettlementOptions>().Bind(section.GetSection("Batches")).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<BatchSettlementOptions>, BatchSettlementOptionsValidator>();
+        services.TryAddSingleton<IBatchUpstream, UnavailableBatchUpstream>();
+        services.AddSingleton<BatchSettlement>();
         services.AddSingleton<ApiKeyAuthenticator>();
 
         // Usage: one writer is the hosted service that drains the queue; in front of it, governance prices every

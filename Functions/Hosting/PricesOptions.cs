@@ -15,9 +15,12 @@ public sealed class PricesOptions
 
     public const long DefaultServerToolUsesWithoutMax = 10;
 
+    /// <summary>Anthropic's batch price: half the standard price of every token (https://platform.claude.com/docs/en/about-claude/pricing).</summary>
+    public const decimal DefaultBatchDiscount = 0.5m;
+
     /// <summary>Names under <c>Gateway:Prices</c> that are settings, not price entries.</summary>
     public static IReadOnlyList<string> SettingNames { get; } =
-        [nameof(Version), nameof(Currency), nameof(UnpricedModels), nameof(Defaults), nameof(ServerToolUsesWithoutMax)];
+        [nameof(Version), nameof(Currency), nameof(UnpricedModels), nameof(Defaults), nameof(ServerToolUsesWithoutMax), nameof(BatchDiscount)];
 
     /// <summary>Written into every usage record; unset means a hash of the price entries, so a change is always visible.</summary>
     public string? Version { get; set; }
@@ -40,4 +43,10 @@ public sealed class PricesOptions
     /// such calls for capped keys instead.
     /// </summary>
     public long ServerToolUsesWithoutMax { get; set; } = DefaultServerToolUsesWithoutMax;
+
+    /// <summary>
+    /// What a message batch's tokens cost as a fraction of their standard price (above 0, at most 1); an entry's own
+    /// <c>BatchDiscount</c> overrides it for its models (docs/limits-and-prices.md#batch-prices).
+    /// </summary>
+    public decimal BatchDiscount { get; set; } = DefaultBatchDiscount;
 }

@@ -60,6 +60,8 @@ public static class StandaloneHost
         configure?.Invoke(builder);
         builder.Services.AddGateway(builder.Configuration);
         builder.Services.AddGatewayTelemetry(builder.Configuration, functionsWorker: false);
+        // The Functions mode settles batches with its timer function; here a hosted service does, on the same schedule.
+        builder.Services.AddHostedService<BatchSettlementLoop>();
 
         var app = builder.Build();
         // The overhead header's clock starts as Kestrel hands the request over, before routing (docs/performance.md).

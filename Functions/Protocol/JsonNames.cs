@@ -10,8 +10,8 @@ public static class JsonNames
     /// spelled: a byte search finds the plain spelling at once, and only a body with escapes (<c>\u</c>) is walked, so
     /// <c>"cache\u005fcontrol"</c> cannot hide a name the gateway must see.
     /// </summary>
-    public static bool Mentions(byte[] body, JsonElement root, ReadOnlySpan<byte> quotedName, string name) =>
-        body.AsSpan().IndexOf(quotedName) >= 0 || (body.AsSpan().IndexOf("\\u"u8) >= 0 && Contains(root, name));
+    public static bool Mentions(ReadOnlySpan<byte> body, JsonElement root, ReadOnlySpan<byte> quotedName, string name) =>
+        body.IndexOf(quotedName) >= 0 || (body.IndexOf("\\u"u8) >= 0 && Contains(root, name));
 
     private static bool Contains(JsonElement element, string name)
     {

@@ -31,6 +31,9 @@ public sealed class UsageEntity : ITableEntity, ITableRow
 
     public string? UpstreamRequestId { get; set; }
 
+    /// <summary>The message batch of a <c>messages.batch</c> record.</summary>
+    public string? BatchId { get; set; }
+
     public string? Model { get; set; }
 
     public string? Upstream { get; set; }
@@ -105,6 +108,7 @@ public sealed class UsageEntity : ITableEntity, ITableRow
         Endpoint = record.Endpoint,
         StartedAt = record.StartedAt,
         UpstreamRequestId = Clip(record.UpstreamRequestId),
+        BatchId = Clip(record.BatchId),
         Model = Clip(record.Model),
         Upstream = record.Upstream,
         UpstreamModel = Clip(record.UpstreamModel),
@@ -146,6 +150,7 @@ public sealed class UsageEntity : ITableEntity, ITableRow
         row.WriteString(nameof(Endpoint), Endpoint);
         row.WriteDateTime(nameof(StartedAt), StartedAt);
         row.WriteString(nameof(UpstreamRequestId), UpstreamRequestId);
+        row.WriteString(nameof(BatchId), BatchId);
         row.WriteString(nameof(Model), Model);
         row.WriteString(nameof(Upstream), Upstream);
         row.WriteString(nameof(UpstreamModel), UpstreamModel);
@@ -184,6 +189,7 @@ public sealed class UsageEntity : ITableEntity, ITableRow
         Endpoint = Endpoint,
         StartedAt = StartedAt,
         UpstreamRequestId = UpstreamRequestId,
+        BatchId = BatchId,
         Model = Model,
         Upstream = Upstream,
         UpstreamModel = UpstreamModel,

@@ -12,6 +12,9 @@ public sealed record UsageRecord
 
     public required DateTimeOffset StartedAt { get; init; }
 
+    /// <summary>The message batch a <c>messages.batch</c> record is a result of (docs/usage-records.md#message-batches); null for a call.</summary>
+    public string? BatchId { get; init; }
+
     public string? UpstreamRequestId { get; init; }
 
     public string? Model { get; init; }

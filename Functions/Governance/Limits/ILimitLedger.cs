@@ -14,6 +14,14 @@ public interface ILimitLedger
     /// <summary>Replaces a call's reservation with what it really used.</summary>
     Task SettleAsync(Reserved reserved, ActualUse actual, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Settles a reservation once and for all: the first call replaces it with <paramref name="actual"/> and leaves a
+    /// mark under its request id, in the same transaction; any later call with that request id (a rerun after a crash,
+    /// another instance) changes nothing and returns false. For holds without a window charge or a stream slot (a
+    /// message batch's, docs/batches.md#billing). If the hold was swept meanwhile, only the cost is added.
+    /// </summary>
+    Task<bool> SettleOnceAsync(Reserved reserved, ActualUse actual, CancellationToken cancellationToken);
+
     /// <summary>Pushes a running call's hold expiry out; false when the hold is gone (settled or swept).</summary>
     Task<bool> RenewAsync(Reserved reserved, DateTimeOffset expiresAt, CancellationToken cancellationToken);
 

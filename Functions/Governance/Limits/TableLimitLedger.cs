@@ -183,6 +183,53 @@ public sealed partial class TableLimitLedger(
             }
         }, cancellationToken);
 
+    public Task<bool> SettleOnceAsync(Reserved reserved, ActualUse actual, CancellationToken cancellationToken) =>
+        RunAsync(patient: true, async table =>
+        {
+            var keyId = reserved.KeyId;
+            for (var attempt = 1; ; attempt++)
+            {
+                var markRead = ReadAsync<SettledEntity>(table, keyId, SettledEntity.RowFor(reserved.RequestId), cancellationToken);
+                var holdRead = ReadAsync<HoldEntity>(table, keyId, HoldEntity.RowFor(reserved.RequestId), cancellationToken);
+                var spendRead = reserved.SpendPeriod is null ? null : ReadAsync<SpendEntity>(table, keyId, SpendEntity.RowFor(reserved.SpendPeriod), cancellationToken);
+                var (mark, hold) = (await markRead, await holdRead);
+                var spend = spendRead is null ? null : await spendRead;
+                if (mark is not null)
+                {
+                    return false;
+                }
+
+                // The mark is added (409 if another settlement added it first) with the spend and the hold's removal:
+                // all three happen, or none.
+                var actions = new List<TableTransactionAction>(3)
+                {
+                    new(TableTransactionActionType.Add, new SettledEntity
+                    {
+                        PartitionKey = keyId, RowKey = SettledEntity.RowFor(reserved.RequestId), CostMicros = actual.CostMicros,
+                    }),
+                };
+                if (reserved.SpendPeriod is not null)
+                {
+                    spend ??= new SpendEntity { PartitionKey = keyId, RowKey = SpendEntity.RowFor(reserved.SpendPeriod) };
+                    spend.ReservedMicros = Math.Max(0, spend.ReservedMicros - (hold?.ReservedMicros ?? 0));
+                    spend.SpentMicros += actual.CostMicros;
+                    actions.Add(Write(spend, spend.ETag == default ? null : spend.ETag));
+                }
+
+                if (hold is not null)
+                {
+                    actions.Add(new TableTransactionAction(TableTransactionActionType.Delete, hold, hold.ETag));
+                }
+
+                if (await TrySubmitAsync(table, actions, cancellationToken))
+                {
+                    return true;
+                }
+
+                await BackoffAsync(keyId, attempt, cancellationToken);
+            }
+        }, cancellationToken);
+
     public Task<bool> RenewAsync(Reserved reserved, DateTimeOffset expiresAt, CancellationToken cancellationToken) =>
         RunAsync(patient: true, async table =>
         {

@@ -27,6 +27,28 @@ public sealed record ModelPrice(decimal Input, decimal Output, decimal CacheWrit
 
     public PriceMultipliers Multipliers { get; init; } = PriceMultipliers.Default;
 
+    /// <summary>This entry's own batch discount (<c>Gateway:Prices:{entry}:BatchDiscount</c>); null: the table's.</summary>
+    public decimal? BatchDiscount { get; init; }
+
+    /// <summary>
+    /// The price of a message batch's results: every token price (input, output, cache writes, cache reads) times the
+    /// batch discount, this entry's own or else <paramref name="tableDiscount"/>. Server tools keep their price per use:
+    /// Anthropic's batch discount is on tokens (docs/limits-and-prices.md#batch-prices).
+    /// </summary>
+    public ModelPrice AtBatchPrices(decimal tableDiscount)
+    {
+        var discount = BatchDiscount ?? tableDiscount;
+        return this with
+        {
+            Input = Input * discount,
+            Output = Output * discount,
+            CacheWrite5m = CacheWrite5m * discount,
+            CacheWrite1h = CacheWrite1h * discount,
+            CacheRead = CacheRead * discount,
+            BatchDiscount = 1m,
+        };
+    }
+
     /// <summary>The unrounded cost in micro-units, at the standard options.</summary>
     public decimal ExactMicros(BillableTokens tokens) => ExactMicros(tokens, default);
 

@@ -71,6 +71,12 @@ public sealed class PriceTable
     /// </summary>
     public long ServerToolUsesWithoutMax { get; }
 
+    /// <summary>
+    /// What a message batch's tokens cost as a fraction of their standard price, for entries that set no
+    /// <c>BatchDiscount</c> of their own (<c>Gateway:Prices:BatchDiscount</c>, default Anthropic's 0.5).
+    /// </summary>
+    public decimal BatchDiscount { get; private init; } = PricesOptions.DefaultBatchDiscount;
+
     public static PriceTable Empty { get; } = new([], [], "none", "USD", refusesUnpriced: false, PricesOptions.DefaultServerToolUsesWithoutMax, []);
 
     /// <summary>Reads <c>Gateway:Prices</c>; problems are collected in <see cref="Errors"/>, never thrown.</summary>
@@ -95,6 +101,12 @@ public sealed class PriceTable
             var webFetch = ReadPrice(child, "WebFetch", prefix, errors, required: false);
             var longContext = ReadLongContext(child.GetSection("LongContext"), prefix + ":LongContext", errors);
             var multipliers = ReadMultipliers(child, prefix, errors);
+            var batchDiscount = ReadPrice(child, "BatchDiscount", prefix, errors, required: false);
+            if (batchDiscount is not null && !IsDiscount(batchDiscount.Value))
+            {
+                errors.Add($"{prefix}:BatchDiscount {DiscountRule}");
+                batchDiscount = null;
+            }
             foreach (var unknown in child.GetChildren().Select(static c => c.Key).Where(static k => !EntrySettings.Contains(k)))
             {
                 errors.Add($"{prefix}:{unknown} is not a price ({string.Join(", ", EntrySettings)}).");
@@ -123,6 +135,7 @@ public sealed class PriceTable
                 WebFetch = webFetch ?? 0m,
                 LongContext = longContext,
                 Multipliers = PriceMultipliers.Default.With(multipliers),
+                BatchDiscount = batchDiscount,
             };
             entries.Add(new Entry(child.Key, patterns, price));
         }
@@ -144,6 +157,11 @@ public sealed class PriceTable
             errors.Add("Gateway:Prices:ServerToolUsesWithoutMax must be from 0 to 10000.");
         }
 
+        if (!IsDiscount(options.BatchDiscount))
+        {
+            errors.Add($"Gateway:Prices:BatchDiscount {DiscountRule}");
+        }
+
         var defaultsName = (options.Defaults ?? "").Trim();
         var defaultsWanted = !string.Equals(defaultsName, PricesOptions.NoDefaults, StringComparison.OrdinalIgnoreCase);
         if (defaultsWanted && !string.Equals(defaultsName, AnthropicListPrices.Version, StringComparison.OrdinalIgnoreCase))
@@ -157,7 +175,9 @@ public sealed class PriceTable
         entries.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
         var version = !string.IsNullOrWhiteSpace(options.Version)
             ? options.Version.Trim()
-            : entries.Count == 0 && defaultsOn ? AnthropicListPrices.Version : Fingerprint(entries, currency, defaultsOn ? AnthropicListPrices.Version : null);
+            : entries.Count == 0 && defaultsOn && options.BatchDiscount == PricesOptions.DefaultBatchDiscount
+                ? AnthropicListPrices.Version
+                : Fingerprint(entries, currency, defaultsOn ? AnthropicListPrices.Version : null, options.BatchDiscount);
         if (version.Length > 100)
         {
             errors.Add("Gateway:Prices:Version must have at most 100 characters.");
@@ -167,6 +187,7 @@ public sealed class PriceTable
         {
             DefaultsVersion = defaultsOn ? AnthropicListPrices.Version : null,
             DefaultsSkippedForCurrency = defaultsWanted && !defaultsOn,
+            BatchDiscount = IsDiscount(options.BatchDiscount) ? options.BatchDiscount : PricesOptions.DefaultBatchDiscount,
         };
     }
 
@@ -175,19 +196,28 @@ public sealed class PriceTable
     /// that of the model the upstream served (<see cref="UsageRecord.UpstreamModel"/>), or of the client's model name
     /// when the call never reached an upstream; options the upstream reports (speed, region, tier) apply.
     /// </summary>
-    public UsageRecord Price(UsageRecord record)
-    {
-        var price = Find(record.UpstreamModel ?? record.Model);
-        return price is null
-            ? record with { Cost = null, Currency = null, PriceVersion = Version }
-            : record with
-            {
-                Cost = Money.FromMicros(price.CostMicros(
-                    BillableTokens.From(record), new PriceConditions(record.Speed, record.InferenceGeo, record.ServiceTier))),
-                Currency = Currency,
-                PriceVersion = Version,
-            };
-    }
+    public UsageRecord Price(UsageRecord record) =>
+        Price(record, Find(record.UpstreamModel ?? record.Model), new PriceConditions(record.Speed, record.InferenceGeo, record.ServiceTier));
+
+    /// <summary>
+    /// A message batch result's record with its cost at batch prices (<see cref="FindBatch"/>). The <c>service_tier</c>
+    /// Anthropic reports for batch results (<c>batch</c>) is not applied on top: the batch discount is that tier's price
+    /// (docs/limits-and-prices.md#batch-prices).
+    /// </summary>
+    public UsageRecord PriceBatchResult(UsageRecord record) =>
+        Price(record, FindBatch(record.UpstreamModel ?? record.Model), new PriceConditions(record.Speed, record.InferenceGeo, null));
+
+    /// <summary>The batch price of a model name (<see cref="ModelPrice.AtBatchPrices"/>), or null when it has no price.</summary>
+    public ModelPrice? FindBatch(string? model) => Find(model)?.AtBatchPrices(BatchDiscount);
+
+    private UsageRecord Price(UsageRecord record, ModelPrice? price, PriceConditions conditions) => price is null
+        ? record with { Cost = null, Currency = null, PriceVersion = Version }
+        : record with
+        {
+            Cost = Money.FromMicros(price.CostMicros(BillableTokens.From(record), conditions)),
+            Currency = Currency,
+            PriceVersion = Version,
+        };
 
     /// <summary>The price of a model name: the operator's most specific entry, else the default table's, else null.</summary>
     public ModelPrice? Find(string? model)
@@ -302,9 +332,18 @@ public sealed class PriceTable
         return factors;
     }
 
-    private static string Fingerprint(List<Entry> entries, string currency, string? defaultsVersion)
+    private const string DiscountRule = "must be above 0 and at most 1 (a fraction of the standard token prices; Anthropic's batch price is 0.5).";
+
+    private static bool IsDiscount(decimal discount) => discount is > 0m and <= 1m;
+
+    private static string Fingerprint(List<Entry> entries, string currency, string? defaultsVersion, decimal batchDiscount)
     {
         var text = new StringBuilder(currency);
+        if (batchDiscount != PricesOptions.DefaultBatchDiscount)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"|batch={batchDiscount}");
+        }
+
         if (defaultsVersion is not null)
         {
             text.Append("|defaults=").Append(defaultsVersion);
@@ -319,6 +358,11 @@ public sealed class PriceTable
             {
                 text.Append(CultureInfo.InvariantCulture, $"|{p.WebSearch}|{p.WebFetch}|{p.LongContext}|{p.Multipliers}");
             }
+
+            if (p.BatchDiscount is { } discount)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"|batch={discount}");
+            }
         }
 
         return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..12];
@@ -328,7 +372,8 @@ public sealed class PriceTable
         [("Speed", PriceMultipliers.Speed), ("InferenceGeo", PriceMultipliers.InferenceGeo), ("ServiceTier", PriceMultipliers.ServiceTier)];
 
     private static readonly string[] EntrySettings =
-        ["Input", "Output", "CacheWrite5m", "CacheWrite1h", "CacheRead", "Models", "WebSearch", "WebFetch", "LongContext", "Speed", "InferenceGeo", "ServiceTier"];
+        ["Input", "Output", "CacheWrite5m", "CacheWrite1h", "CacheRead", "Models", "WebSearch", "WebFetch", "LongContext", "Speed", "InferenceGeo", "ServiceTier",
+         "BatchDiscount"];
 
     private sealed record Entry(string Name, string[] Patterns, ModelPrice Price);
 }
