@@ -161,6 +161,31 @@ public abstract class LimitLedgerContract
         Assert.Equal(new LimitUsage(0, 0, 0, 0, 0, 0), usage);
     }
 
+    [Fact]
+    public async Task SettleOnce_SettlesTheFirstTimeOnly_EvenAfterTheHoldWasSwept()
+    {
+        // Arrange: two reservations of 1,000 against a cap of 2,000.
+        var ledger = await CreateLedgerAsync();
+        var limits = new KeyLimits { SpendCapMicros = 2_000 };
+        var first = (await ledger.AdmitAsync(Request(limits, new CallEstimate(0, 0, 1_000, false), Start, "msgbatch_a"), default)).Reserved!;
+        var second = (await ledger.AdmitAsync(Request(limits, new CallEstimate(0, 0, 1_000, false), Start, "msgbatch_b"), default)).Reserved!;
+
+        // Act: the first settled twice; then the second's hold expires and a refused admission sweeps it; then it is
+        // settled twice.
+        var settledFirst = await ledger.SettleOnceAsync(first, new ActualUse(0, 0, 400), default);
+        var settledAgain = await ledger.SettleOnceAsync(first, new ActualUse(0, 0, 400), default);
+        var afterSweep = await ledger.AdmitAsync(Request(limits, new CallEstimate(0, 0, 1_000, false), Start + Lease + Lease), default);
+        var settledSwept = await ledger.SettleOnceAsync(second, new ActualUse(0, 0, 300), default);
+        var sweptAgain = await ledger.SettleOnceAsync(second, new ActualUse(0, 0, 300), default);
+        var usage = await ledger.ReadAsync(Key, limits, Start, default);
+
+        // Assert: each cost counted once; the swept hold's reservation was given back by the sweep, not again.
+        Assert.True(afterSweep.Admitted);
+        Assert.Equal((true, false, true, false), (settledFirst, settledAgain, settledSwept, sweptAgain));
+        Assert.Equal(700, usage.SpentMicros);
+        Assert.Equal(1_000, usage.ReservedMicros);
+    }
+
     protected const string Key = "key_00000000000000aa";
 
     protected static AdmissionRequest Request(KeyLimits limits, CallEstimate estimate, DateTimeOffset now, string? requestId = null) => new()
