@@ -175,8 +175,24 @@ public sealed class PriceTable
     /// that of the model the upstream served (<see cref="UsageRecord.UpstreamModel"/>), or of the client's model name
     /// when the call never reached an upstream; options the upstream reports (speed, region, tier) apply.
     /// </summary>
+    /// <summary>
+    /// The price of each file operation (<c>Gateway:Files:Prices</c>, keyed by the record's endpoint less <c>files.</c>);
+    /// an operation not listed costs 0 (docs/files.md#usage-and-prices).
+    /// </summary>
+    public IReadOnlyDictionary<string, decimal> FileOperationPrices { get; set; } = new Dictionary<string, decimal>();
+
     public UsageRecord Price(UsageRecord record)
     {
+        if (Files.FilesHandler.Endpoints.IsFileOperation(record.Endpoint))
+        {
+            return record with
+            {
+                Cost = FileOperationPrices.TryGetValue(record.Endpoint["files.".Length..], out var operation) ? operation : 0m,
+                Currency = Currency,
+                PriceVersion = Version,
+            };
+        }
+
         var price = Find(record.UpstreamModel ?? record.Model);
         return price is null
             ? record with { Cost = null, Currency = null, PriceVersion = Version }
