@@ -120,6 +120,9 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
 
     public IReadOnlyList<ReceivedRequest> Received => [.. _received];
 
+    /// <summary>The account's Files API (<c>/v1/files</c>).</summary>
+    public FakeFilesApi Files { get; } = new();
+
     /// <summary>Completes when a streaming answer saw its client (the gateway) go away.</summary>
     public Task StreamAborted => _aborted.Task;
 
@@ -180,11 +183,14 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
         var port = FreePort.Next();
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        // Anthropic takes files of 500 MB; Kestrel's own 30 MB default would cut them.
+        builder.WebHost.ConfigureKestrel(static kestrel => kestrel.Limits.MaxRequestBodySize = null);
         builder.Logging.ClearProviders();
         var app = builder.Build();
         var fake = new FakeAnthropicUpstream(app, new Uri($"http://127.0.0.1:{port}/"));
         app.MapPost("/v1/messages", fake.HandleAsync);
         app.MapPost("/v1/messages/count_tokens", fake.CountTokensAsync);
+        fake.Files.Map(app);
         await app.StartAsync();
         return fake;
     }

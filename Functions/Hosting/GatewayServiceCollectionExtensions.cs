@@ -99,7 +99,7 @@ public static class GatewayServiceCollectionExtensions
         // Files (docs/files.md): who owns each file is in the objects table; the local upstream keeps its files in blobs.
         services.AddSingleton<LocalFileStore>();
         services.AddSingleton<FileDeployments>();
-        services.AddSingleton<FileReferences>();
+        services.TryAddSingleton<FileReferences>();
         services.AddSingleton<FilesHandler>();
         services.AddSingleton<KeyFilesEndpoint>();
 
