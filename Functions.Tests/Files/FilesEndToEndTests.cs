@@ -35,10 +35,10 @@ public sealed class FilesEndToEndTests
         var listed = await client.Beta.Files.List(new FileListParams());
         var metadata = await client.Beta.Files.RetrieveMetadata(uploaded.ID);
         var downloaded = await DownloadAsync(client, uploaded.ID);
-        var deleted = await client.Beta.Files.Delete(uploaded.ID);
+        var deleted = await client.Beta.Files.Delete(uploaded.ID, new FileDeleteParams { Betas = [FilesBeta] });
         var afterDelete = await client.Beta.Files.List(new FileListParams());
 
-        // Assert: the SDK's own objects, the upstream's id, the bytes back, the beta header passed through.
+        // Assert: the SDK's own objects, the upstream's id, the bytes back, the beta header passed through as sent.
         Assert.StartsWith("file_", uploaded.ID, StringComparison.Ordinal);
         Assert.Equal("report.txt", uploaded.Filename);
         Assert.Equal(content.Length, uploaded.SizeBytes);
@@ -199,12 +199,18 @@ public sealed class FilesEndToEndTests
         Assert.Equal(HttpStatusCode.MethodNotAllowed, wrongMethod.StatusCode);
     }
 
+    private const string FilesBeta = "files-api-2025-04-14";
+
     internal static async Task<BetaFileMetadata> UploadAsync(AnthropicClient client, string name, byte[] content, string mimeType = "text/plain") =>
-        await client.Beta.Files.Upload(new FileUploadParams { File = new BinaryContent { Stream = new MemoryStream(content), FileName = name, ContentType = new MediaTypeHeaderValue(mimeType) } });
+        await client.Beta.Files.Upload(new FileUploadParams
+        {
+            File = new BinaryContent { Stream = new MemoryStream(content), FileName = name, ContentType = new MediaTypeHeaderValue(mimeType) },
+            Betas = [FilesBeta],
+        });
 
     private static async Task<byte[]> DownloadAsync(AnthropicClient client, string id)
     {
-        using var response = await client.Beta.Files.Download(id);
+        using var response = await client.Beta.Files.Download(id, new FileDownloadParams { Betas = [FilesBeta] });
         await using var stream = await response.ReadAsStream();
         using var buffer = new MemoryStream();
         await stream.CopyToAsync(buffer);
@@ -215,7 +221,7 @@ public sealed class FilesEndToEndTests
     {
         Model = model,
         MaxTokens = 64,
-        Betas = ["files-api-2025-04-14"],
+        Betas = [FilesBeta],
         Metadata = user is null ? null : new BetaMetadata { UserID = user },
         Messages =
         [

@@ -49,8 +49,9 @@ public sealed partial class AnthropicFiles(
             }
 
             var body = await response.Content.ReadAsStreamAsync(timeout.Token);
+            var idle = timeout;
             var answer = UpstreamFileAnswer.OfContent(
-                new MeteredStream(body, onRead: () => timeout.CancelAfter(idleTimeout)), response.Content.Headers.ContentType?.ToString(),
+                new MeteredStream(body, onRead: () => idle.CancelAfter(idleTimeout)), response.Content.Headers.ContentType?.ToString(),
                 response.Content.Headers.ContentLength, new Owner(response, timeout), requestId);
             // The answer owns the connection and the token now.
             response = null;
