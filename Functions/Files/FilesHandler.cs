@@ -33,6 +33,9 @@ public sealed partial class FilesHandler(
     public const int DefaultLimit = 20;
     public const int MaxLimit = 1000;
 
+    /// <summary>What <c>next_page</c> puts before the last id of a page (an opaque cursor to the client).</summary>
+    private const string PagePrefix = "page_";
+
     private readonly long _maxUploadBytes = options.Value.Files.MaxUploadBytes;
 
     /// <summary>The usage record endpoints of the file operations.</summary>
@@ -142,6 +145,12 @@ public sealed partial class FilesHandler(
 
         var beforeId = NullIfEmpty(query["before_id"].ToString());
         var afterId = NullIfEmpty(query["after_id"].ToString());
+        if (NullIfEmpty(query["page"].ToString()) is { } pageToken)
+        {
+            // The SDKs' page cursor (next_page, below): the page after the file it names.
+            afterId ??= pageToken.StartsWith(PagePrefix, StringComparison.Ordinal) ? pageToken[PagePrefix.Length..] : pageToken;
+        }
+
         if (beforeId is not null && afterId is not null)
         {
             return Refuse(call, ApiError.InvalidRequest("before_id and after_id cannot both be given."));
@@ -171,6 +180,7 @@ public sealed partial class FilesHandler(
             writer.WriteBoolean("has_more"u8, page.HasMore);
             ModelsHandler.WriteId(writer, "first_id"u8, page.FirstId);
             ModelsHandler.WriteId(writer, "last_id"u8, page.LastId);
+            ModelsHandler.WriteId(writer, "next_page"u8, page.HasMore && beforeId is null && page.LastId is { } last ? PagePrefix + last : null);
             writer.WriteEndObject();
         }, 1024);
         return new JsonBodyResult(body, call.Record);
