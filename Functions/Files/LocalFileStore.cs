@@ -20,7 +20,7 @@ public sealed class LocalFileStore
     private readonly Lazy<BlobContainerClient> _container;
     private Task? _creation;
 
-    public LocalFileStore(IOptions<GatewayOptions> options, IConfiguration configuration)
+    public LocalFileStore(IOptions<GatewayOptions> options, IConfiguration? configuration = null)
     {
         var storage = options.Value.Storage;
         // Made on first use: a gateway whose upstreams hold no files in blobs never needs the blob service.
@@ -32,14 +32,14 @@ public sealed class LocalFileStore
     /// force, else the table endpoint's account (<c>…table.core.windows.net</c> → <c>…blob.core.windows.net</c>), with
     /// the managed identity.
     /// </summary>
-    private static BlobServiceClient Service(StorageOptions storage, IConfiguration configuration)
+    private static BlobServiceClient Service(StorageOptions storage, IConfiguration? configuration)
     {
         if (storage.BlobServiceUri is { } uri)
         {
             return new BlobServiceClient(uri, new DefaultAzureCredential());
         }
 
-        if (GatewayTables.ResolveConnectionString(storage, configuration) is { } connectionString)
+        if (GatewayTables.ResolveConnectionString(storage, configuration ?? new ConfigurationBuilder().Build()) is { } connectionString)
         {
             return new BlobServiceClient(connectionString);
         }
