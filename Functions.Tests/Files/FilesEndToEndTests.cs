@@ -199,6 +199,42 @@ public sealed class FilesEndToEndTests
         Assert.Equal(HttpStatusCode.MethodNotAllowed, wrongMethod.StatusCode);
     }
 
+    [Fact]
+    public async Task LocalUpstream_EchoesACitedPdfsSizeAndPages()
+    {
+        // Arrange
+        await using var scenario = await GatewayScenario.StartAsync(GatewayHosts.Standalone, withAnthropicUpstream: false);
+        var client = scenario.Sdk();
+        var pdf = Encoding.ASCII.GetBytes("%PDF-1.4\n1 0 obj << /Type /Pages /Kids [2 0 R 3 0 R] >>\n2 0 obj << /Type /Page >>\n3 0 obj << /Type/Page >>\n%%EOF");
+        var uploaded = await UploadAsync(client, "two.pdf", pdf, "application/pdf");
+
+        // Act
+        var answer = await client.Beta.Messages.Create(CitingMessage(uploaded.ID, "Pages?"));
+
+        // Assert
+        var text = Assert.Single(answer.Content).Value as BetaTextBlock;
+        Assert.Equal($"[PDF {uploaded.ID}: {pdf.Length} bytes, 2 pages] Pages?", text!.Text);
+    }
+
+    [Fact]
+    public async Task Upload_DeclaredOverTheLimit_IsRequestTooLarge_BeforeTheUpstream()
+    {
+        // Arrange
+        await using var scenario = await GatewayScenario.StartAsync(GatewayHosts.Standalone, configure: static settings =>
+            settings["Gateway:Files:MaxUploadBytes"] = "1024");
+        using var http = scenario.Http();
+
+        // Act
+        using var response = await http.SendAsync(new GeneratedUpload(4096).Request(scenario.Secret));
+
+        // Assert
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("request_too_large", ErrorType(await response.Content.ReadAsStringAsync()));
+        Assert.Empty(scenario.Upstream!.Files.Received);
+        var record = Assert.Single(await WaitForRecordsAsync(scenario.Environment, scenario.Key.Id, 1));
+        Assert.Equal(("files.upload", 413, UsageState.Failed), (record.Endpoint, record.Status, record.State));
+    }
+
     private const string FilesBeta = "files-api-2025-04-14";
 
     internal static async Task<BetaFileMetadata> UploadAsync(AnthropicClient client, string name, byte[] content, string mimeType = "text/plain") =>
