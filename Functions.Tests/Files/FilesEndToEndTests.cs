@@ -96,7 +96,8 @@ public sealed class FilesEndToEndTests
     [MemberData(nameof(Modes))]
     public async Task Message_CitingUploadedDocument_GoesToTheHoldingUpstreamWithTheBeta(string mode)
     {
-        // Arrange: two Anthropic deployments serve the model; the file lives on the one that took the upload.
+        // Arrange: two Anthropic deployments serve the model, and the one that does not hold the file is the primary
+        // (a lower priority); the file lives on the first in name order, which took the upload.
         await using var other = await FakeAnthropicUpstream.StartAsync();
         await using var scenario = await GatewayScenario.StartAsync(mode, configure: settings =>
         {
@@ -104,11 +105,13 @@ public sealed class FilesEndToEndTests
             {
                 settings[key] = value;
             }
+
+            settings["Gateway:Upstreams:anthropic:Priority"] = "1";
         });
         var client = scenario.Sdk();
         var uploaded = await UploadAsync(client, "doc.pdf", Encoding.ASCII.GetBytes("%PDF-1.4 /Type /Page"), "application/pdf");
 
-        // Act: several calls, so a call that could go to the other deployment would.
+        // Act
         for (var i = 0; i < 4; i++)
         {
             await client.Beta.Messages.Create(CitingMessage(uploaded.ID, "Summarize.", FakeAnthropicUpstream.Models.Text, i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
