@@ -58,15 +58,23 @@ public sealed class LocalFiles(LocalFileStore store, TimeProvider time) : IUpstr
         {
             return UpstreamFileAnswer.Failed(ApiError.InvalidRequest("The multipart body could not be read."));
         }
+        catch (Exception exception) when (exception is RequestFailedException or AggregateException)
+        {
+            return StorageUnavailable;
+        }
 
         return UpstreamFileAnswer.Failed(ApiError.InvalidRequest("file: Field required"));
     }
 
+    /// <summary>The blob service could not be reached or refused the gateway: a retryable <c>529</c>, as for the tables.</summary>
+    private static UpstreamFileAnswer StorageUnavailable =>
+        UpstreamFileAnswer.Failed(ApiError.From(ApiErrorKind.StorageUnavailable, "File storage is temporarily unavailable; please retry."));
+
     public async Task<UpstreamFileAnswer> DownloadAsync(string upstreamId, FileCallHeaders headers, CancellationToken cancellationToken)
     {
-        var blob = await store.BlobAsync(upstreamId, cancellationToken);
         try
         {
+            var blob = await store.BlobAsync(upstreamId, cancellationToken);
             var download = await blob.DownloadStreamingAsync(cancellationToken: cancellationToken);
             var result = download.Value;
             return UpstreamFileAnswer.OfContent(result.Content, result.Details.ContentType, result.Details.ContentLength, result);
@@ -75,14 +83,25 @@ public sealed class LocalFiles(LocalFileStore store, TimeProvider time) : IUpstr
         {
             return UpstreamFileAnswer.Failed(ApiError.From(ApiErrorKind.NotFound, "File not found."));
         }
+        catch (Exception exception) when (exception is RequestFailedException or AggregateException && !cancellationToken.IsCancellationRequested)
+        {
+            return StorageUnavailable;
+        }
     }
 
     public async Task<UpstreamFileAnswer> DeleteAsync(string upstreamId, FileCallHeaders headers, CancellationToken cancellationToken)
     {
-        var blob = await store.BlobAsync(upstreamId, cancellationToken);
-        return await blob.DeleteIfExistsAsync(cancellationToken: cancellationToken) is { Value: true }
-            ? UpstreamFileAnswer.OfJson(DeletedObject(upstreamId))
-            : UpstreamFileAnswer.Failed(ApiError.From(ApiErrorKind.NotFound, "File not found."));
+        try
+        {
+            var blob = await store.BlobAsync(upstreamId, cancellationToken);
+            return await blob.DeleteIfExistsAsync(cancellationToken: cancellationToken) is { Value: true }
+                ? UpstreamFileAnswer.OfJson(DeletedObject(upstreamId))
+                : UpstreamFileAnswer.Failed(ApiError.From(ApiErrorKind.NotFound, "File not found."));
+        }
+        catch (Exception exception) when (exception is RequestFailedException or AggregateException && !cancellationToken.IsCancellationRequested)
+        {
+            return StorageUnavailable;
+        }
     }
 
     /// <summary>A file object in Anthropic's shape (docs/files.md#endpoints).</summary>

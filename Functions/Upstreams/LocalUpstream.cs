@@ -50,7 +50,18 @@ public sealed class LocalUpstream(string name = LocalUpstream.DefaultName, Local
                 continue;
             }
 
-            cited[id] = await files.ReadHeadAsync(id, MaxCitedBytes, cancellationToken) switch
+            (string, long, byte[])? read;
+            try
+            {
+                read = await files.ReadHeadAsync(id, MaxCitedBytes, cancellationToken);
+            }
+            catch (Exception exception) when (exception is Azure.RequestFailedException or AggregateException && !cancellationToken.IsCancellationRequested)
+            {
+                cited[id] = $"[file {id} could not be read]";
+                continue;
+            }
+
+            cited[id] = read switch
             {
                 null => $"[file {id} not found]",
                 var (type, size, head) when type.StartsWith("text/", StringComparison.OrdinalIgnoreCase) =>
