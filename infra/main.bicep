@@ -321,6 +321,9 @@ var hostSettings = {
   // identity only, so it neither probes developer credentials nor picks another identity.
   AZURE_CLIENT_ID: identity.properties.clientId
   AZURE_TOKEN_CREDENTIALS: 'ManagedIdentityCredential'
+  // The host cuts a request body at 100 MB by default; Anthropic takes files of 500 MB, and the gateway's own upload
+  // limit (Gateway:Files:MaxUploadBytes, 500 MiB and 1 MiB of multipart framing) is the one that answers (docs/files.md#limits).
+  FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '525336576'
 }
 
 // host.json's per-instance request cap, replaced when the parameter sets one (app settings override host.json).

@@ -43,7 +43,17 @@ public sealed class HardCapTests
     private const string ByUrl = """{"type":"document","source":{"type":"url","url":"https://example.com/annual-report.pdf"}}""";
 
     /// <summary>A file the upstream holds: the same bytes for count_tokens and for the call.</summary>
-    private const string ByFileId = """{"type":"document","source":{"type":"file","file_id":"file_011CNha8iCJcU1wXNR6q4V8w"}}""";
+    private const string FileId = "file_011CNha8iCJcU1wXNR6q4V8w";
+
+    private const string ByFileId = "{\"type\":\"document\",\"source\":{\"type\":\"file\",\"file_id\":\"" + FileId + "\"}}";
+
+    /// <summary>The cited file is the key's own (uploaded through the gateway to the fake upstream, docs/files.md#ownership).</summary>
+    private static async Task OwnTheFileAsync(GatewayCluster cluster, string keyId) =>
+        Assert.True(await cluster.Environment.Objects.AddAsync(new Qhaigc.Functions.Ownership.OwnedObject
+        {
+            Kind = Qhaigc.Functions.Ownership.OwnedKinds.File, Id = FileId, OwnerKeyId = keyId, Upstream = "anthropic", UpstreamId = FileId,
+            CreatedAt = DateTimeOffset.UtcNow, State = "{\"id\":\"" + FileId + "\",\"type\":\"file\"}",
+        }, CancellationToken.None));
 
     [Fact]
     public async Task SpendCap_CountFirst_ReservesTheUpstreamsCountAndSettlesWithinTheCap()
@@ -56,6 +66,7 @@ public sealed class HardCapTests
         });
         cluster.Upstream.CountedInputTokens = BilledInput;
         var (secret, key) = await cluster.Environment.CreateKeyAsync(limits: """{"spendCap":1,"spendPeriod":"lifetime"}""");
+        await OwnTheFileAsync(cluster, key.Id);
 
         // Act
         var responses = await AttackAsync(cluster, secret, ByFileId);
@@ -79,6 +90,7 @@ public sealed class HardCapTests
         await using var cluster = await StartAsync(static settings => settings["Gateway:Limits:UnmeasuredInput"] = "count-first");
         cluster.Upstream.CountTokensFailure = 529;
         var (secret, key) = await cluster.Environment.CreateKeyAsync(limits: """{"spendCap":1,"spendPeriod":"lifetime"}""");
+        await OwnTheFileAsync(cluster, key.Id);
 
         // Act
         var responses = await AttackAsync(cluster, secret, ByFileId);

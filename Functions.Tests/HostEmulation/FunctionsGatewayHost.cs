@@ -27,6 +27,9 @@ public sealed class FunctionsGatewayHost : IGatewayHost
     /// <summary>The host's default request body limit (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT), 100 MB.</summary>
     public const long MaxRequestBodySize = 104_857_600;
 
+    /// <summary>The app setting that raises the host's request body limit, honoured by the emulated host as by the real one.</summary>
+    public const string RequestBodySizeLimitSetting = "FUNCTIONS_REQUEST_BODY_SIZE_LIMIT";
+
     private readonly WebApplication _emulator;
     private readonly WorkerProcess _worker;
     private readonly WorkerChannel _channel;
@@ -102,7 +105,8 @@ public sealed class FunctionsGatewayHost : IGatewayHost
         app ??= FunctionsAppOutput.Locate();
         var log = new EmulatorLog();
         var channel = new WorkerChannel(Guid.NewGuid().ToString(), log);
-        var emulator = BuildEmulator(channel, log, out var endpoints);
+        var bodyLimit = settings.TryGetValue(RequestBodySizeLimitSetting, out var limitText) && long.TryParse(limitText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var limit) ? limit : MaxRequestBodySize;
+        var emulator = BuildEmulator(channel, log, bodyLimit, out var endpoints);
         FrontDoor? frontDoor = null;
         emulator.Use(next => context =>
         {
@@ -266,7 +270,7 @@ public sealed class FunctionsGatewayHost : IGatewayHost
         }
     }
 
-    private static WebApplication BuildEmulator(WorkerChannel channel, EmulatorLog log, out EmulatorEndpoints endpoints)
+    private static WebApplication BuildEmulator(WorkerChannel channel, EmulatorLog log, long bodyLimit, out EmulatorEndpoints endpoints)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -276,7 +280,7 @@ public sealed class FunctionsGatewayHost : IGatewayHost
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = MaxRequestBodySize;
+            kestrel.Limits.MaxRequestBodySize = bodyLimit;
             // The worker's channel is gRPC over cleartext HTTP/2 (h2c), so that listener speaks HTTP/2 only.
             kestrel.Listen(IPAddress.Loopback, 0, options =>
             {

@@ -5,7 +5,9 @@ namespace Qhaigc.Functions.Tests.Infrastructure;
 
 /// <summary>
 /// A real Azurite table service, started once per test run from the repository's pinned npm package on a free
-/// loopback port, in memory. Tests isolate themselves with their own table names, not their own server.
+/// loopback port, in memory. Tests isolate themselves with their own table names, not their own server. The shared
+/// server also runs Azurite's blob service (the <c>local</c> upstream's files, docs/files.md#local-files) as a process
+/// of its own, so a test that pauses the table process pauses tables only.
 /// </summary>
 public sealed class AzuriteServer : IAsyncDisposable
 {
@@ -13,25 +15,32 @@ public sealed class AzuriteServer : IAsyncDisposable
     public const string AccountName = "devstoreaccount1";
     public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
-    private static readonly Lazy<Task<AzuriteServer>> SharedServer = new(() => StartAsync());
+    private static readonly Lazy<Task<AzuriteServer>> SharedServer = new(() => StartAsync(withBlobs: true));
 
     private readonly Process _process;
     private readonly TaskCompletionSource _closed;
+    private readonly Process? _blobs;
 
-    private AzuriteServer(Process process, int port, TaskCompletionSource closed)
+    private AzuriteServer(Process process, int port, TaskCompletionSource closed, Process? blobs, int? blobPort)
     {
         _process = process;
         Port = port;
         _closed = closed;
+        _blobs = blobs;
+        BlobPort = blobPort;
     }
 
     public int Port { get; }
+
+    /// <summary>The blob service's port, when this server runs one.</summary>
+    public int? BlobPort { get; }
 
     /// <summary>The Azurite process, for tests that pause it (<c>kill -STOP</c>) to make storage slow rather than down.</summary>
     public int ProcessId => _process.Id;
 
     public string ConnectionString =>
-        $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};TableEndpoint=http://127.0.0.1:{Port}/{AccountName};";
+        $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};TableEndpoint=http://127.0.0.1:{Port}/{AccountName};" +
+        (BlobPort is { } blobPort ? $"BlobEndpoint=http://127.0.0.1:{blobPort}/{AccountName};" : "");
 
     public static Task<AzuriteServer> SharedAsync() => SharedServer.Value;
 
@@ -39,7 +48,8 @@ public sealed class AzuriteServer : IAsyncDisposable
     /// A fresh server of its own, for tests that stop and start storage: with <paramref name="location"/> its data
     /// lives on disk and survives a restart on the same port.
     /// </summary>
-    public static async Task<AzuriteServer> StartAsync(int? port = null, string? location = null, IReadOnlyList<string>? arguments = null)
+    public static async Task<AzuriteServer> StartAsync(
+        int? port = null, string? location = null, IReadOnlyList<string>? arguments = null, bool withBlobs = false)
     {
         var entry = RepositoryPaths.Combine("node_modules", "azurite", "dist", "src", "table", "main.js");
         if (!File.Exists(entry))
@@ -86,8 +96,35 @@ public sealed class AzuriteServer : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Kill(process);
+        Process? blobs = null;
+        int? blobPort = null;
+        if (withBlobs)
+        {
+            blobPort = FreePort.Next();
+            blobs = Process.Start(new ProcessStartInfo("node")
+            {
+                ArgumentList = { RepositoryPaths.Combine("node_modules", "azurite", "dist", "src", "blob", "main.js"), "--blobHost", "127.0.0.1",
+                    "--blobPort", blobPort.Value.ToString(System.Globalization.CultureInfo.InvariantCulture), "--silent", "--skipApiVersionCheck",
+                    "--disableProductStyleUrl", "--inMemoryPersistence" },
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+                WorkingDirectory = RepositoryPaths.Root,
+            }) ?? throw new InvalidOperationException("Azurite's blob service did not start.");
+            blobs.OutputDataReceived += static (_, _) => { };
+            blobs.ErrorDataReceived += static (_, _) => { };
+            blobs.BeginOutputReadLine();
+            blobs.BeginErrorReadLine();
+            AppDomain.CurrentDomain.ProcessExit += (_, _) => Kill(blobs);
+        }
+
         await FreePort.WaitUntilListeningAsync(chosen, TimeSpan.FromSeconds(30));
-        return new AzuriteServer(process, chosen, closed);
+        if (blobPort is { } listening)
+        {
+            await FreePort.WaitUntilListeningAsync(listening, TimeSpan.FromSeconds(30));
+        }
+
+        return new AzuriteServer(process, chosen, closed, blobs, blobPort);
     }
 
     public TableServiceClient CreateServiceClient() => new(ConnectionString);
@@ -111,6 +148,12 @@ public sealed class AzuriteServer : IAsyncDisposable
         }
 
         _process.Dispose();
+        if (_blobs is not null)
+        {
+            Kill(_blobs);
+            await _blobs.WaitForExitAsync();
+            _blobs.Dispose();
+        }
     }
 
     private static void Kill(Process process)

@@ -42,6 +42,8 @@ public sealed class InProcessGateway : IAsyncDisposable
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var services = new ServiceCollection();
         services.AddLogging();
+        // As both hosts register it: the objects table's client (behind the file reference check) is built from it.
+        services.AddSingleton<IConfiguration>(configuration);
         services.AddGateway(configuration);
         var gateway = new InProcessGateway();
         services.Replace(ServiceDescriptor.Singleton<IApiKeyStore>(gateway.Keys));

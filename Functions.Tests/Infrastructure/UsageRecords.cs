@@ -46,5 +46,6 @@ public static class UsageRecords
         PriceVersion = "2026-12",
         UpstreamAttempts = 3,
         TraceId = "4bf92f3577b34da6a3ce929d0e0e4736",
+        Bytes = 524_288_000,
     };
 }

@@ -123,6 +123,9 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
 
     public IReadOnlyList<ReceivedRequest> Received => [.. _received];
 
+    /// <summary>The account's Files API (<c>/v1/files</c>).</summary>
+    public FakeFilesApi Files { get; } = new();
+
     /// <summary>Completes when a streaming answer saw its client (the gateway) go away.</summary>
     public Task StreamAborted => _aborted.Task;
 
@@ -183,6 +186,8 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
         var port = FreePort.Next();
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        // Anthropic takes files of 500 MB; Kestrel's own 30 MB default would cut them.
+        builder.WebHost.ConfigureKestrel(static kestrel => kestrel.Limits.MaxRequestBodySize = null);
         builder.Logging.ClearProviders();
         var app = builder.Build();
         var baseUrl = new Uri($"http://127.0.0.1:{port}/");
@@ -190,6 +195,7 @@ public sealed class FakeAnthropicUpstream : IAsyncDisposable
         app.MapPost("/v1/messages", fake.HandleAsync);
         app.MapPost("/v1/messages/count_tokens", fake.CountTokensAsync);
         fake.Batches.Map(app);
+        fake.Files.Map(app);
         await app.StartAsync();
         return fake;
     }

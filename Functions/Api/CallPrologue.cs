@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Qhaigc.Functions.Files;
 using Qhaigc.Functions.Governance;
 using Qhaigc.Functions.Hosting;
 using Qhaigc.Functions.Keys;
@@ -25,7 +26,8 @@ public sealed partial class CallPrologue(
     IUsageSink usage,
     TimeProvider time,
     IOptions<GatewayOptions> options,
-    ILogger<CallPrologue> logger)
+    ILogger<CallPrologue> logger,
+    FileReferences? files = null)
 {
     private readonly BodyLimits _body = new(options.Value.MaxRequestBodyBytes, options.Value.RequestBodyStallTimeout);
     private readonly bool _keyIdInMetrics = options.Value.Telemetry.KeyIdInMetrics;
@@ -87,6 +89,29 @@ public sealed partial class CallPrologue(
         {
             return new Prologue(await RefuseCountedAsync(key, call, ApiError.From(ApiErrorKind.NotFound, "model: " + CallRecorders.Truncate(messages.Model, 256)),
                 reader.Errors, TelemetryNames.RefusalReasons.Validation));
+        }
+
+        // A request that names uploaded files (found while it was validated; no other pays a table read) needs them to be
+        // the key's own, and goes only to the deployment that holds them (docs/files.md#references).
+        if (messages.ReferencesFiles && files is not null)
+        {
+            var check = await files.FindAsync(key.Id, messages.Root, aborted);
+            if (check.Error is { } fileError)
+            {
+                return new Prologue(await RefuseCountedAsync(key, call, fileError, reader.Errors, TelemetryNames.RefusalReasons.Validation));
+            }
+
+            if (check.Upstream is { } holder)
+            {
+                if (routes.Where(r => string.Equals(r.Upstream.Name, holder, StringComparison.Ordinal)).ToArray() is not [var held, ..] heldRoutes)
+                {
+                    return new Prologue(await RefuseCountedAsync(key, call, ApiError.InvalidRequest(
+                        $"model: '{CallRecorders.Truncate(messages.Model, 256)}' is not served by the upstream that holds this request's files."),
+                        reader.Errors, TelemetryNames.RefusalReasons.Validation));
+                }
+
+                (route, routes) = (held, heldRoutes);
+            }
         }
 
         call.Upstream = route.Upstream.Name;

@@ -137,7 +137,8 @@ public sealed class ModelsHandler(ApiKeyAuthenticator authenticator, ModelCatalo
         writer.WriteEndObject();
     }
 
-    private static void WriteId(Utf8JsonWriter writer, ReadOnlySpan<byte> name, string? id)
+    /// <summary>A list's <c>first_id</c> or <c>last_id</c>: the id, or null for an empty page.</summary>
+    internal static void WriteId(Utf8JsonWriter writer, ReadOnlySpan<byte> name, string? id)
     {
         if (id is null)
         {

@@ -39,6 +39,9 @@ public sealed class GatewayOptions
     /// <summary>The built-in <c>local</c> upstream (docs/batches.md#local-batches).</summary>
     public LocalOptions Local { get; set; } = new();
 
+    /// <summary>The Files API (docs/files.md).</summary>
+    public FilesOptions Files { get; set; } = new();
+
     /// <summary>The telemetry opt-ins (docs/telemetry.md).</summary>
     public Telemetry.TelemetryOptions Telemetry { get; set; } = new();
 
@@ -62,6 +65,15 @@ public sealed class StorageOptions
 
     /// <summary>Which key owns each object that lives on an upstream account: message batches, files.</summary>
     public string ObjectsTable { get; set; } = "QhaigcObjects";
+
+    /// <summary>
+    /// Blob endpoint used with <c>DefaultAzureCredential</c> for the <c>local</c> upstream's files (docs/files.md#local-files);
+    /// without it the blob service of the connection string in force is used.
+    /// </summary>
+    public Uri? BlobServiceUri { get; set; }
+
+    /// <summary>The blob container the <c>local</c> upstream keeps uploaded files in, created on first use.</summary>
+    public string FilesContainer { get; set; } = "qhaigc-files";
 }
 
 public sealed class KeyCacheOptions

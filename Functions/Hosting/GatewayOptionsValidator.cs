@@ -76,6 +76,20 @@ public sealed class GatewayOptionsValidator(IConfiguration? configuration = null
             failures.Add("Gateway:Keys:CacheDuration and LookupTimeout must be positive, NegativeCacheDuration and StaleGracePeriod not negative.");
         }
 
+        // docs/files.md#which-deployment-holds-a-file: only an anthropic or local upstream holds files.
+        if (!string.IsNullOrWhiteSpace(options.Files.Upstream) &&
+            !(options.Upstreams.TryGetValue(options.Files.Upstream.Trim(), out var holder) &&
+              UpstreamKinds.Normalize(holder.Kind) is UpstreamKinds.Anthropic or UpstreamKinds.Local) &&
+            !(options.Upstreams.Count == 0 && options.Files.Upstream.Trim().Equals(LocalUpstream.DefaultName, StringComparison.OrdinalIgnoreCase)))
+        {
+            failures.Add("Gateway:Files:Upstream must name an anthropic or local upstream.");
+        }
+
+        if (options.Files.MaxUploadBytes < 1 || options.Files.Prices.Values.Any(static price => price < 0))
+        {
+            failures.Add("Gateway:Files:MaxUploadBytes must be positive, and Gateway:Files:Prices not negative.");
+        }
+
         if (keys.MaxEntries < 1 || keys.MaxUnknownEntries < 1)
         {
             failures.Add("Gateway:Keys:MaxEntries and MaxUnknownEntries must be at least 1.");

@@ -22,10 +22,15 @@ public static class GatewayRoutes
 
     /// <summary>Catch-all, because model ids from OpenAI-compatible servers may hold a <c>/</c> (<c>org/model</c>).</summary>
     public const string Model = "v1/models/{*id}";
+    public const string Files = "v1/files";
+    public const string File = "v1/files/{id}";
+    public const string FileContent = "v1/files/{id}/content";
     public const string Keys = "manage/keys";
     public const string Key = "manage/keys/{id}";
     public const string KeyRotate = "manage/keys/{id}/rotate";
     public const string KeyStatement = "manage/keys/{id}/statement";
+    public const string KeyFiles = "manage/keys/{id}/files";
+    public const string KeyFile = "manage/keys/{id}/files/{fileId}";
     public const string Usage = "manage/usage";
     public const string Upstreams = "manage/upstreams";
 

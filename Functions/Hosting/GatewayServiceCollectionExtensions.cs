@@ -4,12 +4,14 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Qhaigc.Functions.Admin;
+using Qhaigc.Functions.Admin.Files;
 using Qhaigc.Functions.Admin.Keys;
 using Qhaigc.Functions.Admin.Statements;
 using Qhaigc.Functions.Admin.Upstreams;
 using Qhaigc.Functions.Admin.Usage;
 using Qhaigc.Functions.Api;
 using Qhaigc.Functions.Batches;
+using Qhaigc.Functions.Files;
 using Qhaigc.Functions.Governance;
 using Qhaigc.Functions.Keys;
 using Qhaigc.Functions.Ownership;
@@ -57,7 +59,13 @@ public static class GatewayServiceCollectionExtensions
         services.AddHostedService(static sp => sp.GetRequiredService<UsageWriter>());
 
         // Governance: prices from settings, limits and spend caps in the limits table, shared by every instance.
-        services.AddSingleton(sp => PriceTable.Read(prices, sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Prices));
+        services.AddSingleton(sp =>
+        {
+            var gateway = sp.GetRequiredService<IOptions<GatewayOptions>>().Value;
+            var table = PriceTable.Read(prices, gateway.Prices);
+            table.FileOperationPrices = new Dictionary<string, decimal>(gateway.Files.Prices, StringComparer.OrdinalIgnoreCase);
+            return table;
+        });
         services.AddSingleton<ILimitLedger, TableLimitLedger>();
         services.AddSingleton<ReservationRegistry>();
         services.AddSingleton<SettlementService>();
@@ -96,6 +104,13 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<LocalMessageBatches>();
         services.AddSingleton<MessageBatchUpstreams>();
         services.AddSingleton<IBatchUpstream>(static sp => sp.GetRequiredService<MessageBatchUpstreams>());
+
+        // Files (docs/files.md): who owns each file is in the objects table; the local upstream keeps its files in blobs.
+        services.AddSingleton<LocalFileStore>();
+        services.AddSingleton<FileDeployments>();
+        services.TryAddSingleton<FileReferences>();
+        services.AddSingleton<FilesHandler>();
+        services.AddSingleton<KeyFilesEndpoint>();
 
         // Handlers shared by both hosting modes, over one request prologue and one forwarder (docs/architecture.md).
         services.AddSingleton<CallPrologue>();

@@ -4,12 +4,14 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
+using Qhaigc.Functions.Admin.Files;
 using Qhaigc.Functions.Admin.Keys;
 using Qhaigc.Functions.Admin.Statements;
 using Qhaigc.Functions.Admin.Upstreams;
 using Qhaigc.Functions.Admin.Usage;
 using Qhaigc.Functions.Api;
 using Qhaigc.Functions.Batches;
+using Qhaigc.Functions.Files;
 using Qhaigc.Functions.Telemetry;
 
 namespace Qhaigc.Functions.Hosting;
@@ -100,6 +102,16 @@ public static class StandaloneHost
             static (HttpContext context, ModelsHandler handler) => handler.HandleListAsync(context));
         endpoints.MapGet("/" + GatewayRoutes.Model,
             static (HttpContext context, string id, ModelsHandler handler) => handler.HandleGetAsync(context, id));
+        endpoints.MapPost("/" + GatewayRoutes.Files,
+            static (HttpContext context, FilesHandler handler) => handler.HandleUploadAsync(context));
+        endpoints.MapGet("/" + GatewayRoutes.Files,
+            static (HttpContext context, FilesHandler handler) => handler.HandleListAsync(context));
+        endpoints.MapGet("/" + GatewayRoutes.File,
+            static (HttpContext context, string id, FilesHandler handler) => handler.HandleRetrieveAsync(context, id));
+        endpoints.MapDelete("/" + GatewayRoutes.File,
+            static (HttpContext context, string id, FilesHandler handler) => handler.HandleDeleteAsync(context, id));
+        endpoints.MapGet("/" + GatewayRoutes.FileContent,
+            static (HttpContext context, string id, FilesHandler handler) => handler.HandleDownloadAsync(context, id));
 
         // Admin routes take every method; each answers those it does not serve with 405 and Allow.
         endpoints.MapMethods("/" + GatewayRoutes.Keys, GatewayRoutes.AnyMethod,
@@ -110,6 +122,10 @@ public static class StandaloneHost
             static (HttpContext context, string id, KeysEndpoint endpoint) => endpoint.HandleRotateAsync(context, id));
         endpoints.MapMethods("/" + GatewayRoutes.KeyStatement, GatewayRoutes.AnyMethod,
             static (HttpContext context, string id, StatementsEndpoint endpoint) => endpoint.HandleStatementAsync(context, id));
+        endpoints.MapMethods("/" + GatewayRoutes.KeyFiles, GatewayRoutes.AnyMethod,
+            static (HttpContext context, string id, KeyFilesEndpoint endpoint) => endpoint.HandleFilesAsync(context, id));
+        endpoints.MapMethods("/" + GatewayRoutes.KeyFile, GatewayRoutes.AnyMethod,
+            static (HttpContext context, string id, string fileId, KeyFilesEndpoint endpoint) => endpoint.HandleFileAsync(context, id, fileId));
         endpoints.MapMethods("/" + GatewayRoutes.Usage, GatewayRoutes.AnyMethod,
             static (HttpContext context, UsageEndpoint endpoint) => endpoint.HandleUsageAsync(context));
         endpoints.MapMethods("/" + GatewayRoutes.Upstreams, GatewayRoutes.AnyMethod,

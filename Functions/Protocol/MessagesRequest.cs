@@ -47,6 +47,12 @@ public sealed class MessagesRequest : IDisposable
     /// </summary>
     public bool TemperatureAboveClaudeRange { get; set; }
 
+    /// <summary>
+    /// True when the body names an uploaded file (<see cref="FileSources"/>), as seen by the validator: only such a request
+    /// pays for the ownership check and is routed to the deployment that holds its files (docs/files.md#references).
+    /// </summary>
+    public bool ReferencesFiles { get; init; }
+
     public void Dispose() => Document.Dispose();
 }
 

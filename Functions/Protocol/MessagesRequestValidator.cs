@@ -44,18 +44,27 @@ public static class MessagesRequestValidator
             return null;
         }
 
-        error = Validate(document.RootElement, out var model, out var maxTokens, out var stream, requireMaxTokens);
+        error = Validate(document.RootElement, out var model, out var maxTokens, out var stream, out var referencesFiles, requireMaxTokens);
         if (error is not null)
         {
             document.Dispose();
             return null;
         }
 
-        return new MessagesRequest(body, document, model!, maxTokens, stream);
+        return new MessagesRequest(body, document, model!, maxTokens, stream) { ReferencesFiles = referencesFiles };
     }
 
-    public static ApiError? Validate(JsonElement root, out string? model, out int maxTokens, out bool stream, bool requireMaxTokens = true)
+    public static ApiError? Validate(JsonElement root, out string? model, out int maxTokens, out bool stream, bool requireMaxTokens = true) =>
+        Validate(root, out model, out maxTokens, out stream, out _, requireMaxTokens);
+
+    /// <summary>
+    /// Validates, and says whether the request names an uploaded file anywhere (<see cref="FileSources"/>), found on the
+    /// walk over the content blocks that validation makes anyway (docs/files.md#references).
+    /// </summary>
+    public static ApiError? Validate(
+        JsonElement root, out string? model, out int maxTokens, out bool stream, out bool referencesFiles, bool requireMaxTokens = true)
     {
+        referencesFiles = false;
         model = null;
         maxTokens = 0;
         stream = false;
@@ -122,7 +131,7 @@ public static class MessagesRequestValidator
         var index = 0;
         foreach (var message in messages.EnumerateArray())
         {
-            if (ValidateMessage(message, index++) is { } messageError)
+            if (ValidateMessage(message, index++, ref referencesFiles) is { } messageError)
             {
                 return messageError;
             }
@@ -140,10 +149,10 @@ public static class MessagesRequestValidator
             }
         }
 
-        return ValidateOptional(root);
+        return ValidateOptional(root, ref referencesFiles);
     }
 
-    private static ApiError? ValidateMessage(JsonElement message, int index)
+    private static ApiError? ValidateMessage(JsonElement message, int index, ref bool referencesFiles)
     {
         var path = "messages." + index;
         if (message.ValueKind != JsonValueKind.Object)
@@ -169,12 +178,12 @@ public static class MessagesRequestValidator
         return content.ValueKind switch
         {
             JsonValueKind.String => null,
-            JsonValueKind.Array => ValidateBlocks(content, path + ".content"),
+            JsonValueKind.Array => ValidateBlocks(content, path + ".content", ref referencesFiles),
             _ => Invalid(path + ".content: Input should be a valid string or a list of content blocks"),
         };
     }
 
-    private static ApiError? ValidateBlocks(JsonElement blocks, string path)
+    private static ApiError? ValidateBlocks(JsonElement blocks, string path, ref bool referencesFiles)
     {
         var index = 0;
         foreach (var block in blocks.EnumerateArray())
@@ -195,6 +204,8 @@ public static class MessagesRequestValidator
                 return Invalid(blockPath + ".type: Input should be a valid string");
             }
 
+            referencesFiles = referencesFiles || FileSources.Collect(block, ids: null);
+
             var problem = type.GetString() switch
             {
                 "text" => Require(block, blockPath, "text", JsonValueKind.String),
@@ -202,7 +213,7 @@ public static class MessagesRequestValidator
                 "tool_use" or "server_tool_use" => Require(block, blockPath, "id", JsonValueKind.String)
                     ?? Require(block, blockPath, "name", JsonValueKind.String)
                     ?? Require(block, blockPath, "input", JsonValueKind.Object),
-                "tool_result" => Require(block, blockPath, "tool_use_id", JsonValueKind.String) ?? ValidateToolResultContent(block, blockPath),
+                "tool_result" => Require(block, blockPath, "tool_use_id", JsonValueKind.String) ?? ValidateToolResultContent(block, blockPath, ref referencesFiles),
                 "thinking" => Require(block, blockPath, "thinking", JsonValueKind.String)
                     ?? Require(block, blockPath, "signature", JsonValueKind.String),
                 "redacted_thinking" => Require(block, blockPath, "data", JsonValueKind.String),
@@ -217,7 +228,7 @@ public static class MessagesRequestValidator
         return null;
     }
 
-    private static ApiError? ValidateToolResultContent(JsonElement block, string path)
+    private static ApiError? ValidateToolResultContent(JsonElement block, string path, ref bool referencesFiles)
     {
         if (!block.TryGetProperty("content", out var content))
         {
@@ -227,12 +238,12 @@ public static class MessagesRequestValidator
         return content.ValueKind switch
         {
             JsonValueKind.String or JsonValueKind.Null => null,
-            JsonValueKind.Array => ValidateBlocks(content, path + ".content"),
+            JsonValueKind.Array => ValidateBlocks(content, path + ".content", ref referencesFiles),
             _ => Invalid(path + ".content: Input should be a valid string or a list of content blocks"),
         };
     }
 
-    private static ApiError? ValidateOptional(JsonElement root)
+    private static ApiError? ValidateOptional(JsonElement root, ref bool referencesFiles)
     {
         if (root.TryGetProperty("system", out var system))
         {
@@ -241,7 +252,7 @@ public static class MessagesRequestValidator
                 case JsonValueKind.String or JsonValueKind.Null:
                     break;
                 case JsonValueKind.Array:
-                    if (ValidateBlocks(system, "system") is { } systemError)
+                    if (ValidateBlocks(system, "system", ref referencesFiles) is { } systemError)
                     {
                         return systemError;
                     }

@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Net.ServerSentEvents;
 using Microsoft.Extensions.Logging;
+using Qhaigc.Functions.Files;
 using Qhaigc.Functions.Hosting;
 using Qhaigc.Functions.Protocol;
 
@@ -11,7 +12,7 @@ namespace Qhaigc.Functions.Upstreams;
 /// is forwarded as the client sent it (model name mapped), with the upstream's own key, and the answer comes back
 /// as it is: a stream event by event, parsed only enough to count usage. See docs/wire-contract.md.
 /// </summary>
-public sealed partial class AnthropicUpstream : IUpstream, ITokenCountingUpstream, IModelListingUpstream
+public sealed partial class AnthropicUpstream : IUpstream, ITokenCountingUpstream, IModelListingUpstream, IFileUpstream
 {
     private readonly UpstreamOptions _options;
     private readonly UpstreamHttp _http;
@@ -32,9 +33,14 @@ public sealed partial class AnthropicUpstream : IUpstream, ITokenCountingUpstrea
         _countTokensUri = UpstreamHttp.Combine(options.BaseUrl!, "v1/messages/count_tokens");
         _betaAllowList = options.BetaAllowList is null ? null : ModelPattern.Parse(options.BetaAllowList);
         _dropHeaders = HeaderPolicy.DropList(options.DropHeaders);
+        Files = new AnthropicFiles(name, options.BaseUrl!, http, options.IdleTimeout,
+            (message, headers) => AddHeaders(message, headers.AnthropicVersion, headers.Betas, headers.Extra), logger);
     }
 
     public string Name { get; }
+
+    /// <summary>The deployment's Files API (docs/files.md), under the same header rules as its Messages calls.</summary>
+    public IUpstreamFiles Files { get; }
 
     public Task<UpstreamResponse> SendMessagesAsync(
         MessagesRequest request, string upstreamModel, WaitClock? waits, CancellationToken cancellationToken)
@@ -96,17 +102,20 @@ public sealed partial class AnthropicUpstream : IUpstream, ITokenCountingUpstrea
     /// The upstream's key, and the client's <c>anthropic-*</c> headers as sent (betas filtered by the allow list), less
     /// those the operator drops for this upstream (<c>DropHeaders</c>).
     /// </summary>
-    private void AddHeaders(HttpRequestMessage message, MessagesRequest request)
+    private void AddHeaders(HttpRequestMessage message, MessagesRequest request) =>
+        AddHeaders(message, request.AnthropicVersion, request.AnthropicBeta, request.ExtraAnthropicHeaders);
+
+    private void AddHeaders(HttpRequestMessage message, string version, string? beta, IReadOnlyList<KeyValuePair<string, string>> extra)
     {
         AddCredentials(message);
         var headers = message.Headers;
-        headers.TryAddWithoutValidation(HeaderNames.AnthropicVersion, request.AnthropicVersion);
-        if (HeaderPolicy.FilterBetas(request.AnthropicBeta, _betaAllowList) is { } betas && !_dropHeaders.Contains(HeaderNames.AnthropicBeta))
+        headers.TryAddWithoutValidation(HeaderNames.AnthropicVersion, version);
+        if (HeaderPolicy.FilterBetas(beta, _betaAllowList) is { } betas && !_dropHeaders.Contains(HeaderNames.AnthropicBeta))
         {
             headers.TryAddWithoutValidation(HeaderNames.AnthropicBeta, betas);
         }
 
-        foreach (var (name, value) in request.ExtraAnthropicHeaders)
+        foreach (var (name, value) in extra)
         {
             if (!_dropHeaders.Contains(name))
             {

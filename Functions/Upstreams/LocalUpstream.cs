@@ -3,6 +3,7 @@ using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
+using Qhaigc.Functions.Files;
 using Qhaigc.Functions.Protocol;
 using Qhaigc.Functions.Protocol.Sse;
 
@@ -12,29 +13,81 @@ namespace Qhaigc.Functions.Upstreams;
 /// The built-in development upstream, so a fresh checkout answers with no secrets. It is not a model: it echoes the
 /// last user text, deterministically, one token per word. It honours <c>max_tokens</c> and <c>stop_sequences</c>,
 /// streams Claude's complete event sequence, and reports plausible usage (about four characters a token of input).
+/// With blob storage it also holds files (<see cref="LocalFiles"/>), and a document that cites one is echoed too: a
+/// text file's text, a PDF's size and page count (docs/files.md#local-files).
 /// </summary>
-public sealed class LocalUpstream(string name = LocalUpstream.DefaultName) : IUpstream
+public sealed class LocalUpstream(string name = LocalUpstream.DefaultName, LocalFileStore? files = null, TimeProvider? time = null) : IFileUpstream
 {
     public const string DefaultName = "local";
+
+    /// <summary>The most of a cited text file the echo reads.</summary>
+    public const int MaxCitedBytes = 64 * 1024;
 
     private const string EmptyReply = "Hello from the Qhaigc local upstream.";
 
     public string Name { get; } = name;
 
-    public Task<UpstreamResponse> SendMessagesAsync(MessagesRequest request, string upstreamModel, WaitClock? waits, CancellationToken cancellationToken)
+    public IUpstreamFiles? Files { get; } = files is null ? null : new LocalFiles(files, time ?? TimeProvider.System);
+
+    public async Task<UpstreamResponse> SendMessagesAsync(MessagesRequest request, string upstreamModel, WaitClock? waits, CancellationToken cancellationToken)
     {
-        var reply = Compose(request);
-        var response = request.Stream
+        var cited = request.ReferencesFiles && files is not null ? await ReadCitedAsync(request.Root, files, cancellationToken) : null;
+        var reply = Compose(request, cited);
+        return request.Stream
             ? UpstreamResponse.Stream(StreamAsync(reply, request.Model, cancellationToken).GetAsyncEnumerator(cancellationToken))
             : UpstreamResponse.Message(WriteMessage(reply, request.Model));
-        return Task.FromResult(response);
     }
 
-    /// <summary>The reply the local upstream gives to a request.</summary>
-    public static LocalReply Compose(MessagesRequest request)
+    /// <summary>What the echo says of each file the request cites: a text file's text, a PDF's size and pages, another file's type and size.</summary>
+    private static async Task<Dictionary<string, string>> ReadCitedAsync(JsonElement root, LocalFileStore files, CancellationToken cancellationToken)
+    {
+        var cited = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var idElement in FileSources.CollectAll(root))
+        {
+            if (idElement.ValueKind != JsonValueKind.String || idElement.GetString() is not { } id || cited.ContainsKey(id) ||
+                !Ownership.OwnedObjectIds.IsValid(id))
+            {
+                continue;
+            }
+
+            (string, long, byte[])? read;
+            try
+            {
+                read = await files.ReadHeadAsync(id, MaxCitedBytes, cancellationToken);
+            }
+            catch (Exception exception) when (exception is Azure.RequestFailedException or AggregateException && !cancellationToken.IsCancellationRequested)
+            {
+                cited[id] = $"[file {id} could not be read]";
+                continue;
+            }
+
+            cited[id] = read switch
+            {
+                null => $"[file {id} not found]",
+                var (type, size, head) when type.StartsWith("text/", StringComparison.OrdinalIgnoreCase) =>
+                    Encoding.UTF8.GetString(head) + (size > head.Length ? " […]" : ""),
+                var (type, size, head) when type.Equals("application/pdf", StringComparison.OrdinalIgnoreCase) =>
+                    $"[PDF {id}: {size} bytes, {PdfPages(head, size)} pages]",
+                var (type, size, _) => $"[{type} {id}: {size} bytes]",
+            };
+        }
+
+        return cited;
+    }
+
+    /// <summary>A PDF's page objects (<c>/Type /Page</c>, not <c>/Pages</c>) counted in what was read; "at least" when the file is longer.</summary>
+    private static string PdfPages(byte[] head, long size)
+    {
+        var text = Encoding.Latin1.GetString(head);
+        var pages = System.Text.RegularExpressions.Regex.Count(text, @"/Type\s*/Page(?![a-zA-Z])");
+        return size > head.Length ? "at least " + pages.ToString(System.Globalization.CultureInfo.InvariantCulture) : pages.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The reply the local upstream gives to a request; <paramref name="cited"/> is what it says of each cited file.</summary>
+    public static LocalReply Compose(MessagesRequest request, IReadOnlyDictionary<string, string>? cited = null)
     {
         var root = request.Root;
-        var text = LastUserText(root);
+        var text = LastUserText(root, cited);
         if (string.IsNullOrWhiteSpace(text))
         {
             text = EmptyReply;
@@ -102,7 +155,7 @@ public sealed class LocalUpstream(string name = LocalUpstream.DefaultName) : IUp
         return tokens;
     }
 
-    private static string? LastUserText(JsonElement root)
+    private static string? LastUserText(JsonElement root, IReadOnlyDictionary<string, string>? cited)
     {
         string? last = null;
         foreach (var message in root.GetProperty("messages").EnumerateArray())
@@ -125,6 +178,12 @@ public sealed class LocalUpstream(string name = LocalUpstream.DefaultName) : IUp
                 if (block.TryGetProperty("type", out var type) && type.GetString() == "text")
                 {
                     builder.Append(block.GetProperty("text").GetString());
+                }
+                else if (cited is not null && block.TryGetProperty("source", out var source) && source.ValueKind == JsonValueKind.Object &&
+                         source.TryGetProperty("file_id", out var fileId) && fileId.ValueKind == JsonValueKind.String &&
+                         cited.TryGetValue(fileId.GetString()!, out var said))
+                {
+                    builder.Append(said).Append(' ');
                 }
             }
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Qhaigc.Functions.Files;
 using Qhaigc.Functions.Hosting;
 
 namespace Qhaigc.Functions.Upstreams;
@@ -21,19 +22,21 @@ public sealed class UpstreamRouter
     private readonly UpstreamDeployment[] _deployments;
     private readonly string _affinity;
 
-    public UpstreamRouter(IOptions<GatewayOptions> options, IHttpClientFactory httpClientFactory, ILoggerFactory loggerFactory)
+    public UpstreamRouter(
+        IOptions<GatewayOptions> options, IHttpClientFactory httpClientFactory, ILoggerFactory loggerFactory, LocalFileStore? localFiles = null,
+        TimeProvider? time = null)
     {
         _affinity = AffinityModes.Normalize(options.Value.Routing.Affinity);
         var upstreams = options.Value.Upstreams;
         if (upstreams.Count == 0)
         {
-            _deployments = [new UpstreamDeployment(new LocalUpstream(), ["*"], new Dictionary<string, string>(), 0, 1)];
+            _deployments = [new UpstreamDeployment(new LocalUpstream(LocalUpstream.DefaultName, localFiles, time), ["*"], new Dictionary<string, string>(), 0, 1)];
             return;
         }
 
         _deployments = upstreams
             .OrderBy(static pair => pair.Key, StringComparer.Ordinal)
-            .Select(pair => new UpstreamDeployment(Create(pair.Key, pair.Value, httpClientFactory, loggerFactory),
+            .Select(pair => new UpstreamDeployment(Create(pair.Key, pair.Value, httpClientFactory, loggerFactory, localFiles, time),
                 ModelPattern.Parse(pair.Value.Models), pair.Value.ModelMap, pair.Value.Priority, Math.Max(1, pair.Value.Weight)))
             .ToArray();
     }
@@ -125,14 +128,15 @@ public sealed class UpstreamRouter
         return wildcards == 0 ? int.MaxValue : pattern.Length - wildcards;
     }
 
-    private static IUpstream Create(string name, UpstreamOptions options, IHttpClientFactory factory, ILoggerFactory loggerFactory) =>
+    private static IUpstream Create(
+        string name, UpstreamOptions options, IHttpClientFactory factory, ILoggerFactory loggerFactory, LocalFileStore? localFiles, TimeProvider? time) =>
         UpstreamKinds.Normalize(options.Kind) switch
         {
             UpstreamKinds.Anthropic => new AnthropicUpstream(name, options, factory.CreateClient(HttpClientName(name)),
                 loggerFactory.CreateLogger<AnthropicUpstream>()),
             UpstreamKinds.OpenAi => new OpenAiUpstream(name, options, factory.CreateClient(HttpClientName(name)),
                 loggerFactory.CreateLogger<OpenAiUpstream>()),
-            UpstreamKinds.Local => new LocalUpstream(name),
+            UpstreamKinds.Local => new LocalUpstream(name, localFiles, time),
             var kind => throw new InvalidOperationException($"Upstream '{name}' has kind '{kind}', which this version does not serve."),
         };
 

@@ -66,6 +66,9 @@ public sealed class CallRecorder(IUsageSink sink, string requestId, string keyId
     /// <summary>Whether the call's metrics name its key (<c>Gateway:Telemetry:KeyIdInMetrics</c>).</summary>
     public bool KeyIdInMetrics { get; set; }
 
+    /// <summary>A file operation's size in bytes (docs/files.md#usage-and-prices); null for every other call.</summary>
+    public long? Bytes { get; set; }
+
     public bool IsFinished => Volatile.Read(ref _finished) != 0;
 
     public void MarkFirstByte() => TimeToFirstByteMs ??= Stopwatch.GetElapsedTime(startTimestamp).TotalMilliseconds;
@@ -126,6 +129,7 @@ public sealed class CallRecorder(IUsageSink sink, string requestId, string keyId
             ClientSessionId = ClientSessionId,
             UpstreamAttempts = UpstreamAttempts == 0 ? null : UpstreamAttempts,
             TraceId = Span?.TraceId.ToHexString(),
+            Bytes = Bytes,
         };
         sink.Submit(record);
         CallTelemetry.Finished(record, Span, AttemptSpan, Provider, KeyIdInMetrics);

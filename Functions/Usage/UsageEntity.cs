@@ -93,6 +93,9 @@ public sealed class UsageEntity : ITableEntity, ITableRow
     /// <summary>The call's W3C trace id (docs/usage-records.md).</summary>
     public string? TraceId { get; set; }
 
+    /// <summary>A file operation's size in bytes (docs/usage-records.md).</summary>
+    public long? Bytes { get; set; }
+
     public static string RowKeyFor(DateTimeOffset startedAt, string requestId) =>
         RowKeyPrefix(startedAt) + "_" + requestId;
 
@@ -138,6 +141,7 @@ public sealed class UsageEntity : ITableEntity, ITableRow
         PriceVersion = Clip(record.PriceVersion),
         UpstreamAttempts = record.UpstreamAttempts,
         TraceId = record.TraceId,
+        Bytes = record.Bytes,
     };
 
     /// <summary>
@@ -180,6 +184,7 @@ public sealed class UsageEntity : ITableEntity, ITableRow
         row.WriteString(nameof(PriceVersion), PriceVersion);
         row.WriteInt32(nameof(UpstreamAttempts), UpstreamAttempts);
         row.WriteString(nameof(TraceId), TraceId);
+        row.WriteInt64(nameof(Bytes), Bytes);
     }
 
     public UsageRecord ToRecord() => new()
@@ -219,6 +224,7 @@ public sealed class UsageEntity : ITableEntity, ITableRow
         PriceVersion = PriceVersion,
         UpstreamAttempts = UpstreamAttempts,
         TraceId = TraceId,
+        Bytes = Bytes,
     };
 
     /// <summary>Option values are short words; an upstream's longer text is cut (it is kept whole in the raw usage).</summary>

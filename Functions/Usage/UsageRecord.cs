@@ -92,4 +92,10 @@ public sealed record UsageRecord
     /// telemetry exporter is configured (docs/telemetry.md).
     /// </summary>
     public string? TraceId { get; init; }
+
+    /// <summary>
+    /// A file operation's size in bytes (docs/files.md#usage-and-prices): the file uploaded, downloaded or deleted; null for
+    /// every other call.
+    /// </summary>
+    public long? Bytes { get; init; }
 }

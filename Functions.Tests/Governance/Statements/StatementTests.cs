@@ -121,6 +121,32 @@ public sealed class StatementTests
     }
 
     [Fact]
+    public void Statement_ShowsEachFileOperationOnALineOfItsOwn()
+    {
+        // Arrange: two uploads, a download and a message, one day.
+        var builder = new StatementBuilder("key_0000000000000001", DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddDays(1));
+        foreach (var (id, endpoint, model, cost) in new[]
+                 {
+                     ("req_1", "files.upload", (string?)null, 0.5m), ("req_2", "files.upload", null, 0.5m), ("req_3", "files.download", null, 0m),
+                     ("req_4", "messages", "claude-sonnet-4-5", 0.25m),
+                 })
+        {
+            builder.Add(new UsageRecord
+            {
+                RequestId = id, KeyId = "key_0000000000000001", Endpoint = endpoint, StartedAt = DateTimeOffset.UnixEpoch,
+                State = UsageState.Complete, Model = model, Cost = cost, Currency = "USD", Bytes = model is null ? 1000 : null,
+            });
+        }
+
+        // Act
+        var statement = builder.Build();
+
+        // Assert
+        Assert.Equal([("claude-sonnet-4-5", 1L, 0.25m), ("files.download", 1L, 0m), ("files.upload", 2L, 1m)],
+            statement.Lines.Select(static l => (l.Model, l.Calls, l.Cost)));
+    }
+
+    [Fact]
     public void StatementCsv_QuotesAndDefusesClientText()
     {
         // Arrange

@@ -192,12 +192,30 @@ public sealed class PriceTable
     }
 
     /// <summary>
+    /// The price of each file operation (<c>Gateway:Files:Prices</c>, keyed by the record's endpoint less <c>files.</c>);
+    /// an operation not listed costs 0 (docs/files.md#usage-and-prices).
+    /// </summary>
+    public IReadOnlyDictionary<string, decimal> FileOperationPrices { get; set; } = new Dictionary<string, decimal>();
+
+    /// <summary>
     /// The record with its cost (null when its model has no price), the currency and this table's version. The price is
     /// that of the model the upstream served (<see cref="UsageRecord.UpstreamModel"/>), or of the client's model name
     /// when the call never reached an upstream; options the upstream reports (speed, region, tier) apply.
     /// </summary>
-    public UsageRecord Price(UsageRecord record) =>
-        Price(record, Find(record.UpstreamModel ?? record.Model), new PriceConditions(record.Speed, record.InferenceGeo, record.ServiceTier));
+    public UsageRecord Price(UsageRecord record)
+    {
+        if (Files.FilesHandler.Endpoints.IsFileOperation(record.Endpoint))
+        {
+            return record with
+            {
+                Cost = FileOperationPrices.TryGetValue(record.Endpoint["files.".Length..], out var operation) ? operation : 0m,
+                Currency = Currency,
+                PriceVersion = Version,
+            };
+        }
+
+        return Price(record, Find(record.UpstreamModel ?? record.Model), new PriceConditions(record.Speed, record.InferenceGeo, record.ServiceTier));
+    }
 
     /// <summary>
     /// A message batch result's record with its cost at batch prices (<see cref="FindBatch"/>). The <c>service_tier</c>

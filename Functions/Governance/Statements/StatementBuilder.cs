@@ -28,7 +28,9 @@ public sealed class StatementBuilder(string keyId, DateTimeOffset from, DateTime
     {
         var day = record.StartedAt.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
         var priced = record.Cost is not null;
-        var key = (day, record.Model ?? "", priced ? record.Currency ?? "" : "");
+        // A file operation has no model: its line is named by the operation (files.upload, …), apart from the models'.
+        var line = record.Model ?? (Files.FilesHandler.Endpoints.IsFileOperation(record.Endpoint) ? record.Endpoint : "");
+        var key = (day, line, priced ? record.Currency ?? "" : "");
         if (!_lines.TryGetValue(key, out var sum))
         {
             sum = new Sum();
