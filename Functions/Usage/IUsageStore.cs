@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Qhaigc.Functions.Usage;
 
 /// <summary>
@@ -31,4 +33,26 @@ public interface IUsageStore
     /// their records stay (the admin API's totals over every key read them).
     /// </summary>
     Task<IReadOnlyList<string>> KeyIdsAsync(DateTimeOffset since, DateTimeOffset until, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The daily aggregates of one key for the UTC days [<paramref name="firstDay"/>, <paramref name="endDay"/>), ordered by day,
+    /// model and currency, each equal to the sum of its day's records (docs/console.md#daily-aggregates). A store that
+    /// keeps no aggregates sums the records.
+    /// </summary>
+    async IAsyncEnumerable<DailyUsage> DailyAsync(
+        string keyId, DateOnly firstDay, DateOnly endDay, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var since = new DateTimeOffset(firstDay.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+        var until = new DateTimeOffset(endDay.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+        var records = new List<UsageRecord>();
+        await foreach (var record in QueryAsync(keyId, since, until, cancellationToken))
+        {
+            records.Add(record);
+        }
+
+        foreach (var day in DailyUsage.Sum(records))
+        {
+            yield return day;
+        }
+    }
 }
