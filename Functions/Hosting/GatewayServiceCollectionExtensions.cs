@@ -10,6 +10,7 @@ using Qhaigc.Functions.Admin.Upstreams;
 using Qhaigc.Functions.Admin.Usage;
 using Qhaigc.Functions.Api;
 using Qhaigc.Functions.Batches;
+using Qhaigc.Functions.Customer;
 using Qhaigc.Functions.Governance;
 using Qhaigc.Functions.Keys;
 using Qhaigc.Functions.Ownership;
@@ -18,6 +19,7 @@ using Qhaigc.Functions.Storage;
 using Qhaigc.Functions.Telemetry;
 using Qhaigc.Functions.Upstreams;
 using Qhaigc.Functions.Usage;
+using Qhaigc.Functions.WebConsole;
 
 namespace Qhaigc.Functions.Hosting;
 
@@ -101,6 +103,11 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<UsageEndpoint>();
         services.AddSingleton<StatementsEndpoint>();
         services.AddSingleton<UpstreamsEndpoint>();
+        services.AddSingleton<DailyReports>();
+        services.AddSingleton<DailyUsageEndpoint>();
+        services.AddSingleton<CustomerEndpoint>();
+        services.AddSingleton<ConsoleAssets>();
+        services.AddSingleton<ConsoleHandler>();
         services.AddSingleton<FallbackHandler>();
         return services;
     }
