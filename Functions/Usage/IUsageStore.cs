@@ -29,6 +29,19 @@ public interface IUsageStore
         string keyId, DateTimeOffset since, DateTimeOffset until, string? continuationToken, int pageSize, CancellationToken cancellationToken);
 
     /// <summary>
+    /// <see cref="QueryPageAsync(string, DateTimeOffset, DateTimeOffset, string?, int, CancellationToken)"/> keeping only
+    /// the records <paramref name="filter"/> keeps; a page may then hold fewer records than asked for, even none, and
+    /// still have a next one. A store that cannot filter where it reads filters each page.
+    /// </summary>
+    async Task<UsagePage> QueryPageAsync(
+        string keyId, DateTimeOffset since, DateTimeOffset until, UsageFilter filter, string? continuationToken, int pageSize,
+        CancellationToken cancellationToken)
+    {
+        var page = await QueryPageAsync(keyId, since, until, continuationToken, pageSize, cancellationToken);
+        return filter.IsEmpty ? page : page with { Records = [.. page.Records.Where(filter.Keeps)] };
+    }
+
+    /// <summary>
     /// The ids of the keys with records that started in [since, until), in id order: deleted keys included, since
     /// their records stay (the admin API's totals over every key read them).
     /// </summary>

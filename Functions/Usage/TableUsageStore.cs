@@ -315,15 +315,21 @@ public sealed class TableUsageStore(GatewayTables tables) : IUsageStore
     /// (https://learn.microsoft.com/rest/api/storageservices/query-timeout-and-pagination), so no record before it is
     /// read again.
     /// </summary>
+    public Task<UsagePage> QueryPageAsync(
+        string keyId, DateTimeOffset since, DateTimeOffset until, string? continuationToken, int pageSize, CancellationToken cancellationToken) =>
+        QueryPageAsync(keyId, since, until, UsageFilter.None, continuationToken, pageSize, cancellationToken);
+
+    /// <summary>A page of the range with the filter in the table's own query, so records it drops never travel.</summary>
     public async Task<UsagePage> QueryPageAsync(
-        string keyId, DateTimeOffset since, DateTimeOffset until, string? continuationToken, int pageSize, CancellationToken cancellationToken)
+        string keyId, DateTimeOffset since, DateTimeOffset until, UsageFilter filter, string? continuationToken, int pageSize,
+        CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(pageSize, 1000);
         try
         {
             var table = await tables.UsageAsync(cancellationToken);
-            var pages = table.QueryAsync<UsageEntity>(Range(keyId, since, until), cancellationToken: cancellationToken)
+            var pages = table.QueryAsync<UsageEntity>(Range(keyId, since, until) + Where(filter), cancellationToken: cancellationToken)
                 .AsPages(continuationToken, pageSize);
             await foreach (var page in pages)
             {
@@ -383,6 +389,11 @@ public sealed class TableUsageStore(GatewayTables tables) : IUsageStore
         var high = UsageEntity.RowKeyPrefix(until);
         return TableClient.CreateQueryFilter($"PartitionKey eq {keyId} and RowKey ge {low} and RowKey lt {high}");
     }
+
+    private static string Where(UsageFilter filter) =>
+        (filter.Model is { } model ? TableClient.CreateQueryFilter($" and Model eq {model}") : "") +
+        (filter.State is { } state ? TableClient.CreateQueryFilter($" and State eq {state.ToWire()}") : "") +
+        (filter.Status is { } status ? TableClient.CreateQueryFilter($" and Status eq {status}") : "");
 
     /// <summary>
     /// What a failed table call becomes: <see cref="StorageUnavailableException"/> when storage could not serve it, and
