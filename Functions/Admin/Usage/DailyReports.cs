@@ -102,7 +102,7 @@ public sealed class DailyReports(IUsageStore usage, GovernanceService governance
             ? [keyId]
             : (await usage.KeyIdsAsync(Start(query.From), Start(end), cancellationToken)).Where(static id => ApiKeyHasher.PartitionFromId(id) is not null);
         var currency = governance.Prices.Currency;
-        var rows = new Dictionary<(string Day, string KeyId, string Model, string Currency), DailyReportRow>();
+        var sums = new Dictionary<(string Day, string KeyId, string Model, string Currency), DailyUsage>();
         foreach (var id in keyIds)
         {
             await foreach (var day in usage.DailyAsync(id, query.From, end, cancellationToken))
@@ -113,25 +113,13 @@ public sealed class DailyReports(IUsageStore usage, GovernanceService governance
                 }
 
                 // Calls without a price count in the report's currency at no cost, next to the priced calls of their model.
-                var rowCurrency = day.Currency.Length == 0 ? currency : day.Currency;
-                if (!rows.TryGetValue((day.Day, id, day.Model, rowCurrency), out var row))
+                var key = (day.Day, id, day.Model, day.Currency.Length == 0 ? currency : day.Currency);
+                if (!sums.TryGetValue(key, out var sum))
                 {
-                    row = new DailyReportRow { Date = day.Day, KeyId = id, Model = day.Model, Currency = rowCurrency };
-                    rows.Add((day.Day, id, day.Model, rowCurrency), row);
+                    sums.Add(key, sum = day.Empty() with { Currency = key.Item4 });
                 }
 
-                row.Calls += day.Calls;
-                row.Errors += day.Errors;
-                row.InputTokens += day.InputTokens;
-                row.OutputTokens += day.OutputTokens;
-                row.CacheCreation5mInputTokens += day.CacheWrite5mTokens;
-                row.CacheCreation1hInputTokens += day.CacheWrite1hTokens;
-                row.CacheReadInputTokens += day.CacheReadTokens;
-                row.WebSearchRequests += day.WebSearchRequests;
-                row.WebFetchRequests += day.WebFetchRequests;
-                row.Cost += Money.FromMicros(day.CostMicros);
-                row.UnpricedCalls += day.UnpricedCalls;
-                row.EstimatedCalls += day.EstimatedCalls;
+                sum.Add(day);
             }
         }
 
@@ -140,9 +128,9 @@ public sealed class DailyReports(IUsageStore usage, GovernanceService governance
             From = Day(query.From),
             To = Day(query.To),
             Currency = currency,
-            Days = [.. rows.OrderBy(static r => r.Key.Day, StringComparer.Ordinal).ThenBy(static r => r.Key.KeyId, StringComparer.Ordinal)
+            Days = [.. sums.OrderBy(static r => r.Key.Day, StringComparer.Ordinal).ThenBy(static r => r.Key.KeyId, StringComparer.Ordinal)
                 .ThenBy(static r => r.Key.Model, StringComparer.Ordinal).ThenBy(static r => r.Key.Currency, StringComparer.Ordinal)
-                .Select(static r => r.Value)],
+                .Select(static r => DailyReportRow.From(r.Value))],
         };
     }
 

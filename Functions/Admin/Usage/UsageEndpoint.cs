@@ -193,14 +193,7 @@ public sealed class UsageEndpoint(AdminAuthorization admin, IUsageStore usage, T
             totals = new UsageTotals();
             foreach (var keyId in keyIds)
             {
-                string? token = null;
-                do
-                {
-                    var page = await usage.QueryPageAsync(keyId, from, to, filter, token, TotalsPageSize, cancellationToken);
-                    totals.Add(page.Records);
-                    token = page.ContinuationToken;
-                }
-                while (token is not null);
+                totals.Add(await ReadAllAsync(keyId, from, to, filter, cancellationToken));
             }
         }
 
@@ -243,15 +236,7 @@ public sealed class UsageEndpoint(AdminAuthorization admin, IUsageStore usage, T
         while (found.Count < count && high > from)
         {
             var low = high - from > window ? high - window : from;
-            var inWindow = new List<UsageRecord>();
-            string? token = null;
-            do
-            {
-                var page = await usage.QueryPageAsync(keyId, low, high, filter, token, TotalsPageSize, cancellationToken);
-                inWindow.AddRange(page.Records);
-                token = page.ContinuationToken;
-            }
-            while (token is not null);
+            var inWindow = await ReadAllAsync(keyId, low, high, filter, cancellationToken);
 
             for (var i = inWindow.Count - 1; i >= 0 && found.Count < count; i--)
             {
@@ -267,6 +252,23 @@ public sealed class UsageEndpoint(AdminAuthorization admin, IUsageStore usage, T
         }
 
         return found;
+    }
+
+    /// <summary>Every record of a key in [from, to) the filter keeps, oldest first, a table page at a time.</summary>
+    private async Task<List<UsageRecord>> ReadAllAsync(
+        string keyId, DateTimeOffset from, DateTimeOffset to, UsageFilter filter, CancellationToken cancellationToken)
+    {
+        var records = new List<UsageRecord>();
+        string? token = null;
+        do
+        {
+            var page = await usage.QueryPageAsync(keyId, from, to, filter, token, TotalsPageSize, cancellationToken);
+            records.AddRange(page.Records);
+            token = page.ContinuationToken;
+        }
+        while (token is not null);
+
+        return records;
     }
 
     private static bool HasFilter(IQueryCollection query) =>
