@@ -92,6 +92,21 @@ public sealed class FunctionsMetadataTests
         Assert.Equal("%Gateway:Batches:SettleSchedule%", binding.GetProperty("schedule").GetString());
     }
 
+    [Fact]
+    public void FunctionsMetadata_DeclaresTheConsoleAndTheCustomerEndpoint()
+    {
+        // Arrange & Act
+        var functions = ReadHttpFunctions();
+
+        // Assert: /console (its catch-all takes /console itself) for GET and HEAD; the key holder's routes for GET.
+        var console = Assert.Single(functions, static f => f.Route == GatewayRoutes.Console);
+        Assert.Equal(["get", "head"], console.Methods.Select(static m => m.ToLowerInvariant()).Order(StringComparer.Ordinal));
+        foreach (var route in new[] { GatewayRoutes.GatewayKey, GatewayRoutes.GatewayKeyDaily, GatewayRoutes.GatewayKeyStatement, GatewayRoutes.UsageDaily })
+        {
+            Assert.Contains(functions, f => f.Route == route);
+        }
+    }
+
     private static List<(string Name, string Route, string[] Methods, string AuthLevel)> ReadHttpFunctions()
     {
         using var metadata = JsonDocument.Parse(File.ReadAllText(BuildOutput.FunctionsFile("functions.metadata")));

@@ -72,7 +72,8 @@ public sealed class StorageOutageTests
                 var records = new List<UsageRecord>();
                 try
                 {
-                    await foreach (var entity in table.QueryAsync<UsageEntity>(Azure.Data.Tables.TableClient.CreateQueryFilter($"PartitionKey eq {keyId}")))
+                    await foreach (var entity in table.QueryAsync<UsageEntity>(
+                                       Azure.Data.Tables.TableClient.CreateQueryFilter($"PartitionKey eq {keyId} and RowKey lt {DailyUsageEntity.RowKeyPrefix}")))
                     {
                         records.Add(entity.ToRecord());
                     }

@@ -34,6 +34,17 @@ public static class GatewayRoutes
     public const string Usage = "manage/usage";
     public const string Upstreams = "manage/upstreams";
 
+    /// <summary>The customer's view of their own key (docs/console.md#the-customer-endpoint), key-authenticated.</summary>
+    public const string GatewayKey = "v1/gateway/key";
+    public const string GatewayKeyDaily = "v1/gateway/key/usage/daily";
+    public const string GatewayKeyStatement = "v1/gateway/key/statement";
+
+    /// <summary>Usage per key, UTC day and model, from the daily aggregates (docs/console.md#daily-aggregates).</summary>
+    public const string UsageDaily = "manage/usage/daily";
+
+    /// <summary>The console's files (docs/console.md); <c>/console</c> itself is its index.html.</summary>
+    public const string Console = "console/{*path}";
+
     /// <summary>Everything else: <c>GET /</c> and <c>HEAD /</c> answer 200, anything else a Claude-shaped 404.</summary>
     public const string Fallback = "{*path}";
 

@@ -3,14 +3,15 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using Qhaigc.Functions.Admin;
 using Qhaigc.Functions.Admin.Files;
 using Qhaigc.Functions.Admin.Keys;
 using Qhaigc.Functions.Admin.Statements;
 using Qhaigc.Functions.Admin.Upstreams;
 using Qhaigc.Functions.Admin.Usage;
+using Qhaigc.Functions.Admin;
 using Qhaigc.Functions.Api;
 using Qhaigc.Functions.Batches;
+using Qhaigc.Functions.Customer;
 using Qhaigc.Functions.Files;
 using Qhaigc.Functions.Governance;
 using Qhaigc.Functions.Keys;
@@ -20,6 +21,7 @@ using Qhaigc.Functions.Storage;
 using Qhaigc.Functions.Telemetry;
 using Qhaigc.Functions.Upstreams;
 using Qhaigc.Functions.Usage;
+using Qhaigc.Functions.WebConsole;
 
 namespace Qhaigc.Functions.Hosting;
 
@@ -127,6 +129,11 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<UsageEndpoint>();
         services.AddSingleton<StatementsEndpoint>();
         services.AddSingleton<UpstreamsEndpoint>();
+        services.AddSingleton<DailyReports>();
+        services.AddSingleton<DailyUsageEndpoint>();
+        services.AddSingleton<CustomerEndpoint>();
+        services.AddSingleton<ConsoleAssets>();
+        services.AddSingleton<ConsoleHandler>();
         services.AddSingleton<FallbackHandler>();
         return services;
     }

@@ -11,8 +11,10 @@ using Qhaigc.Functions.Admin.Upstreams;
 using Qhaigc.Functions.Admin.Usage;
 using Qhaigc.Functions.Api;
 using Qhaigc.Functions.Batches;
+using Qhaigc.Functions.Customer;
 using Qhaigc.Functions.Files;
 using Qhaigc.Functions.Telemetry;
+using Qhaigc.Functions.WebConsole;
 
 namespace Qhaigc.Functions.Hosting;
 
@@ -130,6 +132,18 @@ public static class StandaloneHost
             static (HttpContext context, UsageEndpoint endpoint) => endpoint.HandleUsageAsync(context));
         endpoints.MapMethods("/" + GatewayRoutes.Upstreams, GatewayRoutes.AnyMethod,
             static (HttpContext context, UpstreamsEndpoint endpoint) => endpoint.HandleUpstreamsAsync(context));
+        endpoints.MapMethods("/" + GatewayRoutes.UsageDaily, GatewayRoutes.AnyMethod,
+            static (HttpContext context, DailyUsageEndpoint endpoint) => endpoint.HandleAsync(context));
+
+        // The key holder's own view (docs/console.md#the-customer-endpoint), and the console's files.
+        endpoints.MapGet("/" + GatewayRoutes.GatewayKey,
+            static (HttpContext context, CustomerEndpoint endpoint) => endpoint.HandleKeyAsync(context));
+        endpoints.MapGet("/" + GatewayRoutes.GatewayKeyDaily,
+            static (HttpContext context, CustomerEndpoint endpoint) => endpoint.HandleDailyAsync(context));
+        endpoints.MapGet("/" + GatewayRoutes.GatewayKeyStatement,
+            static (HttpContext context, CustomerEndpoint endpoint) => endpoint.HandleStatementAsync(context));
+        endpoints.MapMethods("/" + GatewayRoutes.Console, ["GET", "HEAD"],
+            static (HttpContext context, string? path, ConsoleHandler handler) => handler.Handle(context, path));
 
         endpoints.MapMethods("/" + GatewayRoutes.Fallback, GatewayRoutes.AnyMethod,
             static (HttpContext context, FallbackHandler handler) => handler.Handle(context));

@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using Qhaigc.Functions.Admin.Keys;
 using Qhaigc.Functions.Admin.Upstreams;
 using Qhaigc.Functions.Admin.Usage;
+using Qhaigc.Functions.Customer;
 using Qhaigc.Functions.Governance;
 using Qhaigc.Functions.Keys;
 using Qhaigc.Functions.Usage;
@@ -25,6 +26,8 @@ namespace Qhaigc.Functions.Protocol;
 [JsonSerializable(typeof(Statement))]
 [JsonSerializable(typeof(UpstreamsReport))]
 [JsonSerializable(typeof(Batches.BatchState))]
+[JsonSerializable(typeof(DailyReport))]
+[JsonSerializable(typeof(CustomerKeyView))]
 public sealed partial class GatewayJsonContext : JsonSerializerContext;
 
 /// <summary>What <c>GET /</c> answers.</summary>

@@ -98,8 +98,32 @@ public sealed class TableBatchClient
 
         using var body = new PooledBuffer();
         var batch = "batch_" + Guid.NewGuid().ToString("D");
-        WriteBody(body, batch, rows);
+        WriteBody(body, batch, rows.Count, i => (rows[i], TableWriteKind.Upsert, default));
+        await SendAsync(body, batch, rows.Count, etags: null, cancellationToken);
+    }
 
+    /// <summary>
+    /// Writes every row as its <see cref="TableWrite.Kind"/> says, all or none, and answers each row's new entity tag
+    /// (null where the answer carried none). A conditional row that does not hold fails the whole transaction with
+    /// <c>409</c> (an insert of a row that exists) or <c>412</c> (a replace of a row that changed).
+    /// </summary>
+    public async Task<ETag?[]> WriteAsync(IReadOnlyList<TableWrite> writes, CancellationToken cancellationToken)
+    {
+        if (writes.Count is 0 or > MaxRows)
+        {
+            throw new ArgumentOutOfRangeException(nameof(writes), writes.Count, $"A transaction holds 1 to {MaxRows} rows.");
+        }
+
+        using var body = new PooledBuffer();
+        var batch = "batch_" + Guid.NewGuid().ToString("D");
+        WriteBody(body, batch, writes.Count, i => ((ITableRow)writes[i].Row, writes[i].Kind, writes[i].IfMatch));
+        var etags = new ETag?[writes.Count];
+        await SendAsync(body, batch, writes.Count, etags, cancellationToken);
+        return etags;
+    }
+
+    private async Task SendAsync(PooledBuffer body, string batch, int rows, ETag?[]? etags, CancellationToken cancellationToken)
+    {
         using var message = _pipeline.CreateMessage();
         var request = message.Request;
         request.Method = RequestMethod.Post;
@@ -118,18 +142,31 @@ public sealed class TableBatchClient
             throw new RequestFailedException(response);
         }
 
-        CheckEveryRowAccepted(response.Content.ToMemory().Span, rows.Count);
+        CheckEveryRowAccepted(response.Content.ToMemory().Span, rows, etags);
     }
 
-    private void WriteBody<T>(PooledBuffer body, string batch, IReadOnlyList<T> rows) where T : ITableRow
+    private void WriteBody(PooledBuffer body, string batch, int count, Func<int, (ITableRow Row, TableWriteKind Kind, ETag IfMatch)> rowAt)
     {
         var changeset = "changeset_" + Guid.NewGuid().ToString("D");
         Ascii(body, $"--{batch}\r\nContent-Type: multipart/mixed; boundary={changeset}\r\n\r\n");
         using var json = new Utf8JsonWriter(body);
-        foreach (var row in rows)
+        for (var i = 0; i < count; i++)
         {
+            var (row, kind, ifMatch) = rowAt(i);
             Ascii(body, $"--{changeset}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n");
-            Ascii(body, $"PUT {_tableUrl}(PartitionKey='{KeyInUrl(row.PartitionKey)}',RowKey='{KeyInUrl(row.RowKey)}') HTTP/1.1\r\n");
+            if (kind == TableWriteKind.Insert)
+            {
+                Ascii(body, $"POST {_tableUrl} HTTP/1.1\r\nPrefer: return-no-content\r\n");
+            }
+            else
+            {
+                Ascii(body, $"PUT {_tableUrl}(PartitionKey='{KeyInUrl(row.PartitionKey)}',RowKey='{KeyInUrl(row.RowKey)}') HTTP/1.1\r\n");
+                if (kind == TableWriteKind.Replace)
+                {
+                    Ascii(body, $"If-Match: {ifMatch}\r\n");
+                }
+            }
+
             Ascii(body, "Accept: application/json;odata=minimalmetadata\r\nContent-Type: application/json\r\nDataServiceVersion: 3.0\r\n\r\n");
 
             json.Reset(body);
@@ -149,7 +186,7 @@ public sealed class TableBatchClient
     /// The answer holds one sub-response per row when the transaction was applied, and a single error sub-response
     /// when it was not: every row must have its own 2xx status line.
     /// </summary>
-    private static void CheckEveryRowAccepted(ReadOnlySpan<byte> answer, int rows)
+    private static void CheckEveryRowAccepted(ReadOnlySpan<byte> answer, int rows, ETag?[]? etags)
     {
         var accepted = 0;
         var rest = answer;
@@ -165,6 +202,11 @@ public sealed class TableBatchClient
                     $"The table refused the transaction: {status}.");
             }
 
+            if (etags is not null && accepted < etags.Length)
+            {
+                etags[accepted] = ETagOf(rest);
+            }
+
             accepted++;
         }
 
@@ -172,6 +214,22 @@ public sealed class TableBatchClient
         {
             throw new RequestFailedException(400, $"The table answered {accepted} of {rows} rows of the transaction.");
         }
+    }
+
+    /// <summary>The <c>ETag</c> header of the sub-response whose status line <paramref name="response"/> starts after.</summary>
+    private static ETag? ETagOf(ReadOnlySpan<byte> response)
+    {
+        var end = response.IndexOf("\r\n\r\n"u8);
+        var headers = Encoding.ASCII.GetString(end < 0 ? response : response[..end]);
+        foreach (var line in headers.Split("\r\n"))
+        {
+            if (line.StartsWith("ETag:", StringComparison.OrdinalIgnoreCase))
+            {
+                return new ETag(line["ETag:".Length..].Trim());
+            }
+        }
+
+        return null;
     }
 
     /// <summary>A key inside the sub-request's URL: quotes doubled (OData), then escaped as a URL's data.</summary>

@@ -105,6 +105,92 @@ public sealed class UsagePagingTests
         await GatewayAssert.ErrorAsync(response, 400, "invalid_request_error", message);
     }
 
+    [Fact]
+    public async Task Usage_PagesNewestFirst_WithFilters_GivingEachMatchingRecordOnceInTimeOrder()
+    {
+        // Arrange: two keys, records spread over days (gaps of all sizes), three sharing one instant, every state and
+        // a few statuses.
+        await using var scenario = await GatewayScenario.StartAsync(GatewayHosts.Standalone, withAnthropicUpstream: false);
+        var (_, other) = await scenario.Environment.CreateKeyAsync("other");
+        var now = DateTimeOffset.UtcNow;
+        var states = new[] { UsageState.Complete, UsageState.Failed, UsageState.Cancelled, UsageState.Truncated };
+        var records = Records(scenario.Key.Id, 120, now).Concat(Records(other.Id, 40, now))
+            .Select((r, i) => r with
+            {
+                StartedAt = i is 7 or 8 or 130 ? now.AddHours(-5) : now.AddMinutes(-(i * 53 % 4000) - i / 7.0),
+                State = states[i % 4],
+                Status = states[i % 4] == UsageState.Failed ? 529 : 200,
+            }).ToList();
+        await scenario.Environment.Usage.WriteBatchAsync(records, CancellationToken.None);
+        using var admin = Admin(scenario);
+        var range = $"from={Uri.EscapeDataString(now.AddDays(-5).ToString("O"))}&to={Uri.EscapeDataString(now.AddHours(1).ToString("O"))}";
+
+        // Act
+        var newest = await PageThroughAsync(admin, $"manage/usage?{range}&order=desc&model=model-a&limit=25");
+        var failed = await PageThroughAsync(admin, $"manage/usage?keyId={scenario.Key.Id}&{range}&order=desc&state=failed&status=529&limit=50");
+        var oldest = await PageThroughAsync(admin, $"manage/usage?keyId={scenario.Key.Id}&{range}&state=complete&limit=50");
+
+        // Assert: newest first across keys, each matching record once, the totals filtered alike; the default order stays.
+        var expected = records.Where(static r => r.Model == "model-a").OrderByDescending(static r => r.StartedAt.UtcTicks)
+            .ThenByDescending(static r => r.RequestId, StringComparer.Ordinal).Select(static r => r.RequestId).ToList();
+        Assert.Equal(expected, newest.RequestIds);
+        Assert.Equal(expected.Count, newest.TotalCalls);
+        var expectedFailed = records.Where(r => r.KeyId == scenario.Key.Id && r.State == UsageState.Failed)
+            .OrderByDescending(static r => r.StartedAt.UtcTicks).ThenByDescending(static r => r.RequestId, StringComparer.Ordinal)
+            .Select(static r => r.RequestId).ToList();
+        Assert.Equal(expectedFailed, failed.RequestIds);
+        Assert.Equal(
+            records.Where(r => r.KeyId == scenario.Key.Id && r.State == UsageState.Complete).OrderBy(static r => r.StartedAt.UtcTicks)
+                .ThenBy(static r => r.RequestId, StringComparer.Ordinal).Select(static r => r.RequestId),
+            oldest.RequestIds);
+    }
+
+    [Theory]
+    [InlineData("state=done", "state: Input should be 'complete', 'truncated', 'cancelled' or 'failed'")]
+    [InlineData("status=abc", "status: Input should be an HTTP status from 100 to 599")]
+    [InlineData("status=99", "status: Input should be an HTTP status from 100 to 599")]
+    [InlineData("order=newest", "order: Input should be 'asc' or 'desc'")]
+    [InlineData("model=", "model: Input should be a model name of 1 to 256 characters")]
+    public async Task Usage_RefusesFiltersItCannotRead(string filter, string message)
+    {
+        // Arrange
+        await using var scenario = await GatewayScenario.StartAsync(GatewayHosts.Standalone, withAnthropicUpstream: false);
+        using var admin = Admin(scenario);
+
+        // Act
+        using var response = await admin.GetAsync($"manage/usage?{filter}");
+
+        // Assert
+        await GatewayAssert.ErrorAsync(response, 400, "invalid_request_error", message);
+    }
+
+    [Fact]
+    public async Task Usage_RefusesACursor_WhenTheNextCallChangesItsFilters()
+    {
+        // Arrange
+        await using var scenario = await GatewayScenario.StartAsync(GatewayHosts.Standalone, withAnthropicUpstream: false);
+        var now = DateTimeOffset.UtcNow;
+        await scenario.Environment.Usage.WriteBatchAsync(Records(scenario.Key.Id, 4, now), CancellationToken.None);
+        using var admin = Admin(scenario);
+        var query = $"manage/usage?keyId={scenario.Key.Id}&from={Uri.EscapeDataString(now.AddDays(-1).ToString("O"))}&limit=1&order=desc";
+        using var first = JsonDocument.Parse(await admin.GetStringAsync(query));
+        var cursor = first.RootElement.GetProperty("nextCursor").GetString()!;
+
+        // Act
+        using var same = await admin.GetAsync($"{query}&cursor={cursor}");
+        using var leftOut = await admin.GetAsync($"manage/usage?cursor={cursor}");
+        using var otherOrder = await admin.GetAsync($"{query.Replace("order=desc", "order=asc", StringComparison.Ordinal)}&cursor={cursor}");
+        using var otherModel = await admin.GetAsync($"{query}&model=model-a&cursor={cursor}");
+
+        // Assert: newest first goes on where it ended; a changed filter or order is the client's error.
+        Assert.Equal(HttpStatusCode.OK, same.StatusCode);
+        using var leftOutPage = JsonDocument.Parse(await leftOut.Content.ReadAsStringAsync());
+        Assert.True(first.RootElement.GetProperty("records")[0].GetProperty("startedAt").GetDateTimeOffset() >
+                    leftOutPage.RootElement.GetProperty("records")[0].GetProperty("startedAt").GetDateTimeOffset());
+        await GatewayAssert.ErrorAsync(otherOrder, 400, "invalid_request_error");
+        await GatewayAssert.ErrorAsync(otherModel, 400, "invalid_request_error");
+    }
+
     private static async Task<(List<int> PageSizes, List<string> RequestIds, long TotalCalls)> PageThroughAsync(HttpClient admin, string query)
     {
         var sizes = new List<int>();
@@ -129,7 +215,7 @@ public sealed class UsagePagingTests
             }
 
             cursor = page.RootElement.TryGetProperty("nextCursor", out var next) ? next.GetString() : null;
-            Assert.True(sizes.Count <= 10, "Paging does not end.");
+            Assert.True(sizes.Count <= 20, "Paging does not end.");
         }
         while (cursor is not null);
 

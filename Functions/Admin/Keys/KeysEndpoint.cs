@@ -100,28 +100,7 @@ public sealed partial class KeysEndpoint(
             return AdminResults.KeyNotFound(id);
         }
 
-        var view = KeyView.From(key);
-        if (governance.LimitsOf(key) is { IsEmpty: false } limits)
-        {
-            var now = time.GetUtcNow();
-            var usage = await ledger.ReadAsync(key.Id, limits, now, cancellationToken);
-            view = view with
-            {
-                Current = new LimitState
-                {
-                    Requests = usage.Requests,
-                    InputTokens = usage.InputTokens,
-                    OutputTokens = usage.OutputTokens,
-                    WindowReset = AdmissionPolicy.WindowStart(now) + AdmissionPolicy.Window,
-                    SpendPeriod = SpendPeriods.Key(limits.SpendPeriod, now),
-                    Spent = Money.FromMicros(usage.SpentMicros),
-                    Reserved = Money.FromMicros(usage.ReservedMicros),
-                    Currency = governance.Prices.Currency,
-                    ActiveStreams = usage.ActiveStreams,
-                },
-            };
-        }
-
+        var view = KeyView.From(key) with { Current = await KeyCounters.ReadAsync(governance, ledger, key, time.GetUtcNow(), cancellationToken) };
         return AdminResults.Json(view, GatewayJsonContext.Default.KeyView);
     }
 

@@ -28,6 +28,17 @@ public sealed class StatementsEndpoint(AdminAuthorization admin, IUsageStore usa
             return AdminResults.KeyNotFound(id);
         }
 
+        return await AnswerAsync(context, id);
+    }
+
+    /// <summary>
+    /// The statement of <paramref name="keyId"/> for the range the query gives (<c>period</c>, <c>from</c>, <c>to</c>), as
+    /// <c>format</c> asks; a 400 for a query it cannot read. The key's own <c>GET /v1/gateway/key/statement</c> answers
+    /// with it too.
+    /// </summary>
+    public async Task<IResult> AnswerAsync(HttpContext context, string keyId)
+    {
+        var id = keyId;
         var query = context.Request.Query;
         var now = time.GetUtcNow();
         var from = SpendPeriods.Start(SpendPeriod.Month, now, now);

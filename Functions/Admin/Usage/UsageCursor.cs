@@ -15,7 +15,13 @@ namespace Qhaigc.Functions.Admin.Usage;
 /// Clients get it as opaque text, signed with a key derived from the admin key: every instance reads the cursors of
 /// the others, and a cursor a client made up or changed is refused (400) before anything of it reaches the table.
 /// </remarks>
-public sealed record UsageCursor(string? KeyIdFilter, DateTimeOffset From, DateTimeOffset To, string KeyId, string? Token)
+/// <param name="KeyIdFilter">The query's key, or null for every key.</param>
+/// <param name="From">The query's range start.</param>
+/// <param name="To">The query's range end.</param>
+/// <param name="KeyId">The key whose records come next (newest first: the key of the last record given).</param>
+/// <param name="Token">Where that key's records go on (newest first: the time of the last record given and the ids given at it).</param>
+/// <param name="Query">The rest of the query the cursor belongs to (filters and order, <see cref="UsageQueryText"/>); empty for none.</param>
+public sealed record UsageCursor(string? KeyIdFilter, DateTimeOffset From, DateTimeOffset To, string KeyId, string? Token, string Query = "")
 {
     /// <summary>Far more than a cursor of ours takes (about 250 characters); longer text is not read at all.</summary>
     public const int MaxLength = 2048;
@@ -32,7 +38,8 @@ public sealed record UsageCursor(string? KeyIdFilter, DateTimeOffset From, DateT
             From.UtcTicks.ToString(CultureInfo.InvariantCulture),
             To.UtcTicks.ToString(CultureInfo.InvariantCulture),
             KeyId,
-            Token ?? ""));
+            Token ?? "",
+            Query));
         var bytes = new byte[1 + MacLength + payload.Length];
         bytes[0] = Version;
         payload.CopyTo(bytes, 1 + MacLength);
@@ -65,7 +72,7 @@ public sealed record UsageCursor(string? KeyIdFilter, DateTimeOffset From, DateT
         }
 
         var fields = Encoding.UTF8.GetString(payload).Split(Separator);
-        if (fields.Length != 5 ||
+        if (fields.Length != 6 ||
             !long.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var from) ||
             !long.TryParse(fields[2], NumberStyles.None, CultureInfo.InvariantCulture, out var to) ||
             from > DateTimeOffset.MaxValue.UtcTicks || to > DateTimeOffset.MaxValue.UtcTicks ||
@@ -79,13 +86,14 @@ public sealed record UsageCursor(string? KeyIdFilter, DateTimeOffset From, DateT
             new DateTimeOffset(from, TimeSpan.Zero),
             new DateTimeOffset(to, TimeSpan.Zero),
             fields[3],
-            fields[4].Length > 0 ? fields[4] : null);
+            fields[4].Length > 0 ? fields[4] : null,
+            fields[5]);
         return true;
     }
 
     /// <summary>Whether this cursor continues the query of <paramref name="keyIdFilter"/>, <paramref name="from"/> and <paramref name="to"/>.</summary>
-    public bool Continues(string? keyIdFilter, DateTimeOffset from, DateTimeOffset to) =>
-        KeyIdFilter == keyIdFilter && From == from && To == to;
+    public bool Continues(string? keyIdFilter, DateTimeOffset from, DateTimeOffset to, string query = "") =>
+        KeyIdFilter == keyIdFilter && From == from && To == to && Query == query;
 
     private static byte[] Mac(byte[] key, ReadOnlySpan<byte> payload)
     {
