@@ -38,7 +38,8 @@ public static class GatewayServiceCollectionExtensions
         // Storage
         services.AddSingleton<GatewayTables>();
         services.AddSingleton<IApiKeyStore, TableApiKeyStore>();
-        services.AddSingleton<IUsageStore, TableUsageStore>();
+        // TryAdd: a host may bring its own store (the benchmark's in-memory one, bench/README.md).
+        services.TryAddSingleton<IUsageStore, TableUsageStore>();
         services.AddSingleton<IOwnedObjectStore, TableOwnedObjectStore>();
         services.AddSingleton<IBatchBilling, BatchBilling>();
         services.AddSingleton<ApiKeyAuthenticator>();
