@@ -74,36 +74,49 @@ public static class StandaloneHost
         return app;
     }
 
-    /// <summary>Maps the same handlers the function classes call, on the same routes and methods.</summary>
+    /// <summary>
+    /// Maps the same handlers the function classes call, on the same routes and methods. Each route is a plain
+    /// <see cref="RequestDelegate"/>: a lambda with parameters to bind would have ASP.NET Core compile a binder for every
+    /// route when the first request arrives, the largest single cost of a cold start (docs/performance.md#cold-start).
+    /// </summary>
     public static IEndpointRouteBuilder MapGateway(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost("/" + GatewayRoutes.Messages,
-            static (HttpContext context, MessagesHandler handler) => handler.HandleAsync(context));
-        endpoints.MapPost("/" + GatewayRoutes.CountTokens,
-            static (HttpContext context, CountTokensHandler handler) => handler.HandleAsync(context));
-        endpoints.MapPost("/" + GatewayRoutes.ChatCompletions,
-            static (HttpContext context, ChatCompletionsHandler handler) => handler.HandleAsync(context));
-        endpoints.MapGet("/" + GatewayRoutes.Models,
-            static (HttpContext context, ModelsHandler handler) => handler.HandleListAsync(context));
-        endpoints.MapGet("/" + GatewayRoutes.Model,
-            static (HttpContext context, string id, ModelsHandler handler) => handler.HandleGetAsync(context, id));
+        endpoints.MapPost("/" + GatewayRoutes.Messages, static context => Run(context, Handler<MessagesHandler>(context).HandleAsync(context)));
+        endpoints.MapPost("/" + GatewayRoutes.CountTokens, static context => Run(context, Handler<CountTokensHandler>(context).HandleAsync(context)));
+        endpoints.MapPost("/" + GatewayRoutes.ChatCompletions, static context => Run(context, Handler<ChatCompletionsHandler>(context).HandleAsync(context)));
+        endpoints.MapGet("/" + GatewayRoutes.Models, static context => Run(context, Handler<ModelsHandler>(context).HandleListAsync(context)));
+        endpoints.MapGet("/" + GatewayRoutes.Model, static context => Id(context) is { } id ? Run(context, Handler<ModelsHandler>(context).HandleGetAsync(context, id)) : NoId(context));
 
         // Admin routes take every method; each answers those it does not serve with 405 and Allow.
         endpoints.MapMethods("/" + GatewayRoutes.Keys, GatewayRoutes.AnyMethod,
-            static (HttpContext context, KeysEndpoint endpoint) => endpoint.HandleKeysAsync(context));
+            static context => Run(context, Handler<KeysEndpoint>(context).HandleKeysAsync(context)));
         endpoints.MapMethods("/" + GatewayRoutes.Key, GatewayRoutes.AnyMethod,
-            static (HttpContext context, string id, KeysEndpoint endpoint) => endpoint.HandleKeyAsync(context, id));
+            static context => Id(context) is { } id ? Run(context, Handler<KeysEndpoint>(context).HandleKeyAsync(context, id)) : NoId(context));
         endpoints.MapMethods("/" + GatewayRoutes.KeyRotate, GatewayRoutes.AnyMethod,
-            static (HttpContext context, string id, KeysEndpoint endpoint) => endpoint.HandleRotateAsync(context, id));
+            static context => Id(context) is { } id ? Run(context, Handler<KeysEndpoint>(context).HandleRotateAsync(context, id)) : NoId(context));
         endpoints.MapMethods("/" + GatewayRoutes.KeyStatement, GatewayRoutes.AnyMethod,
-            static (HttpContext context, string id, StatementsEndpoint endpoint) => endpoint.HandleStatementAsync(context, id));
+            static context => Id(context) is { } id ? Run(context, Handler<StatementsEndpoint>(context).HandleStatementAsync(context, id)) : NoId(context));
         endpoints.MapMethods("/" + GatewayRoutes.Usage, GatewayRoutes.AnyMethod,
-            static (HttpContext context, UsageEndpoint endpoint) => endpoint.HandleUsageAsync(context));
+            static context => Run(context, Handler<UsageEndpoint>(context).HandleUsageAsync(context)));
         endpoints.MapMethods("/" + GatewayRoutes.Upstreams, GatewayRoutes.AnyMethod,
-            static (HttpContext context, UpstreamsEndpoint endpoint) => endpoint.HandleUpstreamsAsync(context));
+            static context => Run(context, Handler<UpstreamsEndpoint>(context).HandleUpstreamsAsync(context)));
 
         endpoints.MapMethods("/" + GatewayRoutes.Fallback, GatewayRoutes.AnyMethod,
-            static (HttpContext context, FallbackHandler handler) => handler.Handle(context));
+            static context => Handler<FallbackHandler>(context).Handle(context).ExecuteAsync(context));
         return endpoints;
+    }
+
+    private static T Handler<T>(HttpContext context)
+        where T : notnull => context.RequestServices.GetRequiredService<T>();
+
+    private static async Task Run(HttpContext context, Task<IResult> result) => await (await result).ExecuteAsync(context);
+
+    /// <summary>The route's <c>{id}</c>; without one, <see cref="NoId"/> answers as a bound parameter that is missing does.</summary>
+    private static string? Id(HttpContext context) => context.Request.RouteValues["id"]?.ToString();
+
+    private static Task NoId(HttpContext context)
+    {
+        context.Response.StatusCode = StatusCodes.Status400BadRequest;
+        return Task.CompletedTask;
     }
 }

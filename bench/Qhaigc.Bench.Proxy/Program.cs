@@ -54,8 +54,11 @@ using var client = new HttpMessageInvoker(new UpstreamWaitTimer(waits, new Socke
     ConnectTimeout = TimeSpan.FromSeconds(10),
 }));
 // The runtime's counters (heap, thread pool) as the bench gateway host reports them, for the scale runs.
-app.MapGet("/_bench/runtime", static (bool? live) =>
-    Results.Text(ProcessCounters.AppendTo(new StringBuilder("{"), live == true).Append("\"proxy\":1}").ToString(), "application/json"));
+app.MapGet("/_bench/runtime", static context =>
+{
+    context.Response.ContentType = "application/json";
+    return context.Response.WriteAsync(ProcessCounters.AppendTo(new StringBuilder("{"), context.Request.Query["live"] == "true").Append("\"proxy\":1}").ToString());
+});
 var forwarder = app.Services.GetRequiredService<IHttpForwarder>();
 var config = new ForwarderRequestConfig { ActivityTimeout = TimeSpan.FromMinutes(5) };
 app.Map("/{**path}", async (HttpContext context) =>

@@ -18,6 +18,8 @@ public sealed class Backdrop : IDisposable
         WorkDirectory = work;
         _azurite = azurite;
         _upstream = upstream;
+        GatewayDll = Servers.BuiltDll(root, "Qhaigc.Bench.GatewayHost");
+        ProxyDll = Servers.BuiltDll(root, "Qhaigc.Bench.Proxy");
         AzuritePort = azuritePort;
         UpstreamUrl = upstreamUrl;
     }
@@ -31,6 +33,34 @@ public sealed class Backdrop : IDisposable
     public ChildProcess Upstream => _upstream;
 
     public ChildProcess Azurite => _azurite;
+
+    /// <summary>The gateway host and the proxy to launch: the Release build, unless <see cref="PublishAsync"/> replaced them.</summary>
+    public string GatewayDll { get; private set; } = "";
+
+    public string ProxyDll { get; private set; } = "";
+
+    /// <summary>
+    /// Publishes the gateway host and the bare proxy as the Functions app is deployed (Release, linux-x64,
+    /// ReadyToRun: docs/performance.md#cold-start) into the work directory, and launches those from now on.
+    /// </summary>
+    public async Task PublishAsync(Action<string> log)
+    {
+        foreach (var (project, set) in new (string, Action<string>)[] { ("Qhaigc.Bench.GatewayHost", dll => GatewayDll = dll), ("Qhaigc.Bench.Proxy", dll => ProxyDll = dll) })
+        {
+            var output = Path.Combine(WorkDirectory, "published", project);
+            log($"publishing {project} (ReadyToRun, linux-x64)");
+            var result = await Tool.RunAsync("dotnet",
+                ["publish", Path.Combine(_root, "bench", project), "-c", "Release", "-r", "linux-x64", "--self-contained", "false",
+                    "-p:PublishReadyToRun=true", "-o", output, "-v", "quiet", "-nologo", "-clp:ErrorsOnly"],
+                TimeSpan.FromMinutes(15));
+            if (result.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"dotnet publish {project} failed: {result.StandardError}{result.StandardOutput}");
+            }
+
+            set(Path.Combine(output, project + ".dll"));
+        }
+    }
 
     public static async Task<Backdrop> StartAsync(string root, string work)
     {
@@ -73,7 +103,7 @@ public sealed class Backdrop : IDisposable
         if (contender == ScaleContender.Proxy)
         {
             return ChildProcess.Start("proxy", "dotnet",
-                [Servers.BuiltDll(_root, "Qhaigc.Bench.Proxy"), "--urls", url, "--upstream", UpstreamUrl.AbsoluteUri],
+                [ProxyDll, "--urls", url, "--upstream", UpstreamUrl.AbsoluteUri],
                 WorkDirectory, Path.Combine(WorkDirectory, logName), extra);
         }
 
@@ -88,7 +118,7 @@ public sealed class Backdrop : IDisposable
             settings[key] = value;
         }
 
-        return ChildProcess.Start(ScaleContenderNames.Of(contender), "dotnet", [Servers.BuiltDll(_root, "Qhaigc.Bench.GatewayHost"), "--urls", url],
+        return ChildProcess.Start(ScaleContenderNames.Of(contender), "dotnet", [GatewayDll, "--urls", url],
             WorkDirectory, Path.Combine(WorkDirectory, logName), settings);
     }
 

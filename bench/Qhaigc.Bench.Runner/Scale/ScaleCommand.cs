@@ -18,6 +18,11 @@ public static class ScaleCommand
         string report;
         using (var backdrop = await Backdrop.StartAsync(options.RepositoryRoot, work))
         {
+            if (options.Published)
+            {
+                await backdrop.PublishAsync(Log);
+            }
+
             report = options.Mode switch
             {
                 "coldstart" => await new ColdStartRun(options, backdrop, Log).RunAsync(),
@@ -30,6 +35,7 @@ public static class ScaleCommand
             .AppendLine(CultureInfo.InvariantCulture, $"Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; command `bench/scale.sh {options.Mode}{(options.Arguments.Count > 0 ? " " + string.Join(' ', options.Arguments) : "")}`")
             .AppendLine(CultureInfo.InvariantCulture, $"Machine: {Environment.ProcessorCount} cores; load average {string.Join(" ", loadAtStart.Select(static l => l.ToString("0.00", CultureInfo.InvariantCulture)))} at start, " +
                 $"{string.Join(" ", MachineInfo.LoadAverage().Select(static l => l.ToString("0.00", CultureInfo.InvariantCulture)))} at end")
+            .AppendLine(options.Published ? "Gateway host and proxy as published for deployment: Release, linux-x64, ReadyToRun." : "Gateway host and proxy: the Release build (JIT).")
             .AppendLine()
             .Append(report)
             .ToString();

@@ -14,6 +14,9 @@ public sealed class ScaleOptions
     /// <summary>coldstart: launches of each contender (in alternation).</summary>
     public int Launches { get; init; } = 7;
 
+    /// <summary>Launch the gateway host and the proxy as published for deployment (ReadyToRun), not the Release build.</summary>
+    public bool Published { get; init; }
+
     /// <summary>stream-cpu: rounds of every contender and stream length in turn.</summary>
     public int Rounds { get; init; } = 3;
 
@@ -49,8 +52,15 @@ public sealed class ScaleOptions
         int launches = 7, rounds = 3, seconds = 5, streams = 5000, rate = 20, streamSeconds = 30, ramp = 10;
         var gatewayEnvironment = new List<string>();
         var environment = new List<string>();
+        var published = false;
         for (var i = 1; i < args.Length; i++)
         {
+            if (args[i] == "--published")
+            {
+                published = true;
+                continue;
+            }
+
             var value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value.");
             switch (args[i])
             {
@@ -75,6 +85,7 @@ public sealed class ScaleOptions
             Mode = args[0],
             RepositoryRoot = Path.GetFullPath(root ?? FindRoot()),
             Arguments = args[1..].Where(static a => a != "--root").ToArray(),
+            Published = published,
             Launches = Math.Max(1, launches),
             Rounds = Math.Max(1, rounds),
             Seconds = Math.Max(1, seconds),
