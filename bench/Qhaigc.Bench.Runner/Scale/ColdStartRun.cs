@@ -37,7 +37,7 @@ public sealed class ColdStartRun(ScaleOptions options, Backdrop backdrop, Action
                 var launch = await LaunchAsync(contender, $"r{round}");
                 launches.Add((round, contender, launch));
                 log($"round {round}: {ScaleContenderNames.Of(contender)} listening {launch.ListeningMs:0.0} ms, " +
-                    $"first answer {launch.FirstAnswerMs:0.0} ms, CPU {launch.CpuMs:0} ms");
+                    $"first answer {launch.FirstAnswerMs:0.0} ms, CPU {launch.CpuListeningMs:0} ms listening, {launch.CpuMs:0} ms at the first answer");
             }
         }
 
@@ -70,6 +70,7 @@ public sealed class ColdStartRun(ScaleOptions options, Backdrop backdrop, Action
         }
 
         var listening = clock.Elapsed.TotalMilliseconds;
+        var cpuListening = process.Sample().CpuSeconds * 1000;
         using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false });
         var url = new Uri($"http://127.0.0.1:{port}/v1/messages");
         while (true)
@@ -93,7 +94,7 @@ public sealed class ColdStartRun(ScaleOptions options, Backdrop backdrop, Action
 
         var answered = clock.Elapsed.TotalMilliseconds;
         var sample = process.Sample();
-        return new Launch(listening, answered, sample.CpuSeconds * 1000, sample.RssBytes);
+        return new Launch(listening, answered, cpuListening, sample.CpuSeconds * 1000, sample.RssBytes);
     }
 
     private string Render(List<(int Round, ScaleContender Contender, Launch Launch)> launches)
@@ -101,15 +102,15 @@ public sealed class ColdStartRun(ScaleOptions options, Backdrop backdrop, Action
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"### Cold start: launch to first answered call ({options.Launches} launches each, alternating)");
         text.AppendLine();
-        text.AppendLine("| round | first | proxy listening ms | proxy first answer ms | proxy CPU ms | gateway listening ms | gateway first answer ms | gateway CPU ms | gateway / proxy (first answer) |");
+        text.AppendLine("| round | first | proxy listening ms | proxy first answer ms | proxy CPU ms (listening / first answer) | gateway listening ms | gateway first answer ms | gateway CPU ms (listening / first answer) | gateway / proxy (first answer) |");
         text.AppendLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var round in launches.GroupBy(static l => l.Round))
         {
             var proxy = round.Single(static l => l.Contender == ScaleContender.Proxy).Launch;
             var gateway = round.Single(static l => l.Contender == ScaleContender.Gateway).Launch;
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"| {round.Key} | {ScaleContenderNames.Of(round.First().Contender)} | {proxy.ListeningMs:0.0} | {proxy.FirstAnswerMs:0.0} | {proxy.CpuMs:0} | " +
-                $"{gateway.ListeningMs:0.0} | {gateway.FirstAnswerMs:0.0} | {gateway.CpuMs:0} | {gateway.FirstAnswerMs / proxy.FirstAnswerMs:0.00}× |");
+                $"| {round.Key} | {ScaleContenderNames.Of(round.First().Contender)} | {proxy.ListeningMs:0.0} | {proxy.FirstAnswerMs:0.0} | {proxy.CpuListeningMs:0} / {proxy.CpuMs:0} | " +
+                $"{gateway.ListeningMs:0.0} | {gateway.FirstAnswerMs:0.0} | {gateway.CpuListeningMs:0} / {gateway.CpuMs:0} | {gateway.FirstAnswerMs / proxy.FirstAnswerMs:0.00}× |");
         }
 
         double Median(ScaleContender contender, Func<Launch, double> value) =>
@@ -121,18 +122,20 @@ public sealed class ColdStartRun(ScaleOptions options, Backdrop backdrop, Action
         var gatewayListening = Median(ScaleContender.Gateway, static l => l.ListeningMs);
         var proxyCpu = Median(ScaleContender.Proxy, static l => l.CpuMs);
         var gatewayCpu = Median(ScaleContender.Gateway, static l => l.CpuMs);
+        var proxyCpuListening = Median(ScaleContender.Proxy, static l => l.CpuListeningMs);
+        var gatewayCpuListening = Median(ScaleContender.Gateway, static l => l.CpuListeningMs);
         text.AppendLine(CultureInfo.InvariantCulture,
-            $"| **median** | | **{proxyListening:0.0}** | **{proxyAnswer:0.0}** | **{proxyCpu:0}** | **{gatewayListening:0.0}** | **{gatewayAnswer:0.0}** | " +
-            $"**{gatewayCpu:0}** | **{gatewayAnswer / proxyAnswer:0.00}×** |");
+            $"| **median** | | **{proxyListening:0.0}** | **{proxyAnswer:0.0}** | **{proxyCpuListening:0} / {proxyCpu:0}** | **{gatewayListening:0.0}** | **{gatewayAnswer:0.0}** | " +
+            $"**{gatewayCpuListening:0} / {gatewayCpu:0}** | **{gatewayAnswer / proxyAnswer:0.00}×** |");
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture,
             $"Launch to first answered call: gateway {gatewayAnswer:0} ms, bare proxy {proxyAnswer:0} ms: **{gatewayAnswer / proxyAnswer:0.00}×** " +
             $"(target ≤ 1.15×: {(gatewayAnswer / proxyAnswer <= 1.15 ? "met" : "not met")}). Listening: {gatewayListening:0} ms against {proxyListening:0} ms " +
             $"({gatewayListening / proxyListening:0.00}×). CPU to the first answer: {gatewayCpu:0} ms against {proxyCpu:0} ms " +
-            $"({gatewayCpu / proxyCpu:0.00}×). Resident at the first answer: gateway " +
+            $"({gatewayCpu / proxyCpu:0.00}×; {gatewayCpuListening:0} ms against {proxyCpuListening:0} ms of it before listening). Resident at the first answer: gateway " +
             $"{Median(ScaleContender.Gateway, static l => l.RssBytes) / (1024 * 1024):0} MiB, proxy {Median(ScaleContender.Proxy, static l => l.RssBytes) / (1024 * 1024):0} MiB.");
         return text.ToString();
     }
 
-    private readonly record struct Launch(double ListeningMs, double FirstAnswerMs, double CpuMs, double RssBytes);
+    private readonly record struct Launch(double ListeningMs, double FirstAnswerMs, double CpuListeningMs, double CpuMs, double RssBytes);
 }

@@ -7,7 +7,9 @@ namespace Qhaigc.Bench.Runner.Scale;
 /// <summary>
 /// The load client's side of one paced stream: sends the request, reads the answer as it arrives, counts its bytes and
 /// its events (an event ends with a blank line), and notes when the first byte came and how late each event came
-/// behind its schedule (event i is due i gaps after the first: the fake upstream's own schedule).
+/// behind its schedule. Event i leaves the fake upstream i gaps after the first; its offset is its arrival less i gaps,
+/// and its lateness that offset less the stream's smallest (the hop's best time in this stream): a constant delay of
+/// every event is no lateness, an event held back is.
 /// </summary>
 public static class PacedStreamClient
 {
@@ -30,6 +32,7 @@ public static class PacedStreamClient
         try
         {
             long bytes = 0, events = 0, first = 0;
+            var offsets = new List<long>();
             var lastWasNewline = false;
             var gapTicks = gapMs * Stopwatch.Frequency / 1000;
             int read;
@@ -48,7 +51,7 @@ public static class PacedStreamClient
                     {
                         if (lastWasNewline)
                         {
-                            lateness.Add(Math.Max(0, now - first - events * gapTicks) * 1000.0 / Stopwatch.Frequency);
+                            offsets.Add(now - (long)(events * gapTicks));
                             events++;
                             lastWasNewline = false;
                             continue;
@@ -60,6 +63,15 @@ public static class PacedStreamClient
                     {
                         lastWasNewline = false;
                     }
+                }
+            }
+
+            if (offsets.Count > 0)
+            {
+                var best = offsets.Min();
+                foreach (var offset in offsets)
+                {
+                    lateness.Add((offset - best) * 1000.0 / Stopwatch.Frequency);
                 }
             }
 

@@ -43,7 +43,16 @@ public static class ScaleCommand
         var output = Path.Combine(options.RepositoryRoot, "bench", "results");
         Directory.CreateDirectory(output);
         await File.WriteAllTextAsync(Path.Combine(output, $"scale-{options.Mode}-latest.md"), text);
-        Directory.Delete(work, recursive: true);
+        // The processes' logs are kept when a run saw a failure (the report says "failed" or "short").
+        if (report.Contains("(failed", StringComparison.Ordinal) || report.Contains(" short)", StringComparison.Ordinal))
+        {
+            Log($"some streams failed: the processes' logs are kept in {work}");
+        }
+        else
+        {
+            Directory.Delete(work, recursive: true);
+        }
+
         return 0;
     }
 
