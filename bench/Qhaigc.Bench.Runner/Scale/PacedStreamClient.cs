@@ -13,6 +13,8 @@ namespace Qhaigc.Bench.Runner.Scale;
 /// </summary>
 public static class PacedStreamClient
 {
+    private static ReadOnlySpan<byte> PingHead => "event: ping\n"u8;
+
     public static async Task<StreamOutcome> RunAsync(HttpClient http, Uri url, byte[] body, double gapMs, LatenessHistogram lateness, Action opened)
     {
         var sent = Stopwatch.GetTimestamp();
@@ -31,9 +33,12 @@ public static class PacedStreamClient
         var buffer = ArrayPool<byte>.Shared.Rent(4096);
         try
         {
-            long bytes = 0, events = 0, first = 0;
+            long bytes = 0, events = 0, first = 0, pingBytes = 0, eventBytes = 0;
             var offsets = new List<long>();
             var lastWasNewline = false;
+            // The start of the event being read, enough to tell a keep-alive ping (which the gateway may add while the
+            // upstream is silent: docs/wire-contract.md) from the upstream's own events.
+            var head = new byte[PingHead.Length];
             var gapTicks = gapMs * Stopwatch.Frequency / 1000;
             int read;
             while ((read = await stream.ReadAsync(buffer)) > 0)
@@ -47,22 +52,36 @@ public static class PacedStreamClient
                 bytes += read;
                 foreach (var b in buffer.AsSpan(0, read))
                 {
-                    if (b == (byte)'\n')
+                    if (eventBytes < head.Length)
                     {
-                        if (lastWasNewline)
-                        {
-                            offsets.Add(now - (long)(events * gapTicks));
-                            events++;
-                            lastWasNewline = false;
-                            continue;
-                        }
+                        head[(int)eventBytes] = b;
+                    }
 
+                    eventBytes++;
+                    if (b != (byte)'\n')
+                    {
+                        lastWasNewline = false;
+                        continue;
+                    }
+
+                    if (!lastWasNewline)
+                    {
                         lastWasNewline = true;
+                        continue;
+                    }
+
+                    lastWasNewline = false;
+                    if (eventBytes >= head.Length && head.AsSpan().SequenceEqual(PingHead))
+                    {
+                        pingBytes += eventBytes;
                     }
                     else
                     {
-                        lastWasNewline = false;
+                        offsets.Add(now - (long)(events * gapTicks));
+                        events++;
                     }
+
+                    eventBytes = 0;
                 }
             }
 
@@ -75,7 +94,7 @@ public static class PacedStreamClient
                 }
             }
 
-            return new StreamOutcome(bytes, events, (first - sent) * 1000.0 / Stopwatch.Frequency, null);
+            return new StreamOutcome(bytes - pingBytes, events, (first - sent) * 1000.0 / Stopwatch.Frequency, null);
         }
         finally
         {

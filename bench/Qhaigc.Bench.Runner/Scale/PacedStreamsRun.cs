@@ -106,7 +106,7 @@ public sealed class PacedStreamsRun(ScaleOptions options, Backdrop backdrop, Act
         var short_ = outcomes.Count(o => o.Failure is null && (o.Bytes != expectedBytes || o.Events != expectedEvents));
         var firstBytes = outcomes.Where(static o => o.Failure is null).Select(static o => o.FirstByteMs).ToList();
         var totalEvents = outcomes.Sum(static o => o.Events);
-        log($"{target.Name}: {exact}/{outcomes.Length} exact, {short_} short, {failures.Count} kinds of failure, {elapsed.TotalSeconds:0} s");
+        log($"{target.Name}: {exact}/{outcomes.Length} exact, {short_} differ, {failures.Count} kinds of failure, {elapsed.TotalSeconds:0} s");
         return new Outcome(
             target.Name, outcomes.Length, exact, short_, string.Join("; ", failures),
             Stats.Percentile(firstBytes, 50), Stats.Percentile(firstBytes, 99), lateness.Percentile(50), lateness.Percentile(99), lateness.Percentile(99.9),
@@ -184,7 +184,7 @@ public sealed class PacedStreamsRun(ScaleOptions options, Backdrop backdrop, Act
         foreach (var o in outcomes)
         {
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"| {o.Name} | {o.Streams} | {o.Exact}{(o.Short > 0 ? $" ({o.Short} short)" : "")}{(o.Failures.Length > 0 ? $" (failed: {o.Failures})" : "")} | " +
+                $"| {o.Name} | {o.Streams} | {o.Exact}{(o.Short > 0 ? $" ({o.Short} differ)" : "")}{(o.Failures.Length > 0 ? $" (failed: {o.Failures})" : "")} | " +
                 $"{o.FirstByteP50:0.0} / {o.FirstByteP99:0.0} | {o.LatenessP50:0.0} / {o.LatenessP99:0.0} / {o.LatenessP999:0.0} | {o.OpenAtPlateau} | " +
                 $"{o.IdleHeap / 1048576:0.0} → {o.PlateauHeap / 1048576:0.0} | {(o.PlateauHeap - o.IdleHeap) / Math.Max(1, o.OpenAtPlateau) / 1024:0.0} KB | " +
                 $"{o.IdleRss / 1048576:0} → {o.PlateauRss / 1048576:0} (peak {o.PeakRss / 1048576:0}) | {(o.PlateauRss - o.IdleRss) / Math.Max(1, o.OpenAtPlateau) / 1024:0.0} KB | " +

@@ -43,8 +43,8 @@ public static class ScaleCommand
         var output = Path.Combine(options.RepositoryRoot, "bench", "results");
         Directory.CreateDirectory(output);
         await File.WriteAllTextAsync(Path.Combine(output, $"scale-{options.Mode}-latest.md"), text);
-        // The processes' logs are kept when a run saw a failure (the report says "failed" or "short").
-        if (report.Contains("(failed", StringComparison.Ordinal) || report.Contains(" short)", StringComparison.Ordinal))
+        // The processes' logs are kept when a run saw a failure (the report says "failed" or "differ").
+        if (report.Contains("(failed", StringComparison.Ordinal) || report.Contains(" differ)", StringComparison.Ordinal))
         {
             Log($"some streams failed: the processes' logs are kept in {work}");
         }
