@@ -42,7 +42,8 @@ public static class GatewayServiceCollectionExtensions
         // Storage
         services.AddSingleton<GatewayTables>();
         services.AddSingleton<IApiKeyStore, TableApiKeyStore>();
-        services.AddSingleton<IUsageStore, TableUsageStore>();
+        // TryAdd: a host may bring its own store (the benchmark's in-memory one, bench/README.md).
+        services.TryAddSingleton<IUsageStore, TableUsageStore>();
         services.AddSingleton<IOwnedObjectStore, TableOwnedObjectStore>();
         services.AddSingleton<IBatchBilling, BatchBilling>();
         // Batch settlement (docs/batches.md#billing): the timer function in the Functions mode, BatchSettlementLoop in

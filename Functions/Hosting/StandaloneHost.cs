@@ -81,72 +81,85 @@ public static class StandaloneHost
         return app;
     }
 
-    /// <summary>Maps the same handlers the function classes call, on the same routes and methods.</summary>
+    /// <summary>
+    /// Maps the same handlers the function classes call, on the same routes and methods. Each route is a plain
+    /// <see cref="RequestDelegate"/>: a lambda with parameters to bind would have ASP.NET Core compile a binder for every
+    /// route when the first request arrives, the largest single cost of a cold start (docs/performance.md#cold-start).
+    /// </summary>
     public static IEndpointRouteBuilder MapGateway(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost("/" + GatewayRoutes.Messages,
-            static (HttpContext context, MessagesHandler handler) => handler.HandleAsync(context));
-        endpoints.MapPost("/" + GatewayRoutes.CountTokens,
-            static (HttpContext context, CountTokensHandler handler) => handler.HandleAsync(context));
-        endpoints.MapPost("/" + GatewayRoutes.ChatCompletions,
-            static (HttpContext context, ChatCompletionsHandler handler) => handler.HandleAsync(context));
+        endpoints.MapPost("/" + GatewayRoutes.Messages, static context => Run(context, Handler<MessagesHandler>(context).HandleAsync(context)));
+        endpoints.MapPost("/" + GatewayRoutes.CountTokens, static context => Run(context, Handler<CountTokensHandler>(context).HandleAsync(context)));
+        endpoints.MapPost("/" + GatewayRoutes.ChatCompletions, static context => Run(context, Handler<ChatCompletionsHandler>(context).HandleAsync(context)));
         endpoints.MapMethods("/" + GatewayRoutes.MessageBatches, ["GET", "POST"],
-            static (HttpContext context, MessageBatchesHandler handler) => handler.HandleBatchesAsync(context));
+            static context => Run(context, Handler<MessageBatchesHandler>(context).HandleBatchesAsync(context)));
         endpoints.MapGet("/" + GatewayRoutes.MessageBatch,
-            static (HttpContext context, string id, MessageBatchesHandler handler) => handler.HandleRetrieveAsync(context, id));
+            static context => Id(context) is { } id ? Run(context, Handler<MessageBatchesHandler>(context).HandleRetrieveAsync(context, id)) : NoId(context));
         endpoints.MapDelete("/" + GatewayRoutes.MessageBatch,
-            static (HttpContext context, string id, MessageBatchesHandler handler) => handler.HandleDeleteAsync(context, id));
+            static context => Id(context) is { } id ? Run(context, Handler<MessageBatchesHandler>(context).HandleDeleteAsync(context, id)) : NoId(context));
         endpoints.MapPost("/" + GatewayRoutes.MessageBatchCancel,
-            static (HttpContext context, string id, MessageBatchesHandler handler) => handler.HandleCancelAsync(context, id));
+            static context => Id(context) is { } id ? Run(context, Handler<MessageBatchesHandler>(context).HandleCancelAsync(context, id)) : NoId(context));
         endpoints.MapGet("/" + GatewayRoutes.MessageBatchResults,
-            static (HttpContext context, string id, MessageBatchesHandler handler) => handler.HandleResultsAsync(context, id));
-        endpoints.MapGet("/" + GatewayRoutes.Models,
-            static (HttpContext context, ModelsHandler handler) => handler.HandleListAsync(context));
-        endpoints.MapGet("/" + GatewayRoutes.Model,
-            static (HttpContext context, string id, ModelsHandler handler) => handler.HandleGetAsync(context, id));
-        endpoints.MapPost("/" + GatewayRoutes.Files,
-            static (HttpContext context, FilesHandler handler) => handler.HandleUploadAsync(context));
-        endpoints.MapGet("/" + GatewayRoutes.Files,
-            static (HttpContext context, FilesHandler handler) => handler.HandleListAsync(context));
+            static context => Id(context) is { } id ? Run(context, Handler<MessageBatchesHandler>(context).HandleResultsAsync(context, id)) : NoId(context));
+        endpoints.MapGet("/" + GatewayRoutes.Models, static context => Run(context, Handler<ModelsHandler>(context).HandleListAsync(context)));
+        endpoints.MapGet("/" + GatewayRoutes.Model, static context => Id(context) is { } id ? Run(context, Handler<ModelsHandler>(context).HandleGetAsync(context, id)) : NoId(context));
+        endpoints.MapPost("/" + GatewayRoutes.Files, static context => Run(context, Handler<FilesHandler>(context).HandleUploadAsync(context)));
+        endpoints.MapGet("/" + GatewayRoutes.Files, static context => Run(context, Handler<FilesHandler>(context).HandleListAsync(context)));
         endpoints.MapGet("/" + GatewayRoutes.File,
-            static (HttpContext context, string id, FilesHandler handler) => handler.HandleRetrieveAsync(context, id));
+            static context => Id(context) is { } id ? Run(context, Handler<FilesHandler>(context).HandleRetrieveAsync(context, id)) : NoId(context));
         endpoints.MapDelete("/" + GatewayRoutes.File,
-            static (HttpContext context, string id, FilesHandler handler) => handler.HandleDeleteAsync(context, id));
+            static context => Id(context) is { } id ? Run(context, Handler<FilesHandler>(context).HandleDeleteAsync(context, id)) : NoId(context));
         endpoints.MapGet("/" + GatewayRoutes.FileContent,
-            static (HttpContext context, string id, FilesHandler handler) => handler.HandleDownloadAsync(context, id));
+            static context => Id(context) is { } id ? Run(context, Handler<FilesHandler>(context).HandleDownloadAsync(context, id)) : NoId(context));
 
         // Admin routes take every method; each answers those it does not serve with 405 and Allow.
         endpoints.MapMethods("/" + GatewayRoutes.Keys, GatewayRoutes.AnyMethod,
-            static (HttpContext context, KeysEndpoint endpoint) => endpoint.HandleKeysAsync(context));
+            static context => Run(context, Handler<KeysEndpoint>(context).HandleKeysAsync(context)));
         endpoints.MapMethods("/" + GatewayRoutes.Key, GatewayRoutes.AnyMethod,
-            static (HttpContext context, string id, KeysEndpoint endpoint) => endpoint.HandleKeyAsync(context, id));
+            static context => Id(context) is { } id ? Run(context, Handler<KeysEndpoint>(context).HandleKeyAsync(context, id)) : NoId(context));
         endpoints.MapMethods("/" + GatewayRoutes.KeyRotate, GatewayRoutes.AnyMethod,
-            static (HttpContext context, string id, KeysEndpoint endpoint) => endpoint.HandleRotateAsync(context, id));
+            static context => Id(context) is { } id ? Run(context, Handler<KeysEndpoint>(context).HandleRotateAsync(context, id)) : NoId(context));
         endpoints.MapMethods("/" + GatewayRoutes.KeyStatement, GatewayRoutes.AnyMethod,
-            static (HttpContext context, string id, StatementsEndpoint endpoint) => endpoint.HandleStatementAsync(context, id));
+            static context => Id(context) is { } id ? Run(context, Handler<StatementsEndpoint>(context).HandleStatementAsync(context, id)) : NoId(context));
         endpoints.MapMethods("/" + GatewayRoutes.KeyFiles, GatewayRoutes.AnyMethod,
-            static (HttpContext context, string id, KeyFilesEndpoint endpoint) => endpoint.HandleFilesAsync(context, id));
+            static context => Id(context) is { } id ? Run(context, Handler<KeyFilesEndpoint>(context).HandleFilesAsync(context, id)) : NoId(context));
         endpoints.MapMethods("/" + GatewayRoutes.KeyFile, GatewayRoutes.AnyMethod,
-            static (HttpContext context, string id, string fileId, KeyFilesEndpoint endpoint) => endpoint.HandleFileAsync(context, id, fileId));
+            static context => Id(context) is { } id && Value(context, "fileId") is { } fileId
+                ? Run(context, Handler<KeyFilesEndpoint>(context).HandleFileAsync(context, id, fileId))
+                : NoId(context));
         endpoints.MapMethods("/" + GatewayRoutes.Usage, GatewayRoutes.AnyMethod,
-            static (HttpContext context, UsageEndpoint endpoint) => endpoint.HandleUsageAsync(context));
+            static context => Run(context, Handler<UsageEndpoint>(context).HandleUsageAsync(context)));
         endpoints.MapMethods("/" + GatewayRoutes.Upstreams, GatewayRoutes.AnyMethod,
-            static (HttpContext context, UpstreamsEndpoint endpoint) => endpoint.HandleUpstreamsAsync(context));
+            static context => Run(context, Handler<UpstreamsEndpoint>(context).HandleUpstreamsAsync(context)));
         endpoints.MapMethods("/" + GatewayRoutes.UsageDaily, GatewayRoutes.AnyMethod,
-            static (HttpContext context, DailyUsageEndpoint endpoint) => endpoint.HandleAsync(context));
+            static context => Run(context, Handler<DailyUsageEndpoint>(context).HandleAsync(context)));
 
         // The key holder's own view (docs/console.md#the-customer-endpoint), and the console's files.
-        endpoints.MapGet("/" + GatewayRoutes.GatewayKey,
-            static (HttpContext context, CustomerEndpoint endpoint) => endpoint.HandleKeyAsync(context));
-        endpoints.MapGet("/" + GatewayRoutes.GatewayKeyDaily,
-            static (HttpContext context, CustomerEndpoint endpoint) => endpoint.HandleDailyAsync(context));
+        endpoints.MapGet("/" + GatewayRoutes.GatewayKey, static context => Run(context, Handler<CustomerEndpoint>(context).HandleKeyAsync(context)));
+        endpoints.MapGet("/" + GatewayRoutes.GatewayKeyDaily, static context => Run(context, Handler<CustomerEndpoint>(context).HandleDailyAsync(context)));
         endpoints.MapGet("/" + GatewayRoutes.GatewayKeyStatement,
-            static (HttpContext context, CustomerEndpoint endpoint) => endpoint.HandleStatementAsync(context));
+            static context => Run(context, Handler<CustomerEndpoint>(context).HandleStatementAsync(context)));
         endpoints.MapMethods("/" + GatewayRoutes.Console, ["GET", "HEAD"],
-            static (HttpContext context, string? path, ConsoleHandler handler) => handler.Handle(context, path));
+            static context => Handler<ConsoleHandler>(context).Handle(context, Value(context, "path")).ExecuteAsync(context));
 
         endpoints.MapMethods("/" + GatewayRoutes.Fallback, GatewayRoutes.AnyMethod,
-            static (HttpContext context, FallbackHandler handler) => handler.Handle(context));
+            static context => Handler<FallbackHandler>(context).Handle(context).ExecuteAsync(context));
         return endpoints;
+    }
+
+    private static T Handler<T>(HttpContext context)
+        where T : notnull => context.RequestServices.GetRequiredService<T>();
+
+    private static async Task Run(HttpContext context, Task<IResult> result) => await (await result).ExecuteAsync(context);
+
+    /// <summary>The route's <c>{id}</c>; without one, <see cref="NoId"/> answers as a bound parameter that is missing does.</summary>
+    private static string? Id(HttpContext context) => Value(context, "id");
+
+    private static string? Value(HttpContext context, string name) => context.Request.RouteValues[name]?.ToString();
+
+    private static Task NoId(HttpContext context)
+    {
+        context.Response.StatusCode = StatusCodes.Status400BadRequest;
+        return Task.CompletedTask;
     }
 }

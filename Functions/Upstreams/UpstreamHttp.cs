@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.ServerSentEvents;
@@ -193,19 +194,64 @@ public sealed partial class UpstreamHttp(string upstream, HttpClient http, TimeS
     public static string? FirstHeader(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
 
-    /// <summary>Re-arms the idle timeout before each read, so only silence, never a long answer, times out.</summary>
-    private sealed class IdleTimeoutEvents(IAsyncEnumerator<SseItem<byte[]>> inner, CancellationTokenSource timeout, TimeSpan idle)
-        : IAsyncEnumerator<SseItem<byte[]>>
+    /// <summary>
+    /// Cancels the stream's token once a read has waited <c>idle</c> since it began, so only silence, never a long
+    /// answer, times out. A read notes its start (one timestamp); one timer per stream looks when it is due and, if a read
+    /// began since, sleeps for the rest of that read's allowance. The per-event cost is a clock read, not a timer re-armed
+    /// per event (docs/performance.md#cpu-per-streamed-event).
+    /// </summary>
+    private sealed class IdleTimeoutEvents : IAsyncEnumerator<SseItem<byte[]>>
     {
-        public SseItem<byte[]> Current => inner.Current;
+        private readonly IAsyncEnumerator<SseItem<byte[]>> _inner;
+        private readonly CancellationTokenSource _timeout;
+        private readonly TimeSpan _idle;
+        private readonly Timer _timer;
+        private long _readStarted;
+
+        public IdleTimeoutEvents(IAsyncEnumerator<SseItem<byte[]>> inner, CancellationTokenSource timeout, TimeSpan idle)
+        {
+            _inner = inner;
+            _timeout = timeout;
+            _idle = idle;
+            _readStarted = Stopwatch.GetTimestamp();
+            // From here this timer, not the token's own, watches for silence.
+            timeout.CancelAfter(Timeout.InfiniteTimeSpan);
+            _timer = new Timer(static state => ((IdleTimeoutEvents)state!).Check(), this, idle, Timeout.InfiniteTimeSpan);
+        }
+
+        public SseItem<byte[]> Current => _inner.Current;
 
         public ValueTask<bool> MoveNextAsync()
         {
-            timeout.CancelAfter(idle);
-            return inner.MoveNextAsync();
+            Volatile.Write(ref _readStarted, Stopwatch.GetTimestamp());
+            return _inner.MoveNextAsync();
         }
 
-        public ValueTask DisposeAsync() => inner.DisposeAsync();
+        public async ValueTask DisposeAsync()
+        {
+            await _timer.DisposeAsync();
+            await _inner.DisposeAsync();
+        }
+
+        private void Check()
+        {
+            var silent = Stopwatch.GetElapsedTime(Volatile.Read(ref _readStarted));
+            try
+            {
+                if (silent >= _idle)
+                {
+                    _timeout.Cancel();
+                }
+                else
+                {
+                    _timer.Change(_idle - silent, Timeout.InfiniteTimeSpan);
+                }
+            }
+            catch (ObjectDisposedException)
+            {
+                // The stream was released meanwhile: nothing is left to time out.
+            }
+        }
     }
 
     /// <summary>What a stream's <see cref="UpstreamResponse"/> releases: the response (its connection) and the call's token.</summary>

@@ -7,6 +7,9 @@ using Qhaigc.Bench.FakeUpstream;
 // name can override the first three (see BenchModel).
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.ClearProviders();
+// Thousands of streams open connections at once (bench/scale.sh streams): the fake must accept them all, never be
+// the bottleneck, so its listen backlog is the kernel's maximum rather than Kestrel's 512.
+builder.WebHost.UseSockets(static sockets => sockets.Backlog = 65535);
 builder.WebHost.ConfigureKestrel(static kestrel =>
 {
     kestrel.AddServerHeader = false;

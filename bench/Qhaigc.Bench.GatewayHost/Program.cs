@@ -7,22 +7,29 @@ using Qhaigc.Functions.Usage;
 
 // The gateway's standalone host (StandaloneHost.Build, the same composition as running the Functions project) with
 // one extra read-only route for the benchmark runner. Settings come from the environment (Gateway__...), as usual.
+// BENCH_USAGE_STORE=memory swaps the usage table for a store that only counts (CountingUsageStore).
 using var outbound = new OutboundRequestCounter();
-var app = StandaloneHost.Build(args);
+var counting = Environment.GetEnvironmentVariable("BENCH_USAGE_STORE") == "memory" ? new CountingUsageStore() : null;
+var app = StandaloneHost.Build(args, counting is null ? null : builder => builder.Services.AddSingleton<IUsageStore>(counting));
 var usage = app.Services.GetRequiredService<UsageWriter>();
-app.MapGet("/_bench/runtime", () => Results.Text(RuntimeCounters.Json(outbound, usage), "application/json"));
+// Plain RequestDelegates, as the gateway maps its own routes: a cold start measures no binder the gateway does not build.
+app.MapGet("/_bench/runtime", context =>
+{
+    context.Response.ContentType = "application/json";
+    return context.Response.WriteAsync(RuntimeCounters.Json(outbound, usage, context.Request.Query["live"] == "true"));
+});
 if (Environment.GetEnvironmentVariable("BENCH_ALLOCATION_SAMPLES") == "1")
 {
     var sampler = new AllocationSampler();
-    app.MapGet("/_bench/allocations", (bool? reset) =>
+    app.MapGet("/_bench/allocations", context =>
     {
         var report = sampler.Report();
-        if (reset == true)
+        if (context.Request.Query["reset"] == "true")
         {
             sampler.Reset();
         }
 
-        return Results.Text(report);
+        return context.Response.WriteAsync(report);
     });
 }
 

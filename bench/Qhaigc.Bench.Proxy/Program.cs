@@ -2,12 +2,14 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Runtime.CompilerServices;
+using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Qhaigc.Bench.Counters;
 using Yarp.ReverseProxy.Forwarder;
 
 // Every request is forwarded as it is to --upstream (YARP's direct forwarding: headers and body streamed both ways,
@@ -51,6 +53,12 @@ using var client = new HttpMessageInvoker(new UpstreamWaitTimer(waits, new Socke
     ActivityHeadersPropagator = null,
     ConnectTimeout = TimeSpan.FromSeconds(10),
 }));
+// The runtime's counters (heap, thread pool) as the bench gateway host reports them, for the scale runs.
+app.MapGet("/_bench/runtime", static context =>
+{
+    context.Response.ContentType = "application/json";
+    return context.Response.WriteAsync(ProcessCounters.AppendTo(new StringBuilder("{"), context.Request.Query["live"] == "true").Append("\"proxy\":1}").ToString());
+});
 var forwarder = app.Services.GetRequiredService<IHttpForwarder>();
 var config = new ForwarderRequestConfig { ActivityTimeout = TimeSpan.FromMinutes(5) };
 app.Map("/{**path}", async (HttpContext context) =>

@@ -124,7 +124,7 @@ public sealed class BenchOptions
         };
     }
 
-    private static string? FindRepositoryRoot(string start)
+    public static string? FindRepositoryRoot(string start)
     {
         for (var directory = new DirectoryInfo(start); directory is not null; directory = directory.Parent)
         {

@@ -6,6 +6,12 @@ using Qhaigc.Bench.Runner;
 // scenario direct and through the gateway, print the tables and write them to bench/results/. With --baseline REF, the
 // gateway at that commit runs beside it and the regression scenarios run against both in turn.
 // `--render FILE.json` prints the tables of a recorded run again instead (after a change to the report).
+if (args is ["coldstart" or "stream-cpu" or "streams", ..])
+{
+    // bench/scale.sh: the serverless-scale measurements (Scale/ScaleCommand.cs).
+    return await Qhaigc.Bench.Runner.Scale.ScaleCommand.RunAsync(args);
+}
+
 if (args is ["--render", var recorded])
 {
     Console.WriteLine(RecordedRun.Render(recorded));

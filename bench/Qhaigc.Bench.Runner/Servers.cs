@@ -78,19 +78,7 @@ public sealed class Servers : IDisposable
                 workDirectory, Path.Combine(workDirectory, "proxy.log"));
             started.Add(proxy);
             // The gateway runs from an empty directory, so no local.settings.json can change what is measured.
-            var environment = new Dictionary<string, string>(StringComparer.Ordinal)
-            {
-                ["Gateway__Storage__ConnectionString"] =
-                    $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AzuriteAccountKey};" +
-                    $"TableEndpoint=http://127.0.0.1:{azuritePort}/devstoreaccount1;",
-                ["Gateway__DevKey"] = GatewayKey,
-                ["Gateway__Upstreams__fake__Kind"] = "anthropic",
-                ["Gateway__Upstreams__fake__BaseUrl"] = upstreamUrl.AbsoluteUri,
-                ["Gateway__Upstreams__fake__ApiKey"] = "sk-ant-bench-upstream-not-a-secret",
-                ["Gateway__Upstreams__fake__Models"] = "*",
-                ["DOTNET_ENVIRONMENT"] = "Production",
-                ["ASPNETCORE_ENVIRONMENT"] = "Production",
-            };
+            var environment = GatewaySettingsFor(azuritePort, upstreamUrl);
             foreach (var (key, value) in options.GatewayEnvironment)
             {
                 environment[key] = value;
@@ -176,6 +164,21 @@ public sealed class Servers : IDisposable
         return (process, new Uri($"http://127.0.0.1:{port}/"));
     }
 
+    /// <summary>The gateway's settings against this Azurite and fake upstream: default settings, the development key.</summary>
+    public static Dictionary<string, string> GatewaySettingsFor(int azuritePort, Uri upstreamUrl) => new(StringComparer.Ordinal)
+    {
+        ["Gateway__Storage__ConnectionString"] =
+            $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AzuriteAccountKey};" +
+            $"TableEndpoint=http://127.0.0.1:{azuritePort}/devstoreaccount1;",
+        ["Gateway__DevKey"] = GatewayKey,
+        ["Gateway__Upstreams__fake__Kind"] = "anthropic",
+        ["Gateway__Upstreams__fake__BaseUrl"] = upstreamUrl.AbsoluteUri,
+        ["Gateway__Upstreams__fake__ApiKey"] = "sk-ant-bench-upstream-not-a-secret",
+        ["Gateway__Upstreams__fake__Models"] = "*",
+        ["DOTNET_ENVIRONMENT"] = "Production",
+        ["ASPNETCORE_ENVIRONMENT"] = "Production",
+    };
+
     public void Dispose()
     {
         // The gateways first, so their last usage writes do not meet a stopped Azurite.
@@ -185,7 +188,7 @@ public sealed class Servers : IDisposable
         }
     }
 
-    private static string BuiltDll(string root, string project)
+    public static string BuiltDll(string root, string project)
     {
         var path = Path.Combine(root, "bench", project, "bin", "Release", "net10.0", project + ".dll");
         return File.Exists(path)
