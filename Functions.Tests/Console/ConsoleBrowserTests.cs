@@ -122,7 +122,7 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fixture) : IClassFixture<
         await session.SignInAsync(mySecret, operatorRole: false);
         var calls = await session.WaitForChartAsync("calls", t => t["Succeeded"] == 2);
         await page.Locator(".statement tbody tr").First.WaitForAsync();
-        var text = await page.Locator("main").InnerTextAsync();
+        var text = await page.Locator("main").TextContentAsync() ?? "";
         var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Button, new() { Name = "Download JSON" }).ClickAsync());
         var statement = await File.ReadAllTextAsync((await download.PathAsync())!);
         await session.ScreenshotAsync("customer");

@@ -1,7 +1,7 @@
 // Sections the operator's key page and the customer's page share: limits with their counters, and a month's statement.
 import { ApiError, api, describe, download } from './api.js';
 import { card, h, notice, replace, stat, table } from './dom.js';
-import { count, money, thisMonth, time } from './format.js';
+import { count, money, moneyTile, thisMonth, time } from './format.js';
 
 /** Active, disabled or expired, as a badge. */
 export function keyStatus(key) {
@@ -42,9 +42,9 @@ export function limitsSection(limits, current) {
     const left = Math.max(0, cap - spent - reserved);
     parts.push(h('div', { class: 'spend' },
       h('div', { class: 'stats' },
-        stat('Spent', money(spent, currency), `${limits.spendPeriod === 'lifetime' ? 'lifetime' : `period ${c.spendPeriod ?? thisMonth()}`}`),
-        stat('Spend cap', money(cap, currency)),
-        stat('Remaining', money(left, currency), reserved > 0 ? `${money(reserved, currency)} reserved by running calls` : null)),
+        stat('Spent', moneyTile(spent, currency), `${limits.spendPeriod === 'lifetime' ? 'lifetime' : `period ${c.spendPeriod ?? thisMonth()}`}`),
+        stat('Spend cap', moneyTile(cap, currency)),
+        stat('Remaining', moneyTile(left, currency), reserved > 0 ? `${money(reserved, currency)} reserved by running calls` : null)),
       h('progress', { class: 'spend-bar', max: cap > 0 ? cap : 1, value: Math.min(spent + reserved, cap), 'aria-label': 'Spend against cap' })));
   }
   if (rows.length > 0) {

@@ -18,6 +18,13 @@ export function money(value, currency) {
   return currency ? `${text} ${currency}` : text;
 }
 
+/** An amount for a figure tile: the number, and the currency set smaller. */
+export function moneyTile(value, currency) {
+  const small = document.createElement('small');
+  small.textContent = currency ?? '';
+  return [money(value), small];
+}
+
 /** yyyy-mm-dd of a Date, in UTC. */
 export function day(date) {
   return date.toISOString().slice(0, 10);

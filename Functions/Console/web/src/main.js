@@ -81,12 +81,12 @@ function render(message) {
   }
   document.title = `${title} · Qhaigc console`;
   replace(root, h('div', { class: 'shell' },
-    h('aside', { class: 'sidebar' },
+    h('aside', { class: 'sidebar' }, h('div', { class: 'sidebar-inner' },
       h('div', { class: 'brand' }, h('span', { class: 'brand-mark' }, 'Q'), h('span', null, 'Qhaigc'), h('span', { class: 'brand-sub' }, 'console')),
       h('nav', { 'aria-label': 'Pages' }, links),
       h('div', { class: 'sidebar-foot' },
         h('div', { class: 'role' }, current.role === 'operator' ? 'Operator' : 'Key holder'),
-        h('button', { type: 'button', class: 'button ghost', onclick: () => leave() }, 'Sign out'))),
+        h('button', { type: 'button', class: 'button ghost', onclick: () => leave() }, 'Sign out')))),
     h('main', { class: 'main' }, view)));
 }
 

@@ -5,7 +5,7 @@ import { api } from './api.js';
 import { card, h, replace, stat, table } from './dom.js';
 import { dayChart, destroyCharts } from './charts.js';
 import { currentRange, rangePicker, rangeQuery } from './range.js';
-import { count, days, money, short } from './format.js';
+import { count, days, money, moneyTile, short } from './format.js';
 
 export const tokenKinds = [
   ['inputTokens', 'Input'],
@@ -76,14 +76,14 @@ export function usageTiles(summary) {
     stat('Calls', count(o.calls), `${count(o.errors)} errors`),
     stat('Tokens', short(tokens), `${short(o.inputTokens)} in · ${short(o.outputTokens)} out`),
     stat('Cache', short(o.cacheReadInputTokens), `read · ${short(o.cacheCreation5mInputTokens + o.cacheCreation1hInputTokens)} written`),
-    stat('Cost', money(o.cost, summary.currency)));
+    stat('Cost', moneyTile(o.cost, summary.currency)));
 }
 
 /** A table of totals per model. */
 export function modelTable(summary) {
   const rows = [...summary.byModel.entries()].map(([model, t]) => ({ model, ...t })).sort((a, b) => b.cost - a.cost || b.calls - a.calls);
   return table([
-    { title: 'Model', value: (r) => r.model },
+    { title: 'Model', value: (r) => r.model, class: 'nowrap' },
     { title: 'Calls', value: (r) => count(r.calls), class: 'num' },
     { title: 'Errors', value: (r) => count(r.errors), class: 'num' },
     { title: 'Input', value: (r) => count(r.inputTokens), class: 'num' },

@@ -27,7 +27,7 @@ export function overviewPage(context) {
     replace(body,
       usageTiles(summary),
       usageCharts(summary),
-      h('div', { class: 'two-col' },
+      h('div', { class: 'two-col overview-split' },
         card('By model', modelTable(summary)),
         card('Top keys by cost', table([
           { title: 'Key', value: (r) => h('a', { href: `#/keys/${encodeURIComponent(r.id)}` }, r.name ?? r.id) },
