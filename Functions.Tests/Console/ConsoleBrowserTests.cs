@@ -11,7 +11,8 @@ namespace Qhaigc.Functions.Tests.Console;
 /// data and the calls list. Every test also checks that no request left for another origin, that the page logged no
 /// error and fired no dialog, and that the key was kept in no cookie, no URL and no localStorage.
 /// </summary>
-public sealed class ConsoleBrowserTests(ConsoleFixture fixture) : IClassFixture<ConsoleFixture>
+[Collection(ConsoleTests.Name)]
+public sealed class ConsoleBrowserTests(ConsoleFixture fixture)
 {
     private const string AdminKey = GatewayTestEnvironment.AdminKey;
 
@@ -52,11 +53,11 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fixture) : IClassFixture<
         await page.GotoAsync("console#/calls");
         await page.Locator("select[aria-label=Key]").SelectOptionAsync(id!);
         await page.GetByRole(AriaRole.Button, new() { Name = "Apply" }).ClickAsync();
-        await page.Locator($"tr[data-request-id='{calls[2]}']").WaitForAsync();
+        await Assertions.Expect(page.Locator("tr[data-request-id]")).ToHaveCountAsync(3);
         var listed = await page.Locator("tr[data-request-id]").EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.requestId)");
         await page.Locator("input[aria-label=Model]").FillAsync("claude-haiku-4-5");
         await page.GetByRole(AriaRole.Button, new() { Name = "Apply" }).ClickAsync();
-        await page.Locator("tr[data-request-id]").Nth(1).WaitForAsync(new() { State = WaitForSelectorState.Detached });
+        await Assertions.Expect(page.Locator("tr[data-request-id]")).ToHaveCountAsync(1);
         var haikuOnly = await page.Locator("tr[data-request-id]").EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.requestId)");
         await session.ScreenshotAsync("operator-calls");
 
@@ -74,6 +75,62 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fixture) : IClassFixture<
         Assert.Equal(calls.Reverse(), listed);
         Assert.Equal([calls[2]], haikuOnly);
         await session.AssertCleanAsync(AdminKey, secret!);
+    }
+
+    [Fact]
+    public async Task Operator_SeesUpstreamsAndTheirHealth()
+    {
+        // Arrange
+        await using var session = await fixture.OpenAsync();
+        await session.SignInAsync(AdminKey, operatorRole: true);
+
+        // Act
+        await session.Page.GetByRole(AriaRole.Link, new() { Name = "Upstreams" }).ClickAsync();
+        await session.Page.Locator(".card h2").First.WaitForAsync();
+        var names = await session.Page.Locator(".card h2").AllTextContentsAsync();
+        var state = await session.Page.Locator(".card .card-actions .badge").First.TextContentAsync();
+
+        // Assert: the gateway's one upstream (the built-in local one) and its state.
+        Assert.Equal(["local"], names);
+        Assert.StartsWith("available", state, StringComparison.Ordinal);
+        await session.AssertCleanAsync(AdminKey);
+    }
+
+    [Fact]
+    public async Task Operator_EditsAndDeletesKey_TheGatewayKeepsWhatThePageSaved()
+    {
+        // Arrange
+        var (id, secret) = await fixture.CreateKeyAsync("""{"name":"editable"}""");
+        await using var session = await fixture.OpenAsync();
+        var page = session.Page;
+        await session.SignInAsync(AdminKey, operatorRole: true);
+        await page.GotoAsync($"console#/keys/{id}");
+        using var admin = fixture.Admin();
+        using var http = fixture.Scenario.Http();
+
+        // Act: rename, restrict to haiku models with a requests limit; then delete.
+        await page.Locator(".key-form input[name=name]").FillAsync("edited");
+        await page.Locator(".key-form input[name=models]").FillAsync("claude-haiku-*");
+        await page.Locator(".key-form input[name=requestsPerMinute]").FillAsync("7");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        await page.Locator(".key-title .key-name", new() { HasText = "edited" }).WaitForAsync();
+        using var saved = JsonDocument.Parse(await admin.GetStringAsync($"manage/keys/{id}"));
+        using var otherModel = await http.SendAsync(RawClient.Messages(secret, RawClient.Body("claude-sonnet-4-5")));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Delete key…" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Delete for good" }).ClickAsync();
+        await page.Locator("h1", new() { HasText = "Keys" }).WaitForAsync();
+        await page.Locator("tr[data-key-id], p.empty").First.WaitForAsync();
+        var listedAfterDelete = await page.Locator($"tr[data-key-id='{id}']").CountAsync();
+        using var afterDelete = await http.SendAsync(RawClient.Messages(secret, RawClient.Body("claude-haiku-4-5")));
+
+        // Assert
+        Assert.Equal("edited", saved.RootElement.GetProperty("name").GetString());
+        Assert.Equal(["claude-haiku-*"], saved.RootElement.GetProperty("models").EnumerateArray().Select(static m => m.GetString()));
+        Assert.Equal(7, saved.RootElement.GetProperty("limits").GetProperty("requestsPerMinute").GetInt32());
+        Assert.Equal(HttpStatusCode.Forbidden, otherModel.StatusCode);
+        Assert.Equal(0, listedAfterDelete);
+        Assert.Equal(HttpStatusCode.Unauthorized, afterDelete.StatusCode);
+        await session.AssertCleanAsync(AdminKey);
     }
 
     [Fact]

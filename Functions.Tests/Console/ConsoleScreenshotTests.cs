@@ -11,7 +11,8 @@ namespace Qhaigc.Functions.Tests.Console;
 /// through the gateway's own usage path (priced, then written and aggregated as any call's record is), then the
 /// overview and a key's page in the browser, saved as screenshots (the README's come from this run).
 /// </summary>
-public sealed class ConsoleScreenshotTests(ConsoleFixture fixture) : IClassFixture<ConsoleFixture>
+[Collection(ConsoleTests.Name)]
+public sealed class ConsoleScreenshotTests(ConsoleFixture fixture)
 {
     private static readonly string[] Models = ["claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1"];
 
@@ -56,10 +57,20 @@ public sealed class ConsoleScreenshotTests(ConsoleFixture fixture) : IClassFixtu
         await page.Locator(".statement tbody tr").First.WaitForAsync();
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleFixture.ArtifactsFolder, "console-key.png") });
         await session.ScreenshotAsync("console-key-full");
+        await page.GotoAsync("console#/calls");
+        await page.Locator("tr[data-request-id]").Nth(49).WaitForAsync();
+        var firstPage = await RequestIdsAsync(page);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Older →" }).ClickAsync();
+        await page.Locator(".pager span", new() { HasText = "Page 2" }).WaitForAsync();
+        var secondPage = await RequestIdsAsync(page);
+        await session.ScreenshotAsync("console-calls");
 
         // Assert: every call counted, on more than one day.
         Assert.True(overview.Values.Sum() >= expected.Values.Sum());
         Assert.Equal(expected[production], keyCalls.Values.Sum());
+        Assert.Equal(50, firstPage.Length);
+        Assert.Equal(50, secondPage.Length);
+        Assert.Empty(firstPage.Intersect(secondPage));
         Assert.True(perDay!.Split(',').Count(static v => v.Trim() is not "0" and not "[0" and not "0]") > 7, perDay);
         await session.AssertCleanAsync(GatewayTestEnvironment.AdminKey);
     }
@@ -116,6 +127,9 @@ public sealed class ConsoleScreenshotTests(ConsoleFixture fixture) : IClassFixtu
 
         return counts;
     }
+
+    private static Task<string[]> RequestIdsAsync(IPage page) =>
+        page.Locator("tr[data-request-id]").EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.requestId)");
 
     private async Task WaitForRecordsAsync(string keyId, int count)
     {

@@ -20,19 +20,22 @@ export function callsPage(context) {
   // Cursors of the pages seen, to go back; the first page has none.
   let cursors = [null];
   let index = 0;
+  // Only the last request's answer is shown: an earlier one (other filters) may come back after it.
+  let latest = 0;
 
   const filters = () => ({ ...rangeQuery(currentRange()), keyId: key.value, model: model.value.trim(), state: state.value, status: status.value, order: 'desc', limit: pageSize });
 
   const load = () => guarded(results, async () => {
+    const mine = ++latest;
     const answer = await api('/manage/usage', { query: { ...filters(), cursor: cursors[index] } });
-    if (!context.isCurrent()) {
+    if (!context.isCurrent() || mine !== latest) {
       return;
     }
     const records = answer?.records ?? [];
     replace(results, table([
-      { title: 'Started', value: (r) => time(r.startedAt) },
-      { title: 'Key', value: (r) => h('a', { href: `#/keys/${encodeURIComponent(r.keyId)}` }, names.get(r.keyId) ?? r.keyId) },
-      { title: 'Model', value: (r) => r.model ?? '—' },
+      { title: 'Started', value: (r) => time(r.startedAt), class: 'nowrap' },
+      { title: 'Key', value: (r) => h('a', { href: `#/keys/${encodeURIComponent(r.keyId)}` }, names.get(r.keyId) ?? r.keyId), class: 'nowrap' },
+      { title: 'Model', value: (r) => r.model ?? '—', class: 'nowrap' },
       { title: 'Endpoint', value: (r) => r.endpoint },
       { title: 'State', value: (r) => h('span', { class: `badge state-${r.state}` }, r.state) },
       { title: 'Status', value: (r) => String(r.status), class: 'num' },
