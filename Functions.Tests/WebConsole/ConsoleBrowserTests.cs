@@ -3,7 +3,7 @@ using System.Text.Json;
 using Microsoft.Playwright;
 using Qhaigc.Functions.Tests.Infrastructure;
 
-namespace Qhaigc.Functions.Tests.Console;
+namespace Qhaigc.Functions.Tests.WebConsole;
 
 /// <summary>
 /// The console (docs/console.md) in a real headless Chromium against a real gateway: an operator and a key holder sign

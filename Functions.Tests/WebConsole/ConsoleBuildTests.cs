@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Qhaigc.Functions.Tests.Infrastructure;
 
-namespace Qhaigc.Functions.Tests.Console;
+namespace Qhaigc.Functions.Tests.WebConsole;
 
 /// <summary>
 /// The committed console (Functions/Console/wwwroot) is exactly what `npm run build:console` makes from its sources

@@ -4,7 +4,7 @@ using System.Text.Json;
 using Microsoft.Playwright;
 using Qhaigc.Functions.Tests.Infrastructure;
 
-namespace Qhaigc.Functions.Tests.Console;
+namespace Qhaigc.Functions.Tests.WebConsole;
 
 /// <summary>
 /// One gateway for the console's browser tests (standalone mode, Azurite tables of its own, the built-in local

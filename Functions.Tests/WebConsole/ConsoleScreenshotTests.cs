@@ -4,7 +4,7 @@ using Microsoft.Playwright;
 using Qhaigc.Functions.Tests.Infrastructure;
 using Qhaigc.Functions.Usage;
 
-namespace Qhaigc.Functions.Tests.Console;
+namespace Qhaigc.Functions.Tests.WebConsole;
 
 /// <summary>
 /// The console over two weeks of a populated gateway: usage records of several keys, models and outcomes written

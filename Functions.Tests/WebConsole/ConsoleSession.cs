@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Playwright;
 
-namespace Qhaigc.Functions.Tests.Console;
+namespace Qhaigc.Functions.Tests.WebConsole;
 
 /// <summary>
 /// One browser context and page on the console, guarded: every request is routed, and one to any origin but the

@@ -1,4 +1,4 @@
-namespace Qhaigc.Functions.Tests.Console;
+namespace Qhaigc.Functions.Tests.WebConsole;
 
 /// <summary>
 /// The machine's own Chromium (Debian's <c>chromium</c> package, which <c>.ci/run</c> installs): the console tests never

@@ -1,6 +1,5 @@
-// The range of days a page shows: the last 7, 30 or 90 UTC days, or two dates (both included). The API is asked for
-// [from, to + 1 day) so today's calls are in, whether it reads `to` as included or not; rows outside the range are
-// left out when summed.
+// The range of days a page shows: the last 7, 30 or 90 UTC days, or two dates, both included (as the daily usage
+// endpoints read `from` and `to`, docs/console.md). The usage records' `to` is a time, not included: the day after.
 import { h } from './dom.js';
 import { addDays, day } from './format.js';
 
@@ -15,8 +14,13 @@ export function currentRange() {
   return { from: current.from, to: current.to };
 }
 
-/** Query values for the range. */
+/** Query values for the daily usage endpoints: both days included. */
 export function rangeQuery(range = currentRange()) {
+  return { from: range.from, to: range.to };
+}
+
+/** Query values for the usage records (/manage/usage): from the first day's start to the end of the last. */
+export function recordsQuery(range = currentRange()) {
   return { from: range.from, to: day(addDays(new Date(`${range.to}T00:00:00Z`), 1)) };
 }
 

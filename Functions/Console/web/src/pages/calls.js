@@ -4,7 +4,7 @@ import { api } from '../api.js';
 import { guarded } from '../components.js';
 import { card, h, replace, table } from '../dom.js';
 import { count, duration, money, time } from '../format.js';
-import { currentRange, rangePicker, rangeQuery } from '../range.js';
+import { currentRange, rangePicker, recordsQuery } from '../range.js';
 
 const pageSize = 50;
 const states = ['complete', 'truncated', 'cancelled', 'failed'];
@@ -23,7 +23,7 @@ export function callsPage(context) {
   // Only the last request's answer is shown: an earlier one (other filters) may come back after it.
   let latest = 0;
 
-  const filters = () => ({ ...rangeQuery(currentRange()), keyId: key.value, model: model.value.trim(), state: state.value, status: status.value, order: 'desc', limit: pageSize });
+  const filters = () => ({ ...recordsQuery(currentRange()), keyId: key.value, model: model.value.trim(), state: state.value, status: status.value, order: 'desc', limit: pageSize });
 
   const load = () => guarded(results, async () => {
     const mine = ++latest;
