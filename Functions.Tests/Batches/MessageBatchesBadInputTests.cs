@@ -29,6 +29,8 @@ public sealed class MessageBatchesBadInputTests
         { "extra field", "{\"priority\":1,\"requests\":[]}", 400, "invalid_request_error", "priority: Extra inputs are not permitted" },
         { "model not allowed", Body(("ok", Good), ("forbidden-1", Good.Replace("fake-text", "secret-model", StringComparison.Ordinal))), 403, "permission_error", "(custom_id 'forbidden-1')" },
         { "model nobody serves", Body(("unserved-1", Good.Replace("fake-text", "nobody-serves-this", StringComparison.Ordinal))), 404, "not_found_error", "(custom_id 'unserved-1')" },
+        { "too many models", Body([.. Enumerable.Range(1, 17).Select(static i => ($"m-{i}", Good.Replace("fake-text", $"fake-model-{i}", StringComparison.Ordinal)))]), 400, "invalid_request_error", "requests.16.params.model: a batch uses at most 16 different models" },
+        { "a file that is not the key's", Body(("ok", Good), ("cites-1", """{"model":"fake-text","max_tokens":16,"messages":[{"role":"user","content":[{"type":"document","source":{"type":"file","file_id":"file_011CNha8iCJcU1wXNR6q4V8w"}}]}]}""")), 404, "not_found_error", "(custom_id 'cites-1')" },
         { "OpenAI-only model", Body(("ok", Good), ("gpt-1", Good.Replace("fake-text", "gpt-4o", StringComparison.Ordinal))), 400, "invalid_request_error", "custom_id 'gpt-1'): the model 'gpt-4o' is served only by an OpenAI-compatible upstream; message batches need an Anthropic upstream" },
     };
 

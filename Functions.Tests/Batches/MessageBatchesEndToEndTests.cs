@@ -166,4 +166,28 @@ public sealed class MessageBatchesEndToEndTests
         Assert.Equal($"{scenario.Host.BaseAddress.ToString().TrimEnd('/')}/v1/messages/batches/{created.ID}/results", ownersList.Items[0].ResultsUrl);
         Assert.DoesNotContain(scenario.Upstream.BaseUrl.Authority, JsonSerializer.Serialize(ownersList.Items[0].ResultsUrl), StringComparison.Ordinal);
     }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public async Task Delete_OfAnEndedBatchNotYetSettled_RecordsEachResultFirst(string mode)
+    {
+        // Arrange: an ended batch whose settlement has not run (the schedule is a minute away).
+        await using var scenario = await GatewayScenario.StartAsync(mode);
+        var client = scenario.Sdk();
+        var created = await client.Messages.Batches.Create(Create(FakeAnthropicUpstream.Models.Text, "one", "two"));
+        scenario.Upstream!.Batches.End(created.ID);
+
+        // Act
+        var deleted = await client.Messages.Batches.Delete(created.ID);
+
+        // Assert: one record per result, as the upstream reported it, before the upstream let the results go; never
+        // the whole reservation billed for a batch gone before settlement.
+        var records = (await scenario.Environment.AllUsageAsync(scenario.Key.Id)).Where(static r => r.Endpoint == "messages.batch").ToList();
+        Assert.Equal(created.ID, deleted.ID);
+        Assert.False(scenario.Upstream.Batches.Holds(created.ID));
+        Assert.Equal(2, records.Count);
+        Assert.All(records, r => Assert.Equal(created.ID, r.BatchId));
+        Assert.All(records, static r => Assert.False(r.Estimated));
+        Assert.All(records, static r => Assert.True(r.OutputTokens > 0));
+    }
 }

@@ -31,7 +31,7 @@ public sealed class MessageBatchesOwnershipTests
         await client.Messages.Batches.Delete(created.ID);
         var afterDelete = await objects.FindAsync(scenario.Key.Id, OwnedKinds.Batch, created.ID, CancellationToken.None);
 
-        // Assert: owned by the key, on the deployment, pending settlement; after delete, still there for settlement.
+        // Assert: owned by the key, on the deployment, pending settlement; the delete settled it first, then removed it.
         Assert.NotNull(stored);
         Assert.Equal("anthropic", stored.Upstream);
         Assert.Equal(created.ID, stored.UpstreamId);
@@ -41,9 +41,8 @@ public sealed class MessageBatchesOwnershipTests
         Assert.Equal(["fake-text"], state.Models);
         Assert.Equal("in_progress", state.ProcessingStatus);
         Assert.DoesNotContain("req-0", stored.State!, StringComparison.Ordinal);
-        Assert.NotNull(afterDelete);
-        Assert.True(afterDelete.Pending);
-        Assert.NotNull(BatchStates.Read(afterDelete.State).DeletedAt);
+        Assert.Null(afterDelete);
+        Assert.Equal(3, (await scenario.Environment.AllUsageAsync(scenario.Key.Id)).Count(static r => r.Endpoint == "messages.batch"));
         Assert.Empty((await client.Messages.Batches.List()).Items);
     }
 
@@ -78,9 +77,10 @@ public sealed class MessageBatchesOwnershipTests
     }
 
     [Fact]
-    public async Task UpstreamError_PassesThroughAsTheUpstreamSentIt()
+    public async Task Delete_OfABatchStillProcessing_IsRefusedBeforeTheUpstream()
     {
-        // Arrange: Anthropic refuses to delete a batch that has not ended.
+        // Arrange: a batch that has not ended (Anthropic deletes only ended batches; deleting one that ends meanwhile would
+        // lose its results before settlement recorded them).
         await using var scenario = await GatewayScenario.StartAsync(GatewayHosts.Standalone);
         var created = await scenario.Sdk().Messages.Batches.Create(Create(FakeAnthropicUpstream.Models.Text, "still running"));
         using var http = scenario.Http();
@@ -92,7 +92,7 @@ public sealed class MessageBatchesOwnershipTests
         var error = await ErrorOf(response);
         Assert.Equal(HttpStatusCode.BadRequest, error.Status);
         Assert.Equal("invalid_request_error", error.Type);
-        Assert.Equal("Upstream: cancel the batch before deleting it", error.Message);
+        Assert.Contains("is still processing and cannot be deleted", error.Message, StringComparison.Ordinal);
         Assert.True(scenario.Upstream!.Batches.Holds(created.ID));
         Assert.NotNull(await scenario.Environment.Objects.FindAsync(scenario.Key.Id, OwnedKinds.Batch, created.ID, CancellationToken.None));
         Assert.Equal(created.ID, (await scenario.Sdk().Messages.Batches.Retrieve(created.ID)).ID);

@@ -4,11 +4,11 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Qhaigc.Functions.Api;
+using Qhaigc.Functions.Files;
 using Qhaigc.Functions.Hosting;
 using Qhaigc.Functions.Keys;
 using Qhaigc.Functions.Ownership;
 using Qhaigc.Functions.Protocol;
-using Qhaigc.Functions.Storage;
 using Qhaigc.Functions.Upstreams;
 
 namespace Qhaigc.Functions.Batches;
@@ -28,8 +28,12 @@ public sealed partial class BatchCreation(
     IOwnedObjectStore objects,
     IOptions<GatewayOptions> options,
     TimeProvider time,
-    ILogger<BatchCreation> logger)
+    ILogger<BatchCreation> logger,
+    FileReferences? files = null)
 {
+    /// <summary>The most distinct models one batch may use (docs/batches.md#creating-a-batch): what the batch keeps stays small.</summary>
+    public const int MaxModels = 16;
+
     private static readonly byte[] Open = "{\"requests\":["u8.ToArray();
     private static readonly byte[] Close = "]}"u8.ToArray();
     private static readonly byte[] Comma = ","u8.ToArray();
@@ -82,16 +86,11 @@ public sealed partial class BatchCreation(
         var body = mapped ?? spool;
         var length = body.Length;
         BatchReply reply;
-        try
+        // Once the body is read the create runs to its end, whether or not the client stays: a batch the upstream took
+        // must be owned and reserved for (the client finds it in its list), never released while the upstream bills it.
+        await using (var stream = await body.RewindAsync(CancellationToken.None))
         {
-            await using var stream = await body.RewindAsync(aborted);
-            reply = await chosen.Batches.CreateAsync(stream, length, headers, aborted);
-        }
-        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
-        {
-            // The client left while the batch was on its way: it never learns an id, so nothing stays reserved.
-            await billing.ReleaseAsync(admission, CancellationToken.None);
-            return Results.Empty;
+            reply = await chosen.Batches.CreateAsync(stream, length, headers, CancellationToken.None);
         }
 
         if (reply.Error is { } upstreamError)
@@ -130,7 +129,7 @@ public sealed partial class BatchCreation(
         {
             await objects.AddAsync(owned, CancellationToken.None);
         }
-        catch (StorageUnavailableException)
+        catch (Exception exception) when (exception is not OperationCanceledException)
         {
             // Unowned, the batch would run for nobody: take it back.
             await chosen.Batches.CancelAsync(created.Id, headers, CancellationToken.None);
@@ -196,8 +195,40 @@ public sealed partial class BatchCreation(
                 };
             }
 
+            // A request that names uploaded files needs them to be the key's own, and the batch goes to the deployment
+            // that holds them (docs/files.md#references).
+            if (messages.ReferencesFiles && files is not null)
+            {
+                var check = await files.FindAsync(key.Id, messages.Root, aborted);
+                if (check.Error is { } fileError)
+                {
+                    return read with { Error = Named(fileError, index, customId, "params") };
+                }
+
+                if (check.Upstream is { } holder)
+                {
+                    if (read.FileUpstream is { } earlier && !string.Equals(earlier, holder, StringComparison.Ordinal))
+                    {
+                        return read with
+                        {
+                            Error = Named(ApiError.InvalidRequest("The batch's files live on more than one upstream; send one batch per upstream."), index, customId, "params"),
+                        };
+                    }
+
+                    read = read with { FileUpstream = holder };
+                }
+            }
+
             if (!read.FirstCustomIdByModel.ContainsKey(model))
             {
+                if (read.FirstCustomIdByModel.Count == MaxModels)
+                {
+                    return read with
+                    {
+                        Error = Named(ApiError.InvalidRequest($"model: a batch uses at most {MaxModels} different models; send one batch per group of models"), index, customId, "params"),
+                    };
+                }
+
                 if (router.Candidates(model).Count == 0)
                 {
                     return read with { Error = Named(ApiError.From(ApiErrorKind.NotFound, "model: " + CallRecorders.Truncate(model, 256)), index, customId) };
@@ -229,7 +260,8 @@ public sealed partial class BatchCreation(
         var eligible = new List<UpstreamRoute>();
         foreach (var route in router.Candidates(models[0]))
         {
-            if (upstreams.For(route.Upstream.Name) is not null && models.TrueForAll(model => Serving(model, route.Upstream.Name) is not null))
+            if (upstreams.For(route.Upstream.Name) is not null && models.TrueForAll(model => Serving(model, route.Upstream.Name) is not null) &&
+                (read.FileUpstream is null || string.Equals(read.FileUpstream, route.Upstream.Name, StringComparison.Ordinal)))
             {
                 eligible.Add(route);
             }
@@ -261,6 +293,11 @@ public sealed partial class BatchCreation(
     /// <summary>Why no deployment takes the batch: a model that no Anthropic upstream serves, or models that no one serves together.</summary>
     private ApiError Unroutable(Read read)
     {
+        if (read.FileUpstream is not null)
+        {
+            return ApiError.InvalidRequest("requests: the upstream that holds this batch's files does not serve every model of the batch.");
+        }
+
         foreach (var (model, customId) in read.FirstCustomIdByModel)
         {
             if (!router.Candidates(model).Any(route => upstreams.For(route.Upstream.Name) is not null))
@@ -354,6 +391,9 @@ public sealed partial class BatchCreation(
         public int Count { get; init; }
 
         public ApiError? Error { get; init; }
+
+        /// <summary>The deployment that holds the files the batch's requests name; null when none names a file.</summary>
+        public string? FileUpstream { get; init; }
 
         /// <summary>Each model of the batch, with the first request that asks for it.</summary>
         public Dictionary<string, string> FirstCustomIdByModel { get; } = new(StringComparer.Ordinal);

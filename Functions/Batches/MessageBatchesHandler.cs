@@ -23,6 +23,7 @@ public sealed class MessageBatchesHandler(
     BatchCreation creation,
     MessageBatchUpstreams upstreams,
     IOwnedObjectStore objects,
+    BatchSettlement settlement,
     TimeProvider time)
 {
     public const int DefaultLimit = 20;
@@ -35,6 +36,10 @@ public sealed class MessageBatchesHandler(
     public static readonly ApiError NotFound = ApiError.From(ApiErrorKind.NotFound, "message_batch_id: no message batch with this id was found.");
 
     private static readonly ApiError StorageDown = ApiError.From(ApiErrorKind.StorageUnavailable, "The batch store is temporarily unavailable; please retry.");
+
+    /// <summary>A delete that would lose results not yet recorded: the client retries once settlement could read them.</summary>
+    private static readonly ApiError ResultsNotRecorded = ApiError.From(
+        ApiErrorKind.Overloaded, "The batch's results are being recorded for billing; please retry the delete shortly.");
 
     /// <summary><c>GET</c> and <c>POST /v1/messages/batches</c>: the key's batches, or a new one.</summary>
     public async Task<IResult> HandleBatchesAsync(HttpContext context)
@@ -121,6 +126,11 @@ public sealed class MessageBatchesHandler(
             if (await FindAsync(call.Key!, id, aborted) is not { } found)
             {
                 return new ErrorResult(NotFound);
+            }
+
+            if (delete && found.Owned.Pending && await SettleBeforeDeleteAsync(found.Owned, aborted) is { } notYet)
+            {
+                return new ErrorResult(notYet);
             }
 
             var reply = await send(found.Batches, found.Owned, call.Headers!, aborted);
@@ -262,6 +272,36 @@ public sealed class MessageBatchesHandler(
             writer.WriteEndObject();
         });
         return MessageBatchObject.ForClient(shown, gatewayBase, owned.Id);
+    }
+
+    /// <summary>
+    /// A batch is settled before the upstream deletes it, so its results are recorded at what they cost rather than at
+    /// the whole reservation a batch gone before settlement is billed (docs/batches.md#ownership). Null when it is settled;
+    /// else why the delete must wait: a batch still processing (Anthropic deletes only ended batches), or an ended one
+    /// whose results could not be recorded now.
+    /// </summary>
+    private async Task<ApiError?> SettleBeforeDeleteAsync(OwnedObject owned, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (await settlement.SettleAsync(owned, cancellationToken))
+            {
+                return null;
+            }
+        }
+        catch (Exception exception) when (exception is not StorageUnavailableException && !cancellationToken.IsCancellationRequested)
+        {
+            return ResultsNotRecorded;
+        }
+
+        if (await objects.FindAsync(owned.OwnerKeyId, owned.Kind, owned.Id, cancellationToken) is not { Pending: true } again)
+        {
+            return null;
+        }
+
+        return BatchStates.Read(again.State).ProcessingStatus == "ended"
+            ? ResultsNotRecorded
+            : ApiError.InvalidRequest($"Message batch {owned.Id} is still processing and cannot be deleted; cancel it and delete it once it has ended.");
     }
 
     /// <summary>Stores what the upstream said of the batch when it changed; a concurrent change wins, the next read catches up.</summary>

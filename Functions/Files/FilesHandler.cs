@@ -110,7 +110,8 @@ public sealed partial class FilesHandler(
         };
         try
         {
-            if (!await objects.AddAsync(owned, context.RequestAborted))
+            // Not the client's token: a file the upstream stored must be owned, whether or not the client stays.
+            if (!await objects.AddAsync(owned, CancellationToken.None))
             {
                 return Refuse(call, new ApiError(502, ErrorTypes.Api, "The upstream answered an upload with the id of a file already recorded."));
             }
