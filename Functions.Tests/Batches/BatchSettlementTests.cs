@@ -208,6 +208,26 @@ public sealed class BatchSettlementTests
     }
 
     [Fact]
+    public async Task Settlement_ResultUnderAModelNameNoneOfTheBatchsMatch_IsPricedAtTheDearestOfThem()
+    {
+        // Arrange: a batch of two models whose result names a third, unpriced model.
+        using var arrangement = await CreateAsync();
+        var (_, key) = await arrangement.KeyAsync(capMicros: 1_000_000_000);
+        var admission = await ReserveAsync(arrangement.Billing(), key, "msgbatch_renamed", [Request(Model, 100), Request(CheapModel, 100)]);
+        await arrangement.AddBatchAsync(key.Id, "msgbatch_renamed",
+            [ResultLines.Succeeded("a", "some-unpriced-model", ResultLines.Usage(100, 50))], admission.Reserved, [Model, CheapModel]);
+
+        // Act
+        await arrangement.Settlement().RunAsync(CancellationToken.None);
+
+        // Assert: at the dearer model's batch prices (half of 3 / 15), not at nothing.
+        var record = Assert.Single(await RecordsAsync(arrangement, key.Id));
+        Assert.Equal((100 * 1.5m) + (50 * 7.5m), Money.ToMicros(record.Cost!.Value));
+        Assert.Equal(Model, record.UpstreamModel);
+        Assert.Equal((100 * 1.5m) + (50 * 7.5m), (await arrangement.SpendAsync(key.Id))!.SpentMicros);
+    }
+
+    [Fact]
     public async Task Settlement_DeletedKey_IsStillSettled()
     {
         // Arrange

@@ -97,7 +97,7 @@ public sealed partial class BatchSettlement(
                 // A result without usage (errored, canceled, expired) costs nothing, whatever its model.
                 var record = result.Usage is null
                     ? Record(batch, state, result, endedAt) with { Cost = 0, Currency = prices.Currency, PriceVersion = prices.Version }
-                    : prices.PriceBatchResult(Record(batch, state, result, endedAt));
+                    : PriceResult(Record(batch, state, result, endedAt), state.Models);
                 total = Add(total, record.Cost is { } cost ? Money.ToMicros(cost) : 0);
                 count++;
                 if (result.Index < state.ResultsRecorded)
@@ -228,6 +228,32 @@ public sealed partial class BatchSettlement(
             RawUsage = tokens?.Raw,
             DurationMs = endedAt is { } ended ? Math.Max(0, (ended - batch.CreatedAt).TotalMilliseconds) : 0,
         };
+    }
+
+    /// <summary>
+    /// A result's record at batch prices. One that used tokens under a model name none of the batch's models matches (and
+    /// that has no price of its own) is priced at the dearest of the batch's models, never at nothing
+    /// (docs/batches.md#billing).
+    /// </summary>
+    private UsageRecord PriceResult(UsageRecord record, IReadOnlyList<string> models)
+    {
+        var priced = prices.PriceBatchResult(record);
+        if (priced.Cost is not null)
+        {
+            return priced;
+        }
+
+        var dearest = priced;
+        foreach (var model in models)
+        {
+            var candidate = prices.PriceBatchResult(record with { UpstreamModel = model });
+            if (candidate.Cost is { } cost && (dearest.Cost is not { } best || cost > best))
+            {
+                dearest = candidate;
+            }
+        }
+
+        return dearest;
     }
 
     /// <summary>
