@@ -69,7 +69,7 @@ public sealed partial class AnthropicMessageBatches : IMessageBatches
             }
 
             var stream = new ReadOnlyViewStream(await response.Content.ReadAsStreamAsync(timeout.Token), idle: timeout, idleTimeout: _options.IdleTimeout);
-            var reply = new BatchResultsReply(stream, response.Content.Headers.ContentType?.ToString(), null, new Owner(response, timeout));
+            var reply = new BatchResultsReply(stream, response.Content.Headers.ContentType?.ToString(), null, new ResponseOwner(response, timeout));
             response = null;
             timeout = null;
             return reply;
@@ -162,16 +162,6 @@ public sealed partial class AnthropicMessageBatches : IMessageBatches
         var timedOut = exception is OperationCanceledException;
         Log.Unreachable(_logger, _name, timedOut, exception);
         return ApiError.From(ApiErrorKind.UpstreamUnavailable, timedOut ? "The upstream did not answer in time." : "The upstream could not be reached.");
-    }
-
-    /// <summary>What a results reply releases: the response (its connection) and the exchange's token.</summary>
-    private sealed class Owner(HttpResponseMessage response, CancellationTokenSource timeout) : IDisposable
-    {
-        public void Dispose()
-        {
-            response.Dispose();
-            timeout.Dispose();
-        }
     }
 
     private static partial class Log

@@ -52,7 +52,7 @@ public sealed partial class AnthropicFiles(
             var idle = timeout;
             var answer = UpstreamFileAnswer.OfContent(
                 new MeteredStream(body, onRead: () => idle.CancelAfter(idleTimeout)), response.Content.Headers.ContentType?.ToString(),
-                response.Content.Headers.ContentLength, new Owner(response, timeout), requestId);
+                response.Content.Headers.ContentLength, new ResponseOwner(response, timeout), requestId);
             // The answer owns the connection and the token now.
             response = null;
             timeout = null;
@@ -153,15 +153,6 @@ public sealed partial class AnthropicFiles(
         }
 
         return null;
-    }
-
-    private sealed class Owner(HttpResponseMessage response, CancellationTokenSource timeout) : IDisposable
-    {
-        public void Dispose()
-        {
-            response.Dispose();
-            timeout.Dispose();
-        }
     }
 
     private static partial class Log

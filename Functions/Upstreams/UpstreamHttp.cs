@@ -84,7 +84,7 @@ public sealed partial class UpstreamHttp(string upstream, HttpClient http, TimeS
 
             var body = await response.Content.ReadAsStreamAsync(timeout.Token);
             var events = new IdleTimeoutEvents(new SseReader(body, timeout.Token), timeout, idleTimeout);
-            var answer = reader.ReadStream(events, upstreamRequestId, new ConnectionOwner(response, timeout));
+            var answer = reader.ReadStream(events, upstreamRequestId, new ResponseOwner(response, timeout));
             answer.WithRateLimit(rateLimit);
             // The stream owns the connection and the token now.
             response = null;
@@ -251,16 +251,6 @@ public sealed partial class UpstreamHttp(string upstream, HttpClient http, TimeS
             {
                 // The stream was released meanwhile: nothing is left to time out.
             }
-        }
-    }
-
-    /// <summary>What a stream's <see cref="UpstreamResponse"/> releases: the response (its connection) and the call's token.</summary>
-    private sealed class ConnectionOwner(HttpResponseMessage response, CancellationTokenSource timeout) : IDisposable
-    {
-        public void Dispose()
-        {
-            response.Dispose();
-            timeout.Dispose();
         }
     }
 
