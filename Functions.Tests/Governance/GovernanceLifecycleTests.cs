@@ -25,10 +25,11 @@ public sealed class GovernanceLifecycleTests : IDisposable
         var prices = PriceTable.Read(section, new PricesOptions { Defaults = defaults, Currency = currency });
         using var logs = new CapturingLoggerProvider();
         using var factory = LoggerFactory.Create(builder => builder.AddProvider(logs));
-        var lifecycle = new GovernanceLifecycle(_governance.Renewer(_governance.Ledger), _governance.Settlements, prices, factory.CreateLogger<GovernanceLifecycle>());
+        var lifecycle = new GovernanceLifecycle(_governance.Renewer(_governance.Ledger), _governance.Settlements, () => prices, factory.CreateLogger<GovernanceLifecycle>());
 
         // Act
         await lifecycle.StartingAsync(CancellationToken.None);
+        await lifecycle.PricesChecked;
 
         // Assert
         if (warning is null)

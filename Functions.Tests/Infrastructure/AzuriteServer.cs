@@ -39,10 +39,14 @@ public sealed class AzuriteServer : IAsyncDisposable
     public int ProcessId => _process.Id;
 
     public string ConnectionString =>
-        $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};TableEndpoint=http://127.0.0.1:{Port}/{AccountName};" +
+        ConnectionStringFor(Port) +
         (BlobPort is { } blobPort ? $"BlobEndpoint=http://127.0.0.1:{blobPort}/{AccountName};" : "");
 
     public static Task<AzuriteServer> SharedAsync() => SharedServer.Value;
+
+    /// <summary>The development account's connection string for tables on a loopback port (also one that is not Azurite's).</summary>
+    public static string ConnectionStringFor(int tablePort) =>
+        $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};TableEndpoint=http://127.0.0.1:{tablePort}/{AccountName};";
 
     /// <summary>
     /// A fresh server of its own, for tests that stop and start storage: with <paramref name="location"/> its data

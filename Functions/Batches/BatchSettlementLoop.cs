@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -7,10 +8,11 @@ namespace Qhaigc.Functions.Batches;
 /// <summary>
 /// Standalone-mode settlement of message batches: the same <see cref="BatchSettlement"/> as the Functions mode's timer
 /// function, on the same schedule (<see cref="BatchSettlementOptions.SettleSchedule"/>). Not registered in the Functions
-/// mode, where the platform's timer runs it.
+/// mode, where the platform's timer runs it. The settlement's services are resolved when the first run is due, not
+/// while the server starts (docs/performance.md#cold-start).
 /// </summary>
 public sealed partial class BatchSettlementLoop(
-    BatchSettlement settlement, IOptions<BatchSettlementOptions> options, TimeProvider time, ILogger<BatchSettlementLoop> logger) : BackgroundService
+    IServiceProvider services, IOptions<BatchSettlementOptions> options, TimeProvider time, ILogger<BatchSettlementLoop> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -26,7 +28,7 @@ public sealed partial class BatchSettlementLoop(
             try
             {
                 await Task.Delay(next - now, time, stoppingToken);
-                await settlement.RunAsync(stoppingToken);
+                await services.GetRequiredService<BatchSettlement>().RunAsync(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

@@ -6,24 +6,33 @@ namespace Qhaigc.Functions.Governance;
 /// <summary>
 /// Governance's part of the host's start and stop: the lease timer runs while the host does; after the web server has
 /// drained, the last settlements get their chance to finish. At start it says loudly when spend caps cannot work: no
-/// model has a price (docs/limits-and-prices.md#the-default-price-table).
+/// model has a price (docs/limits-and-prices.md#the-default-price-table). The price table is built for that beside
+/// the server's start, not before it (docs/performance.md#cold-start).
 /// </summary>
 public sealed partial class GovernanceLifecycle(
-    ReservationRenewer renewer, SettlementService settlements, PriceTable prices, ILogger<GovernanceLifecycle> logger) : IHostedLifecycleService
+    ReservationRenewer renewer, SettlementService settlements, Func<PriceTable> prices, ILogger<GovernanceLifecycle> logger) : IHostedLifecycleService
 {
+    /// <summary>Completes once the price table is built and what it lacks is said.</summary>
+    public Task PricesChecked { get; private set; } = Task.CompletedTask;
+
     public Task StartingAsync(CancellationToken cancellationToken)
     {
-        if (prices.DefaultsSkippedForCurrency)
+        PricesChecked = Task.Run(CheckPrices, CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    private void CheckPrices()
+    {
+        var table = prices();
+        if (table.DefaultsSkippedForCurrency)
         {
-            Log.DefaultsSkipped(logger, AnthropicListPrices.Currency, prices.Currency, prices.OperatorCount);
+            Log.DefaultsSkipped(logger, AnthropicListPrices.Currency, table.Currency, table.OperatorCount);
         }
 
-        if (prices.Count == 0)
+        if (table.Count == 0)
         {
             Log.NoPrices(logger);
         }
-
-        return Task.CompletedTask;
     }
 
     public Task StartAsync(CancellationToken cancellationToken)

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Qhaigc.Functions.Admin.Files;
 using Qhaigc.Functions.Admin.Keys;
@@ -76,8 +77,11 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<AdmissionService>();
         services.AddSingleton<GovernanceService>();
         services.AddSingleton<RequestRate>();
-        services.AddHostedService<GovernanceLifecycle>();
-        services.AddHostedService<DevKeySeeder>();
+        services.AddHostedService(static sp => new GovernanceLifecycle(
+            sp.GetRequiredService<ReservationRenewer>(), sp.GetRequiredService<SettlementService>(), sp.GetRequiredService<PriceTable>,
+            sp.GetRequiredService<ILogger<GovernanceLifecycle>>()));
+        services.AddSingleton<DevKeySeeder>();
+        services.AddHostedService(static sp => sp.GetRequiredService<DevKeySeeder>());
 
         // Upstreams: one pooled HttpClient per upstream, configured like a proxy.
         var upstreams = section.GetSection(nameof(GatewayOptions.Upstreams)).GetChildren();

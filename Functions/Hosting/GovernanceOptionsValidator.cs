@@ -9,7 +9,8 @@ public sealed class GovernanceOptionsValidator(IConfiguration pricesSection) : I
 {
     public ValidateOptionsResult Validate(string? name, GatewayOptions options)
     {
-        var failures = new List<string>(PriceTable.Read(pricesSection, options.Prices).Errors);
+        // The operator's entries and settings only: the shipped default table is checked by tests, not at every start.
+        var failures = new List<string>(PriceTable.Read(pricesSection, options.Prices, withDefaults: false).Errors);
         var limits = options.Limits;
         if (limits.LeaseDuration < TimeSpan.FromSeconds(3))
         {

@@ -26,7 +26,9 @@ public static class StandaloneHost
 
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(args);
+        // Settings files are read once: watching them for changes costs a file watcher and its thread at every start,
+        // and an instance is replaced, not edited (the command line may still turn it on).
+        var builder = WebApplication.CreateSlimBuilder(["--hostBuilder:reloadConfigOnChange=false", .. args]);
         // Defaults that any setting overrides (so first in line): the framework's per-request logs (Kestrel, routing,
         // HttpClient at Information, eight lines a call) cost more CPU than the gateway's own work; host.json keeps
         // them off in the Functions mode too. Warnings and errors still show.

@@ -46,8 +46,12 @@ public sealed partial class ApiKeyAuthenticator
     private readonly LruCache<string, Entry> _unknown;
     private readonly ConcurrentDictionary<string, Task<ApiKey?>> _lookups = new(StringComparer.Ordinal);
 
-    public ApiKeyAuthenticator(IApiKeyStore store, TimeProvider time, IOptions<GatewayOptions> options, ILogger<ApiKeyAuthenticator> logger)
+    private readonly DevKeySeeder? _devKeySeeder;
+
+    public ApiKeyAuthenticator(
+        IApiKeyStore store, TimeProvider time, IOptions<GatewayOptions> options, ILogger<ApiKeyAuthenticator> logger, DevKeySeeder? devKeySeeder = null)
     {
+        _devKeySeeder = devKeySeeder;
         _store = store;
         _time = time;
         _logger = logger;
@@ -80,6 +84,12 @@ public sealed partial class ApiKeyAuthenticator
         if (_unknown.TryGet(hash, out var unknown) && unknown.FreshUntil > now)
         {
             return new KeyCheck(KeyCheckOutcome.Invalid, null);
+        }
+
+        if (_devKeySeeder is { Seeded.IsCompleted: false } && string.Equals(secret, _devKey, StringComparison.Ordinal))
+        {
+            // A call with the development key in the first moments after start-up waits for the key to exist.
+            await _devKeySeeder.Seeded.WaitAsync(cancellationToken);
         }
 
         ApiKey? key;

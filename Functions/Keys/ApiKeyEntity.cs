@@ -66,6 +66,24 @@ public sealed class ApiKeyEntity : ITableEntity
         AliasOf = keyHash,
     };
 
+    /// <summary>The entity from a row read as the SDK's dictionary (the same columns <see cref="From"/> writes).</summary>
+    public static ApiKeyEntity FromRow(TableEntity row) => new()
+    {
+        PartitionKey = row.PartitionKey,
+        RowKey = row.RowKey,
+        Timestamp = row.Timestamp,
+        ETag = row.ETag,
+        Name = row.GetString(nameof(Name)) ?? "",
+        Hint = row.GetString(nameof(Hint)) ?? "",
+        CreatedAt = row.GetDateTimeOffset(nameof(CreatedAt)) ?? default,
+        ExpiresAt = row.GetDateTimeOffset(nameof(ExpiresAt)),
+        Disabled = row.GetBoolean(nameof(Disabled)) ?? false,
+        Models = row.GetString(nameof(Models)),
+        Limits = row.GetString(nameof(Limits)),
+        AliasOf = row.GetString(nameof(AliasOf)),
+        Secrets = row.GetString(nameof(Secrets)),
+    };
+
     public ApiKey ToKey() => new()
     {
         Id = ApiKeyHasher.IdFromHash(RowKey),

@@ -28,7 +28,7 @@ public sealed class TableApiKeyStore(GatewayTables tables) : IApiKeyStore
 
             var key = entity?.ToKey();
             return key?.SecretWithHash(hash) is { } secret ? key with { SecretExpiresAt = secret.ExpiresAt } : null;
-        }, cancellationToken);
+        }, cancellationToken, ensureTable: false);
 
     public Task<ApiKey?> GetAsync(string id, CancellationToken cancellationToken) =>
         RunAsync(async table => (await GetEntityAsync(table, id, cancellationToken))?.ToKey(), cancellationToken);
@@ -163,10 +163,14 @@ public sealed class TableApiKeyStore(GatewayTables tables) : IApiKeyStore
             }
         }, cancellationToken);
 
+    /// <summary>
+    /// A point read, mapped by hand from the SDK's dictionary row: no reflection-built binder on the request path. A table
+    /// that does not exist yet has no rows (404, as a missing row).
+    /// </summary>
     private static async Task<ApiKeyEntity?> ReadAsync(TableClient table, string hash, CancellationToken cancellationToken)
     {
-        var response = await table.GetEntityIfExistsAsync<ApiKeyEntity>(ApiKeyHasher.PartitionFromHash(hash), hash, cancellationToken: cancellationToken);
-        return response.HasValue ? response.Value : null;
+        var response = await table.GetEntityIfExistsAsync<TableEntity>(ApiKeyHasher.PartitionFromHash(hash), hash, cancellationToken: cancellationToken);
+        return response.HasValue ? ApiKeyEntity.FromRow(response.Value!) : null;
     }
 
     /// <summary>The key's own row (never a rotated secret's pointer row) for an id.</summary>
@@ -201,11 +205,11 @@ public sealed class TableApiKeyStore(GatewayTables tables) : IApiKeyStore
         }
     }
 
-    private async Task<T> RunAsync<T>(Func<TableClient, Task<T>> operation, CancellationToken cancellationToken)
+    private async Task<T> RunAsync<T>(Func<TableClient, Task<T>> operation, CancellationToken cancellationToken, bool ensureTable = true)
     {
         try
         {
-            var table = await tables.KeysAsync(cancellationToken);
+            var table = ensureTable ? await tables.KeysAsync(cancellationToken) : tables.KeysForReading();
             return await operation(table);
         }
         catch (Exception exception) when (exception is not StorageUnavailableException && StorageErrors.IsUnavailable(exception, cancellationToken))

@@ -17,31 +17,30 @@ public sealed class GatewayTables
     /// <summary>One credential for every client: its token cache is shared, so one token serves them all.</summary>
     private static readonly Lazy<DefaultAzureCredential> Credential = new(static () => new DefaultAzureCredential());
 
-    private readonly TableClient _keys;
-    private readonly TableClient _usage;
-    private readonly TableClient _limits;
-    private readonly TableClient _limitsPatient;
-    private readonly TableClient _objects;
-    private readonly TableEnsurer _keysReady;
-    private readonly TableEnsurer _usageReady;
-    private readonly TableEnsurer _limitsReady;
-    private readonly TableEnsurer _objectsReady;
+    private readonly Lazy<TableServiceClient> _fast;
+    private readonly Lazy<TableServiceClient> _patient;
+    private readonly Lazy<TableBatchClient?> _usageBatch;
+    private readonly LazyTable _keys;
+    private readonly LazyTable _usage;
+    private readonly LazyTable _limits;
+    private readonly LazyTable _limitsPatient;
+    private readonly LazyTable _objects;
 
+    /// <summary>
+    /// Nothing reaches storage or builds an SDK client here: a new instance starts serving before the first table is
+    /// touched, and the clients are built by whatever needs them first (docs/performance.md#cold-start).
+    /// </summary>
     public GatewayTables(IOptions<GatewayOptions> options, IConfiguration configuration)
     {
         var storage = options.Value.Storage;
-        var fast = CreateService(storage, configuration, fastFail: true);
-        var patient = CreateService(storage, configuration, fastFail: false);
-        _keys = fast.GetTableClient(storage.KeysTable);
-        _usage = patient.GetTableClient(storage.UsageTable);
-        _limits = fast.GetTableClient(storage.LimitsTable);
-        _limitsPatient = patient.GetTableClient(storage.LimitsTable);
-        _objects = fast.GetTableClient(storage.ObjectsTable);
-        UsageBatch = CreateBatchClient(storage, configuration, storage.UsageTable);
-        _keysReady = new TableEnsurer(_keys);
-        _usageReady = new TableEnsurer(_usage);
-        _limitsReady = new TableEnsurer(_limits);
-        _objectsReady = new TableEnsurer(_objects);
+        _fast = new(() => CreateService(storage, configuration, fastFail: true));
+        _patient = new(() => CreateService(storage, configuration, fastFail: false));
+        _usageBatch = new(() => CreateBatchClient(storage, configuration, storage.UsageTable));
+        _keys = new(_fast, storage.KeysTable);
+        _usage = new(_patient, storage.UsageTable);
+        _limits = new(_fast, storage.LimitsTable);
+        _limitsPatient = new(_patient, storage.LimitsTable);
+        _objects = new(_fast, storage.ObjectsTable);
         UsesDevelopmentStorage = IsDevelopmentStorage(storage, configuration);
     }
 
@@ -49,52 +48,58 @@ public sealed class GatewayTables
     /// Writes usage records a transaction at a time without the SDK's per-row objects (docs/performance.md); null where storage
     /// is reached in a way it does not sign (a shared access signature), and the SDK's transaction is used.
     /// </summary>
-    public TableBatchClient? UsageBatch { get; }
+    public TableBatchClient? UsageBatch => _usageBatch.Value;
 
     /// <summary>True when the tables are Azurite's (or another loopback emulator's).</summary>
     public bool UsesDevelopmentStorage { get; }
 
     public async ValueTask<TableClient> KeysAsync(CancellationToken cancellationToken)
     {
-        await _keysReady.EnsureAsync(cancellationToken);
-        return _keys;
+        await _keys.Ready.EnsureAsync(cancellationToken);
+        return _keys.Client;
     }
+
+    /// <summary>
+    /// The keys table for a point read, without first making sure it exists: a read of a table that is not there finds
+    /// nothing, so a new instance's first key lookup costs one round trip, not two.
+    /// </summary>
+    public TableClient KeysForReading() => _keys.Client;
 
     public async ValueTask<TableClient> UsageAsync(CancellationToken cancellationToken)
     {
-        await _usageReady.EnsureAsync(cancellationToken);
-        return _usage;
+        await _usage.Ready.EnsureAsync(cancellationToken);
+        return _usage.Client;
     }
 
     /// <summary>The limits table, through the fast-failing client (admissions, on the request path).</summary>
     public async ValueTask<TableClient> LimitsAsync(CancellationToken cancellationToken)
     {
-        await _limitsReady.EnsureAsync(cancellationToken);
-        return _limits;
+        await _limits.Ready.EnsureAsync(cancellationToken);
+        return _limits.Client;
     }
 
     /// <summary>The limits table, through the patient client (settlements, after the response).</summary>
     public async ValueTask<TableClient> LimitsForSettlementAsync(CancellationToken cancellationToken)
     {
-        await _limitsReady.EnsureAsync(cancellationToken);
-        return _limitsPatient;
+        await _limits.Ready.EnsureAsync(cancellationToken);
+        return _limitsPatient.Client;
     }
 
     /// <summary>The objects table (which key owns each batch and file), through the fast-failing client.</summary>
     public async ValueTask<TableClient> ObjectsAsync(CancellationToken cancellationToken)
     {
-        await _objectsReady.EnsureAsync(cancellationToken);
-        return _objects;
+        await _objects.Ready.EnsureAsync(cancellationToken);
+        return _objects.Client;
     }
 
     /// <summary>Forgets that the objects table exists, so the next call recreates it.</summary>
-    public void ObjectsTableMissing() => _objectsReady.Reset();
+    public void ObjectsTableMissing() => _objects.Ready.Reset();
 
     /// <summary>Forgets that the limits table exists, so the next call recreates it.</summary>
-    public void LimitsTableMissing() => _limitsReady.Reset();
+    public void LimitsTableMissing() => _limits.Ready.Reset();
 
     /// <summary>Forgets that the usage table exists (it was deleted, or storage was reset), so the next write recreates it.</summary>
-    public void UsageTableMissing() => _usageReady.Reset();
+    public void UsageTableMissing() => _usage.Ready.Reset();
 
     /// <summary>The connection string in force: the gateway's own, else <c>AzureWebJobsStorage</c>, else Azurite.</summary>
     public static string? ResolveConnectionString(StorageOptions storage, IConfiguration configuration)
@@ -113,21 +118,40 @@ public sealed class GatewayTables
         return string.IsNullOrWhiteSpace(webJobs) ? "UseDevelopmentStorage=true" : webJobs;
     }
 
+    /// <summary>
+    /// Whether the tables are local: Azurite's shortcut, or a table endpoint on a loopback address. Read from the
+    /// connection string's own fields (https://learn.microsoft.com/azure/storage/common/storage-configure-connection-string):
+    /// without a <c>TableEndpoint</c> the endpoint is the account's in the cloud, never local.
+    /// </summary>
     public static bool IsDevelopmentStorage(StorageOptions storage, IConfiguration configuration)
     {
-        var endpoint = storage.TableServiceUri;
-        if (endpoint is null)
+        if (storage.TableServiceUri is { } endpoint)
         {
-            var connectionString = ResolveConnectionString(storage, configuration)!;
-            if (connectionString.Contains("UseDevelopmentStorage=true", StringComparison.OrdinalIgnoreCase))
+            return endpoint.IsLoopback;
+        }
+
+        foreach (var part in ResolveConnectionString(storage, configuration)!.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var equals = part.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+            {
+                continue;
+            }
+
+            var name = part[..equals].Trim();
+            var value = part[(equals + 1)..].Trim();
+            if (name.Equals("UseDevelopmentStorage", StringComparison.OrdinalIgnoreCase) && value.Equals("true", StringComparison.OrdinalIgnoreCase))
             {
                 return true;
             }
 
-            endpoint = new TableServiceClient(connectionString).Uri;
+            if (name.Equals("TableEndpoint", StringComparison.OrdinalIgnoreCase))
+            {
+                return Uri.TryCreate(value, UriKind.Absolute, out var table) && table.IsLoopback;
+            }
         }
 
-        return endpoint.IsLoopback;
+        return false;
     }
 
     private static TableBatchClient? CreateBatchClient(StorageOptions storage, IConfiguration configuration, string table)
@@ -168,8 +192,24 @@ public sealed class GatewayTables
         return clientOptions;
     }
 
+    /// <summary>A table's client, built with its service client when first asked for, and whether the table exists.</summary>
+    private sealed class LazyTable
+    {
+        private readonly Lazy<TableClient> _client;
+
+        public LazyTable(Lazy<TableServiceClient> service, string name)
+        {
+            _client = new(() => service.Value.GetTableClient(name));
+            Ready = new TableEnsurer(_client);
+        }
+
+        public TableClient Client => _client.Value;
+
+        public TableEnsurer Ready { get; }
+    }
+
     /// <summary>Creates a table once; a failed attempt is forgotten so the next call tries again.</summary>
-    private sealed class TableEnsurer(TableClient table)
+    private sealed class TableEnsurer(Lazy<TableClient> lazyTable)
     {
         private Task? _ready;
 
@@ -194,6 +234,7 @@ public sealed class GatewayTables
 
         private async Task CreateAsync()
         {
+            var table = lazyTable.Value;
             try
             {
                 await table.CreateIfNotExistsAsync(CancellationToken.None);

@@ -39,7 +39,9 @@ public sealed class OutboundRequestCounter : IDisposable
 
             _counts.AddOrUpdate($"{method} {port}", 1, static (_, count) => count + 1);
         });
-        _listener.Start();
+        // Started beside the gateway's own start, not before it: the first MeterListener initialises the runtime's
+        // metrics, work the gateway itself never does, which a cold start must not count against it.
+        _ = Task.Run(_listener.Start);
     }
 
     /// <summary>"METHOD PORT" → completed requests so far.</summary>

@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using System.Globalization;
 
 namespace Qhaigc.Functions.Governance;
@@ -15,12 +14,16 @@ public sealed class PriceMultipliers : IEquatable<PriceMultipliers>
     public const string InferenceGeo = "inference_geo";
     public const string ServiceTier = "service_tier";
 
-    private readonly FrozenDictionary<string, decimal> _factors;
+    private readonly Dictionary<string, decimal> _factors = new(StringComparer.OrdinalIgnoreCase);
     private readonly string _canonical;
 
     private PriceMultipliers(IEnumerable<KeyValuePair<string, decimal>> factors)
     {
-        _factors = factors.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+        foreach (var (key, factor) in factors)
+        {
+            _factors[key] = factor;
+        }
+
         _canonical = string.Join(';', _factors.OrderBy(static f => f.Key, StringComparer.OrdinalIgnoreCase)
             .Select(static f => string.Create(CultureInfo.InvariantCulture, $"{f.Key.ToLowerInvariant()}={f.Value}")));
     }

@@ -79,8 +79,11 @@ public sealed class PriceTable
 
     public static PriceTable Empty { get; } = new([], [], "none", "USD", refusesUnpriced: false, PricesOptions.DefaultServerToolUsesWithoutMax, []);
 
-    /// <summary>Reads <c>Gateway:Prices</c>; problems are collected in <see cref="Errors"/>, never thrown.</summary>
-    public static PriceTable Read(IConfiguration pricesSection, PricesOptions options)
+    /// <summary>
+    /// Reads <c>Gateway:Prices</c>; problems are collected in <see cref="Errors"/>, never thrown. Without
+    /// <paramref name="withDefaults"/> the shipped default table is left out (for checking the settings alone).
+    /// </summary>
+    public static PriceTable Read(IConfiguration pricesSection, PricesOptions options, bool withDefaults = true)
     {
         var errors = new List<string>();
         var entries = new List<Entry>();
@@ -170,7 +173,7 @@ public sealed class PriceTable
         }
 
         var defaultsOn = defaultsWanted && currency == AnthropicListPrices.Currency;
-        Entry[] defaults = defaultsOn ? [.. AnthropicListPrices.Entries.Select(static e => new Entry(e.Name, e.Models, e.Price))] : [];
+        Entry[] defaults = defaultsOn && withDefaults ? [.. AnthropicListPrices.Entries.Select(static e => new Entry(e.Name, e.Models, e.Price))] : [];
 
         entries.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
         var version = !string.IsNullOrWhiteSpace(options.Version)
