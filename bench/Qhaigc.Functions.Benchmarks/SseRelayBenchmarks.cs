@@ -1,6 +1,7 @@
 using System.IO.Pipelines;
 using System.Net.ServerSentEvents;
 using BenchmarkDotNet.Attributes;
+using Qhaigc.Functions.Protocol;
 using Qhaigc.Functions.Protocol.Sse;
 using Qhaigc.Functions.Usage;
 
@@ -56,6 +57,19 @@ public class SseRelayBenchmarks
         return meter.Usage.OutputTokens;
     }
 
+    /// <summary>The check that each event is one JSON object, over already parsed events (<c>CheckedClaudeEvents</c>).</summary>
+    [Benchmark]
+    public int Check()
+    {
+        var objects = 0;
+        foreach (var item in _events)
+        {
+            objects += JsonShape.IsObject(item.Data) ? 1 : 0;
+        }
+
+        return objects;
+    }
+
     /// <summary>Writing already parsed events into a pipe, as the relay writes into the response.</summary>
     [Benchmark]
     public long Write()
@@ -69,7 +83,7 @@ public class SseRelayBenchmarks
         return Drain();
     }
 
-    /// <summary>Parse, count and write: the whole relay without the sockets.</summary>
+    /// <summary>Parse, check, count and write: the whole relay without the sockets.</summary>
     [Benchmark(Baseline = true)]
     public async Task<long> Relay()
     {
@@ -79,6 +93,11 @@ public class SseRelayBenchmarks
         while (await reader.MoveNextAsync())
         {
             var item = reader.Current;
+            if (!JsonShape.IsObject(item.Data))
+            {
+                throw new InvalidDataException("Not an object.");
+            }
+
             meter.ObserveEvent(item.EventType, item.Data);
             SseWriter.Write(writer, item.EventType, item.Data);
         }
