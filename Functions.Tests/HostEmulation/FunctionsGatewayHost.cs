@@ -135,7 +135,12 @@ public sealed class FunctionsGatewayHost : IGatewayHost
         WorkerProcess? worker = null;
         try
         {
-            observer?.Launching();
+            if (observer is not null)
+            {
+                channel.StreamStarted = () => observer.Connected(worker?.Id ?? 0);
+                observer.Launching();
+            }
+
             worker = WorkerProcess.Start(app, grpcUri, channel.WorkerId, Guid.NewGuid().ToString(), settings, log);
             var initializing = channel.InitializeAsync(app, CancellationToken.None);
             if (await Task.WhenAny(initializing, worker.Exited) != initializing)

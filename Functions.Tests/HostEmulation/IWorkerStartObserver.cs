@@ -13,6 +13,9 @@ public interface IWorkerStartObserver
     /// </summary>
     void Launching();
 
+    /// <summary>The worker's StartStream arrived: its gRPC channel to the host is up (<paramref name="processId"/> is the worker's).</summary>
+    void Connected(int processId);
+
     /// <summary>
     /// WorkerInit, the function metadata and every FunctionLoad answered (<paramref name="processId"/> is the worker's);
     /// the host waits for the returned task before it waits for the worker's own server at <paramref name="workerHttpUri"/>.

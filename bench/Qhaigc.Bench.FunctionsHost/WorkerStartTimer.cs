@@ -7,8 +7,8 @@ namespace Qhaigc.Bench.FunctionsHost;
 
 /// <summary>
 /// Times one worker start under the emulated host from the moment before the worker process is started: its gRPC
-/// start-up done (WorkerInit, metadata, every FunctionLoad answered) and its own HTTP server listening, with the
-/// worker's CPU time at each (from /proc).
+/// channel up (StartStream), its gRPC start-up done (WorkerInit, metadata, every FunctionLoad answered) and its own
+/// HTTP server listening, with the worker's CPU time at each (from /proc).
 /// </summary>
 internal sealed class WorkerStartTimer : IWorkerStartObserver
 {
@@ -16,6 +16,10 @@ internal sealed class WorkerStartTimer : IWorkerStartObserver
 
     /// <summary>Started when the worker is launched; the first answered call is timed on it too.</summary>
     public Stopwatch Clock { get; } = new();
+
+    public double ConnectedMs { get; private set; }
+
+    public double CpuConnectedMs { get; private set; }
 
     public double InitializedMs { get; private set; }
 
@@ -26,6 +30,12 @@ internal sealed class WorkerStartTimer : IWorkerStartObserver
     public double CpuListeningMs { get; private set; }
 
     public void Launching() => Clock.Restart();
+
+    public void Connected(int processId)
+    {
+        ConnectedMs = Clock.Elapsed.TotalMilliseconds;
+        CpuConnectedMs = processId > 0 ? ProcSample.Read(processId).CpuSeconds * 1000 : -1;
+    }
 
     public async Task InitializedAsync(int processId, Uri workerHttpUri)
     {

@@ -4,12 +4,14 @@ namespace Qhaigc.Bench.Runner.Scale;
 
 /// <summary>
 /// One timed start of the Functions worker under the emulated host, as bench/Qhaigc.Bench.FunctionsHost reports it:
-/// milliseconds from the moment before the worker process started to its gRPC start-up done (WorkerInit, metadata and
-/// every FunctionLoad answered), its own HTTP server listening and the first call answered through the host's front
-/// door; the worker's CPU milliseconds at each; its resident bytes at the first answer.
+/// milliseconds from the moment before the worker process started to its gRPC channel up (StartStream), its gRPC
+/// start-up done (WorkerInit, metadata and every FunctionLoad answered), its own HTTP server listening and the first call answered through the host's front
+/// door; the worker's CPU milliseconds at each; its resident bytes at the first answer; and, outside the span, the same
+/// call made again at once (a warm call, for comparison).
 /// </summary>
 internal readonly record struct WorkerLaunch(
-    double InitializedMs, double ListeningMs, double FirstAnswerMs, double CpuInitializedMs, double CpuListeningMs, double CpuMs, double RssBytes)
+    double ConnectedMs, double InitializedMs, double ListeningMs, double FirstAnswerMs,
+    double CpuConnectedMs, double CpuInitializedMs, double CpuListeningMs, double CpuMs, double RssBytes, double SecondAnswerMs)
 {
     public static WorkerLaunch Parse(string line)
     {
@@ -21,7 +23,7 @@ internal readonly record struct WorkerLaunch(
         }
 
         double Number(string name) => root.GetProperty(name).GetDouble();
-        return new WorkerLaunch(Number("initializedMs"), Number("listeningMs"), Number("firstAnswerMs"), Number("cpuInitializedMs"),
-            Number("cpuListeningMs"), Number("cpuMs"), Number("rssBytes"));
+        return new WorkerLaunch(Number("connectedMs"), Number("initializedMs"), Number("listeningMs"), Number("firstAnswerMs"),
+            Number("cpuConnectedMs"), Number("cpuInitializedMs"), Number("cpuListeningMs"), Number("cpuMs"), Number("rssBytes"), Number("secondAnswerMs"));
     }
 }
