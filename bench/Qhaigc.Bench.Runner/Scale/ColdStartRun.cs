@@ -10,9 +10,8 @@ namespace Qhaigc.Bench.Runner.Scale;
 /// and the bare proxy are launched in alternation, a different one first each round. Each launch is timed from the
 /// moment before the process is started to (a) its port accepting a connection ("listening") and (b) the first
 /// <c>POST /v1/messages</c> answered 200 (a new connection, asked again at once while the answer is not 200:
-/// <see cref="ColdStartProbe"/>). The
-/// process's CPU time and resident memory at that moment are read from /proc. One launch of each, unmeasured, comes
-/// first (the development key is created, files are in the page cache).
+/// <see cref="ColdStartProbe"/>). The process's CPU time and resident memory at that moment are read from /proc. One
+/// launch of each, unmeasured, comes first (the development key is created, files are in the page cache).
 /// </summary>
 public sealed class ColdStartRun(ScaleOptions options, Backdrop backdrop, Action<string> log)
 {
