@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The serverless-scale measurements (bench/README.md), each the gateway and the bare proxy in the same run:
 #   bench/scale.sh coldstart   [--launches 7]                       launch to first answered call, alternating
+#   bench/scale.sh coldstart --functions [--launches 5]             the same for the Functions worker under the emulated host
 #   bench/scale.sh stream-cpu  [--rounds 3] [--seconds 5]           CPU per streamed event at saturation (50 and 200 events)
 #   bench/scale.sh streams     [--streams 5000] [--events-per-second 20] [--stream-seconds 30] [--ramp-seconds 10]
 # Also --gateway-env NAME=VALUE (gateway processes only) and --env NAME=VALUE (every process measured).
-# Builds in Release, starts Azurite and the fake upstream, writes bench/results/scale-MODE-latest.md. Nothing is left running.
+# coldstart also takes --published (ReadyToRun, as deployed). Builds in Release, starts Azurite and the fake upstream,
+# writes bench/results/scale-MODE-latest.md (scale-coldstart-functions-latest.md with --functions). Nothing is left running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -84,9 +84,12 @@ public sealed class FunctionsGatewayHost : IGatewayHost
     /// <summary>How long <see cref="DisposeAsync"/> waits for the worker to exit after WorkerTerminate before it kills it.</summary>
     public TimeSpan GracefulStopTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Starts the worker under the emulated host and completes the handshake; settings use <c>:</c>-separated keys.</summary>
+    /// <summary>
+    /// Starts the worker under the emulated host and completes the handshake; settings use <c>:</c>-separated keys.
+    /// <paramref name="observer"/>, if any, is told of the worker's start-up (the cold-start benchmark's timings).
+    /// </summary>
     public static async Task<FunctionsGatewayHost> StartAsync(
-        IReadOnlyDictionary<string, string?> settings, FunctionsAppOutput? app = null, bool telemetry = true)
+        IReadOnlyDictionary<string, string?> settings, FunctionsAppOutput? app = null, bool telemetry = true, IWorkerStartObserver? observer = null)
     {
         KnownSecrets.RegisterSettings(settings);
         // The worker is another process: it exports over OTLP/HTTP to a receiver here, as it would to any collector.
@@ -132,6 +135,12 @@ public sealed class FunctionsGatewayHost : IGatewayHost
         WorkerProcess? worker = null;
         try
         {
+            if (observer is not null)
+            {
+                channel.StreamStarted = () => observer.Connected(worker?.Id ?? 0);
+                observer.Launching();
+            }
+
             worker = WorkerProcess.Start(app, grpcUri, channel.WorkerId, Guid.NewGuid().ToString(), settings, log);
             var initializing = channel.InitializeAsync(app, CancellationToken.None);
             if (await Task.WhenAny(initializing, worker.Exited) != initializing)
@@ -140,6 +149,10 @@ public sealed class FunctionsGatewayHost : IGatewayHost
             }
 
             var functions = await initializing;
+            if (observer is not null)
+            {
+                await observer.InitializedAsync(worker.Id, channel.HttpUri);
+            }
 
             // The host routes requests as soon as every function is loaded, and retries refused connections while the
             // worker's own server binds. The emulator also waits for that server, so a test that stops the worker at

@@ -31,6 +31,24 @@ public sealed class FunctionsGatewayHostTests
     }
 
     [Fact]
+    public async Task StartAsync_TellsTheObserver_EachStepOfTheWorkersStartInOrder()
+    {
+        // Arrange: the cold-start benchmark's hook (bench/README.md#serverless-scale).
+        var observer = new RecordingStartObserver();
+
+        // Act
+        await using var host = await FunctionsGatewayHost.StartAsync(new Dictionary<string, string?>(), observer: observer);
+
+        // Assert: launch, gRPC channel up, start-up done, each once and for the worker the host runs; then it serves.
+        var worker = host.WorkerProcessId;
+        Assert.Equal(["launching", $"connected {worker}", $"initialized {worker}"], observer.Steps);
+        Assert.True(observer.WorkerHttpUri is { IsAbsoluteUri: true, Port: > 0 }, observer.WorkerHttpUri?.ToString());
+        using var client = RawClient.Create(host.BaseAddress);
+        using var root = await client.GetAsync("/");
+        Assert.True(root.StatusCode == HttpStatusCode.OK, host.CapturedLogs);
+    }
+
+    [Fact]
     public async Task FrontDoor_JoinsRequestAndInvocation_EvenWhenTheClientSendsAnInvocationId()
     {
         // Arrange

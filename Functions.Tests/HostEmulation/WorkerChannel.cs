@@ -52,6 +52,9 @@ internal sealed class WorkerChannel
     /// <summary>The id passed to the worker (<c>--functions-worker-id</c>); its StartStream must carry it.</summary>
     public string WorkerId { get; }
 
+    /// <summary>Called when the worker's StartStream arrives (its gRPC channel is up), before the handshake goes on.</summary>
+    public Action? StreamStarted { get; set; }
+
     /// <summary>The capabilities from WorkerInitResponse.</summary>
     public IReadOnlyDictionary<string, string> Capabilities { get; private set; } = new Dictionary<string, string>();
 
@@ -231,6 +234,7 @@ internal sealed class WorkerChannel
         switch (message.ContentCase)
         {
             case StreamingMessage.ContentOneofCase.StartStream:
+                StreamStarted?.Invoke();
                 _started.TrySetResult(message.StartStream.WorkerId);
                 break;
             case StreamingMessage.ContentOneofCase.RpcLog:

@@ -20,6 +20,7 @@ public sealed class Backdrop : IDisposable
         _upstream = upstream;
         GatewayDll = Servers.BuiltDll(root, "Qhaigc.Bench.GatewayHost");
         ProxyDll = Servers.BuiltDll(root, "Qhaigc.Bench.Proxy");
+        FunctionsAppDirectory = Path.Combine(root, "Functions", "bin", "Release", "net10.0");
         AzuritePort = azuritePort;
         UpstreamUrl = upstreamUrl;
     }
@@ -39,18 +40,29 @@ public sealed class Backdrop : IDisposable
 
     public string ProxyDll { get; private set; } = "";
 
+    /// <summary>The Functions app folder the emulated host starts the worker from: the Functions project's Release build, unless published.</summary>
+    public string FunctionsAppDirectory { get; private set; }
+
     /// <summary>
-    /// Publishes the gateway host and the bare proxy as the Functions app is deployed (Release, linux-x64,
-    /// ReadyToRun: docs/performance.md#cold-start) into the work directory, and launches those from now on.
+    /// Publishes the bare proxy, and the gateway host (or, with <paramref name="functionsApp"/>, the Functions app
+    /// itself), as the Functions app is deployed (Release, linux-x64, ReadyToRun: docs/performance.md#cold-start) into
+    /// the work directory, and launches those from now on.
     /// </summary>
-    public async Task PublishAsync(Action<string> log)
+    public async Task PublishAsync(Action<string> log, bool functionsApp = false)
     {
-        foreach (var (project, set) in new (string, Action<string>)[] { ("Qhaigc.Bench.GatewayHost", dll => GatewayDll = dll), ("Qhaigc.Bench.Proxy", dll => ProxyDll = dll) })
+        var projects = new List<(string Project, string Path, Action<string> Set)>
+        {
+            ("Qhaigc.Bench.Proxy", Path.Combine(_root, "bench", "Qhaigc.Bench.Proxy"), dll => ProxyDll = dll),
+            functionsApp
+                ? ("Qhaigc.Functions", Path.Combine(_root, "Functions"), dll => FunctionsAppDirectory = Path.GetDirectoryName(dll)!)
+                : ("Qhaigc.Bench.GatewayHost", Path.Combine(_root, "bench", "Qhaigc.Bench.GatewayHost"), dll => GatewayDll = dll),
+        };
+        foreach (var (project, path, set) in projects)
         {
             var output = Path.Combine(WorkDirectory, "published", project);
             log($"publishing {project} (ReadyToRun, linux-x64)");
             var result = await Tool.RunAsync("dotnet",
-                ["publish", Path.Combine(_root, "bench", project), "-c", "Release", "-r", "linux-x64", "--self-contained", "false",
+                ["publish", path, "-c", "Release", "-r", "linux-x64", "--self-contained", "false",
                     "-p:PublishReadyToRun=true", "-o", output, "-v", "quiet", "-nologo", "-clp:ErrorsOnly"],
                 TimeSpan.FromMinutes(15));
             if (result.ExitCode != 0)
@@ -60,6 +72,28 @@ public sealed class Backdrop : IDisposable
 
             set(Path.Combine(output, project + ".dll"));
         }
+    }
+
+    /// <summary>
+    /// Starts the emulated Functions host (bench/Qhaigc.Bench.FunctionsHost), set to start the worker from
+    /// <see cref="FunctionsAppDirectory"/> with the gateway's settings (and <paramref name="extra"/> over them) each time
+    /// it is asked (<see cref="ChildProcess.AskAsync"/>). Its own start is not waited for.
+    /// </summary>
+    public ChildProcess StartFunctionsHost(string logName, IReadOnlyDictionary<string, string>? extra = null)
+    {
+        var settings = Servers.GatewaySettingsFor(AzuritePort, UpstreamUrl);
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>())
+        {
+            settings[key] = value;
+        }
+
+        List<string> arguments = [Servers.BuiltDll(_root, "Qhaigc.Bench.FunctionsHost"), "--app", FunctionsAppDirectory];
+        foreach (var (key, value) in settings)
+        {
+            arguments.AddRange(["--setting", $"{key}={value}"]);
+        }
+
+        return ChildProcess.Start("emulated Functions host", "dotnet", arguments, WorkDirectory, Path.Combine(WorkDirectory, logName), takesCommands: true);
     }
 
     public static async Task<Backdrop> StartAsync(string root, string work)

@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
+using Qhaigc.Bench.ColdStart;
 
 namespace Qhaigc.Bench.Runner.Scale;
 
@@ -10,15 +9,12 @@ namespace Qhaigc.Bench.Runner.Scale;
 /// Cold start, launch to first answered call: the gateway (standalone, Release, Azurite running, the fake upstream)
 /// and the bare proxy are launched in alternation, a different one first each round. Each launch is timed from the
 /// moment before the process is started to (a) its port accepting a connection ("listening") and (b) the first
-/// <c>POST /v1/messages</c> answered 200 (a new connection, asked again at once while the answer is not 200). The
-/// process's CPU time and resident memory at that moment are read from /proc. One launch of each, unmeasured, comes
-/// first (the development key is created, files are in the page cache).
+/// <c>POST /v1/messages</c> answered 200 (a new connection, asked again at once while the answer is not 200:
+/// <see cref="ColdStartProbe"/>). The process's CPU time and resident memory at that moment are read from /proc. One
+/// launch of each, unmeasured, comes first (the development key is created, files are in the page cache).
 /// </summary>
 public sealed class ColdStartRun(ScaleOptions options, Backdrop backdrop, Action<string> log)
 {
-    private static readonly byte[] Body = Encoding.UTF8.GetBytes(
-        """{"model":"bench","max_tokens":16,"messages":[{"role":"user","content":"ready?"}]}""");
-
     public async Task<string> RunAsync()
     {
         ScaleContender[] contenders = [ScaleContender.Proxy, ScaleContender.Gateway];
@@ -28,7 +24,7 @@ public sealed class ColdStartRun(ScaleOptions options, Backdrop backdrop, Action
             log($"warm launch of the {ScaleContenderNames.Of(contender)}: first answer after {warm.FirstAnswerMs:0} ms");
         }
 
-        var launches = new List<(int Round, ScaleContender Contender, Launch Launch)>();
+        var launches = new List<(int Round, ScaleContender Contender, ColdLaunch Launch)>();
         for (var round = 1; round <= options.Launches; round++)
         {
             var order = round % 2 == 1 ? contenders : contenders.Reverse().ToArray();
@@ -44,60 +40,23 @@ public sealed class ColdStartRun(ScaleOptions options, Backdrop backdrop, Action
         return Render(launches);
     }
 
-    private async Task<Launch> LaunchAsync(ScaleContender contender, string label)
+    /// <summary>One launch of <paramref name="contender"/>, timed; the process is stopped before this returns.</summary>
+    internal async Task<ColdLaunch> LaunchAsync(ScaleContender contender, string label)
     {
         var port = Ports.Free();
         var clock = Stopwatch.StartNew();
         using var process = backdrop.Launch(contender, port, $"coldstart-{ScaleContenderNames.Of(contender).Split(' ')[0]}-{label}.log", options.ExtraFor(contender));
         var deadline = TimeSpan.FromSeconds(60);
-        while (true)
-        {
-            if (process.HasExited || clock.Elapsed > deadline)
-            {
-                throw new InvalidOperationException($"The {process.Name} did not listen within {deadline.TotalSeconds} s; see its log in {backdrop.WorkDirectory}.");
-            }
-
-            try
-            {
-                using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                await socket.ConnectAsync(IPAddress.Loopback, port);
-                break;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(1);
-            }
-        }
-
+        await ColdStartProbe.WaitListeningAsync(port, () => process.HasExited, process.Name, clock, deadline);
         var listening = clock.Elapsed.TotalMilliseconds;
         var cpuListening = process.Sample().CpuSeconds * 1000;
-        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false });
-        var url = new Uri($"http://127.0.0.1:{port}/v1/messages");
-        while (true)
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(Body) };
-            request.Content.Headers.ContentType = new("application/json");
-            request.Headers.TryAddWithoutValidation("x-api-key", Servers.GatewayKey);
-            request.Headers.TryAddWithoutValidation("anthropic-version", "2023-06-01");
-            using var response = await http.SendAsync(request);
-            await response.Content.ReadAsByteArrayAsync();
-            if (response.StatusCode == HttpStatusCode.OK)
-            {
-                break;
-            }
-
-            if (clock.Elapsed > deadline)
-            {
-                throw new InvalidOperationException($"The {process.Name} did not answer 200 within {deadline.TotalSeconds} s (last {(int)response.StatusCode}).");
-            }
-        }
-
+        await ColdStartProbe.WaitFirstAnswerAsync(new Uri($"http://127.0.0.1:{port}/v1/messages"), Servers.GatewayKey, process.Name, clock, deadline);
         var answered = clock.Elapsed.TotalMilliseconds;
         var sample = process.Sample();
-        return new Launch(listening, answered, cpuListening, sample.CpuSeconds * 1000, sample.RssBytes);
+        return new ColdLaunch(listening, answered, cpuListening, sample.CpuSeconds * 1000, sample.RssBytes);
     }
 
-    private string Render(List<(int Round, ScaleContender Contender, Launch Launch)> launches)
+    private string Render(List<(int Round, ScaleContender Contender, ColdLaunch Launch)> launches)
     {
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"### Cold start: launch to first answered call ({options.Launches} launches each, alternating)");
@@ -113,7 +72,7 @@ public sealed class ColdStartRun(ScaleOptions options, Backdrop backdrop, Action
                 $"{gateway.ListeningMs:0.0} | {gateway.FirstAnswerMs:0.0} | {gateway.CpuListeningMs:0} / {gateway.CpuMs:0} | {gateway.FirstAnswerMs / proxy.FirstAnswerMs:0.00}× |");
         }
 
-        double Median(ScaleContender contender, Func<Launch, double> value) =>
+        double Median(ScaleContender contender, Func<ColdLaunch, double> value) =>
             Stats.Median(launches.Where(l => l.Contender == contender).Select(l => value(l.Launch)).ToList());
 
         var proxyAnswer = Median(ScaleContender.Proxy, static l => l.FirstAnswerMs);
@@ -129,13 +88,18 @@ public sealed class ColdStartRun(ScaleOptions options, Backdrop backdrop, Action
             $"**{gatewayCpuListening:0} / {gatewayCpu:0}** | **{gatewayAnswer / proxyAnswer:0.00}×** |");
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture,
-            $"Launch to first answered call: gateway {gatewayAnswer:0} ms, bare proxy {proxyAnswer:0} ms: **{gatewayAnswer / proxyAnswer:0.00}×** " +
-            $"(target ≤ 1.15×: {(gatewayAnswer / proxyAnswer <= 1.15 ? "met" : "not met")}). Listening: {gatewayListening:0} ms against {proxyListening:0} ms " +
+            $"{Verdict("gateway", gatewayAnswer, proxyAnswer)} Listening: {gatewayListening:0} ms against {proxyListening:0} ms " +
             $"({gatewayListening / proxyListening:0.00}×). CPU to the first answer: {gatewayCpu:0} ms against {proxyCpu:0} ms " +
             $"({gatewayCpu / proxyCpu:0.00}×; {gatewayCpuListening:0} ms against {proxyCpuListening:0} ms of it before listening). Resident at the first answer: gateway " +
             $"{Median(ScaleContender.Gateway, static l => l.RssBytes) / (1024 * 1024):0} MiB, proxy {Median(ScaleContender.Proxy, static l => l.RssBytes) / (1024 * 1024):0} MiB.");
         return text.ToString();
     }
 
-    private readonly record struct Launch(double ListeningMs, double FirstAnswerMs, double CpuListeningMs, double CpuMs, double RssBytes);
+    /// <summary>The target's sentence, the same for every cold start: launch to first answered call within 1.15× of the bare proxy's.</summary>
+    internal static string Verdict(string contender, double answerMs, double proxyAnswerMs)
+    {
+        var ratio = answerMs / proxyAnswerMs;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"Launch to first answered call: {contender} {answerMs:0} ms, bare proxy {proxyAnswerMs:0} ms: **{ratio:0.00}×** (target ≤ 1.15×: {(ratio <= 1.15 ? "met" : "not met")}).");
+    }
 }

@@ -5,7 +5,8 @@ namespace Qhaigc.Bench.Runner.Scale;
 
 /// <summary>
 /// <c>bench/scale.sh coldstart|stream-cpu|streams</c>: the serverless-scale measurements (bench/README.md), each the
-/// gateway and the bare proxy in the same run. Prints Markdown and writes it to <c>bench/results/scale-MODE-latest.md</c>.
+/// gateway and the bare proxy in the same run. Prints Markdown and writes it to <c>bench/results/scale-MODE-latest.md</c>
+/// (<c>scale-coldstart-functions-latest.md</c> for the Functions worker's cold start).
 /// </summary>
 public static class ScaleCommand
 {
@@ -20,11 +21,12 @@ public static class ScaleCommand
         {
             if (options.Published)
             {
-                await backdrop.PublishAsync(Log);
+                await backdrop.PublishAsync(Log, functionsApp: options.Functions);
             }
 
             report = options.Mode switch
             {
+                "coldstart" when options.Functions => await new FunctionsColdStartRun(options, backdrop, Log).RunAsync(),
                 "coldstart" => await new ColdStartRun(options, backdrop, Log).RunAsync(),
                 "stream-cpu" => await new StreamCpuRun(options, backdrop, Log).RunAsync(),
                 _ => await new PacedStreamsRun(options, backdrop, Log).RunAsync(),
@@ -35,14 +37,15 @@ public static class ScaleCommand
             .AppendLine(CultureInfo.InvariantCulture, $"Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; command `bench/scale.sh {options.Mode}{(options.Arguments.Count > 0 ? " " + string.Join(' ', options.Arguments) : "")}`")
             .AppendLine(CultureInfo.InvariantCulture, $"Machine: {Environment.ProcessorCount} cores; load average {string.Join(" ", loadAtStart.Select(static l => l.ToString("0.00", CultureInfo.InvariantCulture)))} at start, " +
                 $"{string.Join(" ", MachineInfo.LoadAverage().Select(static l => l.ToString("0.00", CultureInfo.InvariantCulture)))} at end")
-            .AppendLine(options.Published ? "Gateway host and proxy as published for deployment: Release, linux-x64, ReadyToRun." : "Gateway host and proxy: the Release build (JIT).")
+            .AppendLine((options.Functions ? "Functions app" : "Gateway host") + " and proxy" +
+                (options.Published ? " as published for deployment: Release, linux-x64, ReadyToRun." : ": the Release build (JIT)."))
             .AppendLine()
             .Append(report)
             .ToString();
         Console.WriteLine(text);
         var output = Path.Combine(options.RepositoryRoot, "bench", "results");
         Directory.CreateDirectory(output);
-        await File.WriteAllTextAsync(Path.Combine(output, $"scale-{options.Mode}-latest.md"), text);
+        await File.WriteAllTextAsync(Path.Combine(output, $"scale-{options.Mode}{(options.Functions ? "-functions" : "")}-latest.md"), text);
         // The processes' logs are kept when a run saw a failure (the report says "failed" or "differ").
         if (report.Contains("(failed", StringComparison.Ordinal) || report.Contains(" differ)", StringComparison.Ordinal))
         {

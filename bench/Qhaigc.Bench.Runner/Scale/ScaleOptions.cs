@@ -17,6 +17,9 @@ public sealed class ScaleOptions
     /// <summary>Launch the gateway host and the proxy as published for deployment (ReadyToRun), not the Release build.</summary>
     public bool Published { get; init; }
 
+    /// <summary>coldstart: the Functions worker under the emulated host instead of the standalone gateway.</summary>
+    public bool Functions { get; init; }
+
     /// <summary>stream-cpu: rounds of every contender and stream length in turn.</summary>
     public int Rounds { get; init; } = 3;
 
@@ -52,12 +55,13 @@ public sealed class ScaleOptions
         int launches = 7, rounds = 3, seconds = 5, streams = 5000, rate = 20, streamSeconds = 30, ramp = 10;
         var gatewayEnvironment = new List<string>();
         var environment = new List<string>();
-        var published = false;
+        bool published = false, functions = false;
         for (var i = 1; i < args.Length; i++)
         {
-            if (args[i] == "--published")
+            if (args[i] is "--published" or "--functions")
             {
-                published = true;
+                published |= args[i] == "--published";
+                functions |= args[i] == "--functions";
                 continue;
             }
 
@@ -86,6 +90,7 @@ public sealed class ScaleOptions
             RepositoryRoot = Path.GetFullPath(root ?? FindRoot()),
             Arguments = args[1..].Where(static a => a != "--root").ToArray(),
             Published = published,
+            Functions = functions,
             Launches = Math.Max(1, launches),
             Rounds = Math.Max(1, rounds),
             Seconds = Math.Max(1, seconds),
