@@ -264,6 +264,48 @@ public sealed class SseReaderTests
     }
 
     [Fact]
+    public async Task MoveNextAsync_GrowsItsBuffer_WhileReadsKeepFillingIt()
+    {
+        // Arrange: an upstream faster than the relay, every read finding more than the buffer holds.
+        var pool = new TrackingPool();
+        var bytes = ManyEvents(3000);
+        var reader = new SseReader(new MemoryStream(bytes), pool, SseReader.DefaultBufferSize, CancellationToken.None);
+
+        // Act
+        var events = 0;
+        while (await reader.MoveNextAsync())
+        {
+            events++;
+        }
+
+        await reader.DisposeAsync();
+
+        // Assert: every event, read with the larger buffer, and every buffer back in the pool.
+        Assert.Equal((await ParseWithSseParserAsync(new MemoryStream(bytes))).Count, events);
+        Assert.Equal(SseReader.BurstBufferSize, pool.Largest);
+        Assert.Equal(0, pool.Outstanding);
+    }
+
+    [Fact]
+    public async Task MoveNextAsync_KeepsItsSmallBuffer_WhenReadsReturnLessThanItHasRoomFor()
+    {
+        // Arrange: a stream paced like a model, each read returning a little.
+        var pool = new TrackingPool();
+        var reader = new SseReader(new ChunkedStream(ManyEvents(3000), 512), pool, SseReader.DefaultBufferSize, CancellationToken.None);
+
+        // Act
+        while (await reader.MoveNextAsync())
+        {
+        }
+
+        await reader.DisposeAsync();
+
+        // Assert
+        Assert.Equal(SseReader.DefaultBufferSize, pool.Largest);
+        Assert.Equal(0, pool.Outstanding);
+    }
+
+    [Fact]
     public async Task DisposeAsync_KeepsTheBuffer_UntilAPendingReadCompletes()
     {
         // Arrange
@@ -472,6 +514,9 @@ public sealed class SseReaderTests
 
         public int Rented { get; private set; }
 
+        /// <summary>The largest length asked for so far.</summary>
+        public int Largest { get; private set; }
+
         public int Outstanding
         {
             get
@@ -490,6 +535,7 @@ public sealed class SseReaderTests
             {
                 _outstanding.Add(array);
                 Rented++;
+                Largest = Math.Max(Largest, minimumLength);
             }
 
             return array;

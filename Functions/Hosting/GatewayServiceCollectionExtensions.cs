@@ -82,6 +82,8 @@ public static class GatewayServiceCollectionExtensions
             sp.GetRequiredService<ILogger<GovernanceLifecycle>>()));
         services.AddSingleton<DevKeySeeder>();
         services.AddHostedService(static sp => sp.GetRequiredService<DevKeySeeder>());
+        services.AddSingleton<KeyStoreWarmup>();
+        services.AddHostedService(static sp => sp.GetRequiredService<KeyStoreWarmup>());
 
         // Upstreams: one pooled HttpClient per upstream, configured like a proxy.
         var upstreams = section.GetSection(nameof(GatewayOptions.Upstreams)).GetChildren();

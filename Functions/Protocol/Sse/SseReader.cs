@@ -32,6 +32,13 @@ public sealed class SseReader : IAsyncEnumerator<SseItem<byte[]>>, IValueTaskSou
     /// <summary>Larger than SseParser's 1 KiB: a Claude <c>message_start</c> alone is close to that.</summary>
     internal const int DefaultBufferSize = 4096;
 
+    /// <summary>
+    /// The buffer a stream whose reads keep filling the buffer grows to: an upstream sending faster than the relay reads
+    /// is read in fewer, larger reads (as a proxy copying blocks would), while a stream paced like a model, whose reads
+    /// return an event or two, keeps the small buffer (docs/performance.md#cpu-per-streamed-event).
+    /// </summary>
+    internal const int BurstBufferSize = 32 * 1024;
+
     /// <summary>The same limits as SseParser: a hostile upstream cannot grow a buffer without bound.</summary>
     private const int MaxLineLength = 64 * 1024 * 1024;
     private const int MaxDataLength = 64 * 1024 * 1024;
@@ -59,6 +66,10 @@ public sealed class SseReader : IAsyncEnumerator<SseItem<byte[]>>, IValueTaskSou
     private int _scanned;
     private bool _eof;
     private bool _bomChecked;
+
+    /// <summary>The last read filled all the room it was given: more was waiting.</summary>
+    private bool _lastReadFilled;
+    private int _requested;
     private int _state;
 
     /// <summary>The data lines of the pending event, joined with LF; rented only for multi-line or split events.</summary>
@@ -237,6 +248,7 @@ public sealed class SseReader : IAsyncEnumerator<SseItem<byte[]>>, IValueTaskSou
         else
         {
             _end += read;
+            _lastReadFilled = read == _requested;
         }
 
         if ((Volatile.Read(ref _state) & Disposed) != 0)
@@ -483,6 +495,13 @@ public sealed class SseReader : IAsyncEnumerator<SseItem<byte[]>>, IValueTaskSou
         if (_start == _end)
         {
             _start = _end = _scanned = 0;
+            if (_lastReadFilled && buffer.Length < BurstBufferSize)
+            {
+                // Nothing unread to keep: trade the buffer for a larger one.
+                _pool.Return(buffer);
+                _buffer = buffer = _pool.Rent(Math.Min(buffer.Length * 4, BurstBufferSize));
+                _lastReadFilled = false;
+            }
         }
         else if (_start > 0 && buffer.Length - _end < buffer.Length / 4)
         {
@@ -505,6 +524,7 @@ public sealed class SseReader : IAsyncEnumerator<SseItem<byte[]>>, IValueTaskSou
             _buffer = buffer = grown;
         }
 
+        _requested = buffer.Length - _end;
         return buffer.AsMemory(_end);
     }
 
