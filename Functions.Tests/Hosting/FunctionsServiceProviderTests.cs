@@ -1,7 +1,9 @@
 using System.Reflection;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Qhaigc.Functions.Hosting;
 
@@ -40,6 +42,25 @@ public sealed class FunctionsServiceProviderTests
         Assert.True(functionTypes.Length >= 5);
         Assert.All(instances, Assert.NotNull);
         Assert.Equal("anthropic", options.Upstreams["anthropic"].Kind);
+    }
+
+    [Fact]
+    public void FunctionsHost_StartsNoDataProtectionKeyRing_ButStillProtectsDataWhenAsked()
+    {
+        // Arrange
+        var builder = FunctionsHost.CreateBuilder([]);
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Gateway:Storage:ConnectionString"] = "UseDevelopmentStorage=true" });
+
+        // Act
+        var hostedServices = builder.Services.Where(static d => d.ServiceType == typeof(IHostedService)).Select(static d => d.ImplementationType?.FullName).ToList();
+        using var host = builder.Build();
+        var protector = host.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector("test");
+
+        // Assert: the worker and its web server start as before; the key ring loads only if something protects data.
+        Assert.DoesNotContain(FunctionsHost.DataProtectionHostedService, hostedServices);
+        Assert.Contains("Microsoft.Azure.Functions.Worker.WorkerHostedService", hostedServices);
+        Assert.Contains("Microsoft.AspNetCore.Hosting.GenericWebHostService", hostedServices);
+        Assert.NotNull(protector);
     }
 
     [Fact]
