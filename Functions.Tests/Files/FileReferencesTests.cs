@@ -72,6 +72,32 @@ public sealed class FileReferencesTests
     }
 
     [Fact]
+    public async Task FindAsync_ReadsEachFileOnce_ForAllTheRequestsOfOneBatch()
+    {
+        // Arrange: a batch whose every request names the same two files (a hostile batch: 500 requests).
+        var environment = await GatewayTestEnvironment.CreateAsync();
+        await environment.Objects.AddAsync(File(Alice, "file_alice1", "east"), CancellationToken.None);
+        await environment.Objects.AddAsync(File(Alice, "file_alice2", "east"), CancellationToken.None);
+        var counting = new CountingOwnedObjectStore(environment.Objects);
+        var references = new FileReferences(counting);
+        var seen = new Dictionary<string, OwnedObject?>(StringComparer.Ordinal);
+
+        // Act
+        var checks = new List<FileReferenceCheck>();
+        for (var i = 0; i < 500; i++)
+        {
+            checks.Add(await references.FindAsync(Alice, Body("file_alice1", "file_alice2"), CancellationToken.None, seen));
+        }
+
+        var foreign = await references.FindAsync(Alice, Body("file_alice1", "file_mallory"), CancellationToken.None, seen);
+
+        // Assert: two reads for the batch's 1,000 citations; a file not the key's is still not found.
+        Assert.All(checks, static check => Assert.Equal(new FileReferenceCheck("east", null), check));
+        Assert.Equal(3, counting.Reads);
+        Assert.Equal(404, foreign.Error!.Status);
+    }
+
+    [Fact]
     public async Task Messages_WithoutAFileReference_ReadNoTable()
     {
         // Arrange: the gateway's reference check over a store that counts its reads.

@@ -74,6 +74,44 @@ public sealed class SideDoorLimitTests
 
     [Theory]
     [MemberData(nameof(Modes))]
+    public async Task BatchAndFileCalls_CountAgainstRequestsPerMinute_WithTheKeysMessagesCalls(string mode)
+    {
+        // Arrange: a key limited to 3 requests a minute, and one without limits beside it.
+        await using var scenario = await GatewayScenario.StartAsync(mode);
+        var (secret, _) = await scenario.Environment.CreateKeyAsync(limits: """{"requestsPerMinute":3}""");
+        var (unlimited, _) = await scenario.Environment.CreateKeyAsync();
+        using var http = scenario.Http();
+        await AwayFromTheMinutesEndAsync();
+
+        // Act: a file list, a batch list and a batch that does not exist use the window; then each API is refused.
+        using var files = await http.SendAsync(RawClient.Get(secret, "v1/files"));
+        using var batches = await http.SendAsync(RawClient.Get(secret, "v1/messages/batches"));
+        using var missing = await http.SendAsync(RawClient.Get(secret, "v1/messages/batches/msgbatch_0123456789abcdefghijklmn"));
+        using var message = await http.SendAsync(RawClient.Messages(secret, RawClient.Body(FakeAnthropicUpstream.Models.Text)));
+        using var moreFiles = await http.SendAsync(RawClient.Get(secret, "v1/files"));
+        using var moreBatches = await http.SendAsync(RawClient.Get(secret, "v1/messages/batches"));
+        var unlimitedStatuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 5; i++)
+        {
+            using var listed = await http.SendAsync(RawClient.Get(unlimited, "v1/files"));
+            unlimitedStatuses.Add(listed.StatusCode);
+        }
+
+        // Assert: the Messages call found the window full too; a key without limits pays nothing for any of it.
+        Assert.Equal(HttpStatusCode.OK, files.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, batches.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        await GatewayAssert.ErrorAsync(message, 429, "rate_limit_error");
+        const string Refusal = "This API key is limited to 3 requests per minute, batch and file calls included.";
+        await GatewayAssert.ErrorAsync(moreFiles, 429, "rate_limit_error", Refusal);
+        await GatewayAssert.ErrorAsync(moreBatches, 429, "rate_limit_error", Refusal);
+        Assert.NotNull(RawClient.Header(moreFiles, "retry-after"));
+        Assert.All(unlimitedStatuses, static status => Assert.Equal(HttpStatusCode.OK, status));
+        Assert.Empty(scenario.Upstream!.Received);
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
     public async Task Refusals_RecordNoClientStringOver256Characters(string mode)
     {
         // Arrange: every client-chosen text the gateway records, oversized.

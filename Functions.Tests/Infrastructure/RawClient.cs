@@ -27,6 +27,15 @@ public static class RawClient
         return request;
     }
 
+    /// <summary>A <c>GET</c> with the key and <c>anthropic-version</c>, as an SDK sends for a list or a retrieve.</summary>
+    public static HttpRequestMessage Get(string key, string path)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.TryAddWithoutValidation("x-api-key", key);
+        request.Headers.TryAddWithoutValidation("anthropic-version", "2023-06-01");
+        return request;
+    }
+
     public static string Body(string model, bool stream = false, int maxTokens = 256, string text = "Hello") =>
         $$"""{"model":"{{model}}","max_tokens":{{maxTokens}},"stream":{{(stream ? "true" : "false")}},"messages":[{"role":"user","content":"{{text}}"}]}""";
 

@@ -199,7 +199,7 @@ public sealed partial class BatchCreation(
             // that holds them (docs/files.md#references).
             if (messages.ReferencesFiles && files is not null)
             {
-                var check = await files.FindAsync(key.Id, messages.Root, aborted);
+                var check = await files.FindAsync(key.Id, messages.Root, aborted, read.Files);
                 if (check.Error is { } fileError)
                 {
                     return read with { Error = Named(fileError, index, customId, "params") };
@@ -397,6 +397,9 @@ public sealed partial class BatchCreation(
 
         /// <summary>Each model of the batch, with the first request that asks for it.</summary>
         public Dictionary<string, string> FirstCustomIdByModel { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>The key's files the batch's requests named so far, each read from the table once.</summary>
+        public Dictionary<string, OwnedObject?> Files { get; } = new(StringComparer.Ordinal);
     }
 
     private sealed record Chosen(string Name, IMessageBatches Batches, Dictionary<string, string> Served)

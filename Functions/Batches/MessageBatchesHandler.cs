@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Qhaigc.Functions.Api;
+using Qhaigc.Functions.Governance;
 using Qhaigc.Functions.Keys;
 using Qhaigc.Functions.Ownership;
 using Qhaigc.Functions.Protocol;
@@ -24,6 +25,7 @@ public sealed class MessageBatchesHandler(
     MessageBatchUpstreams upstreams,
     IOwnedObjectStore objects,
     BatchSettlement settlement,
+    RequestRate rate,
     TimeProvider time)
 {
     public const int DefaultLimit = 20;
@@ -50,7 +52,8 @@ public sealed class MessageBatchesHandler(
             return new ErrorResult(BatchBodyReader.TooLarge(BatchBodyReader.MaxBodyBytes));
         }
 
-        var call = await BeginAsync(context);
+        // A create counts as one request when its batch is admitted (docs/batches.md#billing), not here as well.
+        var call = await BeginAsync(context, countRequest: !isCreate);
         if (call.Refusal is { } refusal)
         {
             return refusal;
@@ -364,8 +367,11 @@ public sealed class MessageBatchesHandler(
         return new Found(owned, batches);
     }
 
-    /// <summary>The start every batch call shares with a Messages call: the key, then <c>anthropic-version</c>.</summary>
-    private async Task<Call> BeginAsync(HttpContext context)
+    /// <summary>
+    /// The start every batch call shares with a Messages call: the key, then <c>anthropic-version</c>, then the call
+    /// counted in the key's requests per minute (docs/limits-and-prices.md#count_tokens-and-refused-calls).
+    /// </summary>
+    private async Task<Call> BeginAsync(HttpContext context, bool countRequest = true)
     {
         GatewayContext.Of(context, time);
         var request = context.Request;
@@ -384,6 +390,11 @@ public sealed class MessageBatchesHandler(
         if (!AnthropicVersions.IsKnown(version))
         {
             return new Call(null, null, new ErrorResult(MessagesRequestReader.UnknownVersion(version)));
+        }
+
+        if (countRequest && await rate.AdmitOperationAsync(key) is { } limited)
+        {
+            return new Call(null, null, new ErrorResult(limited));
         }
 
         return new Call(key, BatchCallHeaders.Of(request, version), null);

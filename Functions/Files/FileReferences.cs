@@ -19,9 +19,11 @@ public sealed class FileReferences(IOwnedObjectStore objects)
 
     /// <summary>
     /// The deployment that holds every file <paramref name="request"/> (a Messages request body) names, or the error to
-    /// answer; <see cref="FileReferenceCheck.None"/> when it names none, without a table read.
+    /// answer; <see cref="FileReferenceCheck.None"/> when it names none, without a table read. With <paramref name="seen"/>
+    /// (one per batch) a file is read from the table once, however many of the batch's requests name it.
     /// </summary>
-    public async ValueTask<FileReferenceCheck> FindAsync(string keyId, JsonElement request, CancellationToken cancellationToken)
+    public async ValueTask<FileReferenceCheck> FindAsync(
+        string keyId, JsonElement request, CancellationToken cancellationToken, Dictionary<string, OwnedObject?>? seen = null)
     {
         var named = FileSources.CollectAll(request);
         if (named.Count == 0)
@@ -51,9 +53,16 @@ public sealed class FileReferences(IOwnedObjectStore objects)
         string? upstream = null;
         try
         {
-            var found = await Task.WhenAll(ids.Select(id => objects.FindAsync(keyId, OwnedKinds.File, id, cancellationToken)));
+            var found = await Task.WhenAll(ids.Select(id => seen?.GetValueOrDefault(id) is { } known
+                ? Task.FromResult<OwnedObject?>(known)
+                : objects.FindAsync(keyId, OwnedKinds.File, id, cancellationToken)));
             for (var i = 0; i < found.Length; i++)
             {
+                if (seen is not null && found[i] is not null)
+                {
+                    seen[ids[i]] = found[i];
+                }
+
                 if (found[i] is not { } file)
                 {
                     return new FileReferenceCheck(null, NotFound(ids[i]));

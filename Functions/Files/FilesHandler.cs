@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Qhaigc.Functions.Api;
+using Qhaigc.Functions.Governance;
 using Qhaigc.Functions.Hosting;
 using Qhaigc.Functions.Keys;
 using Qhaigc.Functions.Ownership;
@@ -26,6 +27,7 @@ public sealed partial class FilesHandler(
     FileDeployments deployments,
     CallPrologue prologue,
     IUsageSink usage,
+    RequestRate rate,
     TimeProvider time,
     IOptions<GatewayOptions> options,
     ILogger<FilesHandler> logger)
@@ -321,6 +323,11 @@ public sealed partial class FilesHandler(
         if (!AnthropicVersions.IsKnown(version))
         {
             return (null, prologue.Refuse(record, MessagesRequestReader.UnknownVersion(version), ErrorFormat.Claude));
+        }
+
+        if (await rate.AdmitOperationAsync(key) is { } limited)
+        {
+            return (null, prologue.Refuse(record, limited, ErrorFormat.Claude));
         }
 
         return (new FileCall(key, record, FileCallHeaders.Of(request, version)), null);

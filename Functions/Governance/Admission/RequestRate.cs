@@ -36,7 +36,20 @@ public sealed partial class RequestRate(GovernanceService governance, ILimitLedg
     /// counted apart from Messages calls; null when admitted. Like admission, it fails closed: limits that cannot be
     /// read refuse the call, and so does storage that cannot count it (<c>529</c>).
     /// </summary>
-    public async ValueTask<ApiError?> AdmitCountTokensAsync(ApiKey key)
+    public ValueTask<ApiError?> AdmitCountTokensAsync(ApiKey key) =>
+        AdmitAsync(key, static limits => limits.CountTokensLimit, LimitWindowEntity.CountTokensRow,
+            static limit => $"This API key is limited to {limit} count_tokens calls per minute.");
+
+    /// <summary>
+    /// Admits a call of the Message Batches or Files API under the key's <c>requestsPerMinute</c>, counted with its
+    /// Messages calls (docs/limits-and-prices.md#count_tokens-and-refused-calls): listing, retrieving or uploading is
+    /// not a way around the key's rate. Null when admitted; fails closed as <see cref="AdmitCountTokensAsync"/> does.
+    /// </summary>
+    public ValueTask<ApiError?> AdmitOperationAsync(ApiKey key) =>
+        AdmitAsync(key, static limits => limits.RequestsPerMinute, LimitWindowEntity.Row,
+            static limit => $"This API key is limited to {limit} requests per minute, batch and file calls included.");
+
+    private async ValueTask<ApiError?> AdmitAsync(ApiKey key, Func<KeyLimits, long?> limitOf, string counter, Func<long, string> refusal)
     {
         var limits = governance.LimitsOf(key);
         if (limits is null)
@@ -44,16 +57,16 @@ public sealed partial class RequestRate(GovernanceService governance, ILimitLedg
             return ApiError.From(ApiErrorKind.Permission, "This API key's limits cannot be read; ask the gateway operator to correct them.");
         }
 
-        if (limits.CountTokensLimit is not { } limit)
+        if (limitOf(limits) is not { } limit)
         {
             return null;
         }
 
-        var counted = await CountAsync(key, LimitWindowEntity.CountTokensRow, limit);
+        var counted = await CountAsync(key, counter, limit);
         return counted switch
         {
             null => ApiError.From(ApiErrorKind.StorageUnavailable, "The limits store is temporarily unavailable; please retry."),
-            { Counted: false } full => RateLimited($"This API key is limited to {limit} count_tokens calls per minute.", full),
+            { Counted: false } full => RateLimited(refusal(limit), full),
             _ => null,
         };
     }
