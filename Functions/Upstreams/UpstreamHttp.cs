@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.ServerSentEvents;
@@ -197,8 +196,9 @@ public sealed partial class UpstreamHttp(string upstream, HttpClient http, TimeS
     /// <summary>
     /// Cancels the stream's token once a read has waited <c>idle</c> since it began, so only silence, never a long
     /// answer, times out. A read notes its start (one timestamp); one timer per stream looks when it is due and, if a read
-    /// began since, sleeps for the rest of that read's allowance. The per-event cost is a clock read, not a timer re-armed
-    /// per event (docs/performance.md#cpu-per-streamed-event).
+    /// began since, sleeps for the rest of that read's allowance. The per-event cost is a read of the coarse clock (a few
+    /// milliseconds' resolution, for a timeout of seconds), not a timer re-armed per event
+    /// (docs/performance.md#cpu-per-streamed-event).
     /// </summary>
     private sealed class IdleTimeoutEvents : IAsyncEnumerator<SseItem<byte[]>>
     {
@@ -213,7 +213,7 @@ public sealed partial class UpstreamHttp(string upstream, HttpClient http, TimeS
             _inner = inner;
             _timeout = timeout;
             _idle = idle;
-            _readStarted = Stopwatch.GetTimestamp();
+            _readStarted = Environment.TickCount64;
             // From here this timer, not the token's own, watches for silence.
             timeout.CancelAfter(Timeout.InfiniteTimeSpan);
             _timer = new Timer(static state => ((IdleTimeoutEvents)state!).Check(), this, idle, Timeout.InfiniteTimeSpan);
@@ -223,7 +223,7 @@ public sealed partial class UpstreamHttp(string upstream, HttpClient http, TimeS
 
         public ValueTask<bool> MoveNextAsync()
         {
-            Volatile.Write(ref _readStarted, Stopwatch.GetTimestamp());
+            Volatile.Write(ref _readStarted, Environment.TickCount64);
             return _inner.MoveNextAsync();
         }
 
@@ -235,7 +235,7 @@ public sealed partial class UpstreamHttp(string upstream, HttpClient http, TimeS
 
         private void Check()
         {
-            var silent = Stopwatch.GetElapsedTime(Volatile.Read(ref _readStarted));
+            var silent = TimeSpan.FromMilliseconds(Environment.TickCount64 - Volatile.Read(ref _readStarted));
             try
             {
                 if (silent >= _idle)
