@@ -44,11 +44,17 @@ public sealed class Backdrop : IDisposable
     public string FunctionsAppDirectory { get; private set; }
 
     /// <summary>
+    /// Launched by their own executables (self-contained), not by <c>dotnet</c>: set by <see cref="PublishAsync"/>.
+    /// </summary>
+    public bool SelfContained { get; private set; }
+
+    /// <summary>
     /// Publishes the bare proxy, and the gateway host (or, with <paramref name="functionsApp"/>, the Functions app
     /// itself), as the Functions app is deployed (Release, linux-x64, ReadyToRun: docs/performance.md#cold-start) into
-    /// the work directory, and launches those from now on.
+    /// the work directory, and launches those from now on. With <paramref name="selfContained"/>: self-contained, with a
+    /// composite ReadyToRun image of the runtime and the app together.
     /// </summary>
-    public async Task PublishAsync(Action<string> log, bool functionsApp = false)
+    public async Task PublishAsync(Action<string> log, bool functionsApp = false, bool selfContained = false)
     {
         var projects = new List<(string Project, string Path, Action<string> Set)>
         {
@@ -60,10 +66,19 @@ public sealed class Backdrop : IDisposable
         foreach (var (project, path, set) in projects)
         {
             var output = Path.Combine(WorkDirectory, "published", project);
-            log($"publishing {project} (ReadyToRun, linux-x64)");
+            log($"publishing {project} ({(selfContained ? "self-contained, composite ReadyToRun" : "ReadyToRun")}, linux-x64)");
+            // The ReadyToRun images left by the other kind of publish would be reused as they are: a composite one
+            // cannot run on the shared runtime. Each publish compiles afresh.
+            var intermediate = Path.Combine(path, "obj", "Release", "net10.0", "linux-x64");
+            if (Directory.Exists(intermediate))
+            {
+                Directory.Delete(intermediate, recursive: true);
+            }
+
             var result = await Tool.RunAsync("dotnet",
-                ["publish", path, "-c", "Release", "-r", "linux-x64", "--self-contained", "false",
-                    "-p:PublishReadyToRun=true", "-o", output, "-v", "quiet", "-nologo", "-clp:ErrorsOnly"],
+                ["publish", path, "-c", "Release", "-r", "linux-x64", "--self-contained", selfContained ? "true" : "false",
+                    "-p:PublishReadyToRun=true", $"-p:PublishReadyToRunComposite={(selfContained ? "true" : "false")}",
+                    "-o", output, "-v", "quiet", "-nologo", "-clp:ErrorsOnly"],
                 TimeSpan.FromMinutes(15));
             if (result.ExitCode != 0)
             {
@@ -72,6 +87,8 @@ public sealed class Backdrop : IDisposable
 
             set(Path.Combine(output, project + ".dll"));
         }
+
+        SelfContained = selfContained;
     }
 
     /// <summary>
@@ -136,8 +153,9 @@ public sealed class Backdrop : IDisposable
         var url = $"http://127.0.0.1:{port}";
         if (contender == ScaleContender.Proxy)
         {
-            return ChildProcess.Start("proxy", "dotnet",
-                [ProxyDll, "--urls", url, "--upstream", UpstreamUrl.AbsoluteUri],
+            var (proxyProgram, proxyArguments) = Command(ProxyDll);
+            return ChildProcess.Start("proxy", proxyProgram,
+                [.. proxyArguments, "--urls", url, "--upstream", UpstreamUrl.AbsoluteUri],
                 WorkDirectory, Path.Combine(WorkDirectory, logName), extra);
         }
 
@@ -152,9 +170,14 @@ public sealed class Backdrop : IDisposable
             settings[key] = value;
         }
 
-        return ChildProcess.Start(ScaleContenderNames.Of(contender), "dotnet", [GatewayDll, "--urls", url],
+        var (program, arguments) = Command(GatewayDll);
+        return ChildProcess.Start(ScaleContenderNames.Of(contender), program, [.. arguments, "--urls", url],
             WorkDirectory, Path.Combine(WorkDirectory, logName), settings);
     }
+
+    /// <summary><c>dotnet app.dll</c>, or the app's own executable beside it when published self-contained.</summary>
+    private (string Program, string[] Arguments) Command(string dll) =>
+        SelfContained ? (Path.ChangeExtension(dll, null), []) : ("dotnet", [dll]);
 
     public void Dispose()
     {

@@ -21,7 +21,7 @@ public static class ScaleCommand
         {
             if (options.Published)
             {
-                await backdrop.PublishAsync(Log, functionsApp: options.Functions);
+                await backdrop.PublishAsync(Log, functionsApp: options.Functions, selfContained: options.SelfContained);
             }
 
             report = options.Mode switch
@@ -38,7 +38,8 @@ public static class ScaleCommand
             .AppendLine(CultureInfo.InvariantCulture, $"Machine: {Environment.ProcessorCount} cores; load average {string.Join(" ", loadAtStart.Select(static l => l.ToString("0.00", CultureInfo.InvariantCulture)))} at start, " +
                 $"{string.Join(" ", MachineInfo.LoadAverage().Select(static l => l.ToString("0.00", CultureInfo.InvariantCulture)))} at end")
             .AppendLine((options.Functions ? "Functions app" : "Gateway host") + " and proxy" +
-                (options.Published ? " as published for deployment: Release, linux-x64, ReadyToRun." : ": the Release build (JIT)."))
+                (options.SelfContained ? " published self-contained: Release, linux-x64, composite ReadyToRun (runtime and app compiled together)."
+                    : options.Published ? " as published for deployment: Release, linux-x64, ReadyToRun." : ": the Release build (JIT)."))
             .AppendLine()
             .Append(report)
             .ToString();

@@ -17,6 +17,12 @@ public sealed class ScaleOptions
     /// <summary>Launch the gateway host and the proxy as published for deployment (ReadyToRun), not the Release build.</summary>
     public bool Published { get; init; }
 
+    /// <summary>
+    /// With <see cref="Published"/>, both contenders published self-contained with a composite ReadyToRun image (the
+    /// runtime and the app compiled together), launched by their own executables; the standalone mode only.
+    /// </summary>
+    public bool SelfContained { get; init; }
+
     /// <summary>coldstart: the Functions worker under the emulated host instead of the standalone gateway.</summary>
     public bool Functions { get; init; }
 
@@ -55,13 +61,14 @@ public sealed class ScaleOptions
         int launches = 7, rounds = 3, seconds = 5, streams = 5000, rate = 20, streamSeconds = 30, ramp = 10;
         var gatewayEnvironment = new List<string>();
         var environment = new List<string>();
-        bool published = false, functions = false;
+        bool published = false, functions = false, selfContained = false;
         for (var i = 1; i < args.Length; i++)
         {
-            if (args[i] is "--published" or "--functions")
+            if (args[i] is "--published" or "--functions" or "--self-contained")
             {
-                published |= args[i] == "--published";
+                published |= args[i] is "--published" or "--self-contained";
                 functions |= args[i] == "--functions";
+                selfContained |= args[i] == "--self-contained";
                 continue;
             }
 
@@ -90,6 +97,7 @@ public sealed class ScaleOptions
             RepositoryRoot = Path.GetFullPath(root ?? FindRoot()),
             Arguments = args[1..].Where(static a => a != "--root").ToArray(),
             Published = published,
+            SelfContained = selfContained && !functions,
             Functions = functions,
             Launches = Math.Max(1, launches),
             Rounds = Math.Max(1, rounds),
