@@ -1,3 +1,4 @@
+using Qhaigc.Functions.Protocol.Sse;
 using Qhaigc.Functions.Tests.TestDoubles;
 using Qhaigc.Functions.Usage;
 
@@ -38,6 +39,22 @@ public sealed class UsageMeterTests
 
         // Assert
         Assert.Equal(("overloaded_error", "Overloaded"), (meter.ErrorType, meter.ErrorMessage));
+    }
+
+    [Fact]
+    public void ObserveEvent_KeepsTheRawUsageOfStartAndDelta_AsTheUpstreamWroteThem()
+    {
+        var meter = new UsageMeter();
+        meter.ObserveEvent(EventNames.MessageDelta, """{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":7}}"""u8);
+        Assert.Equal("""{"message_delta":{"output_tokens":7}}""", meter.Usage.Raw);
+
+        meter = new UsageMeter();
+        meter.ObserveEvent(EventNames.MessageStart,
+            """{"type":"message_start","message":{"id":"msg_1","usage":{"input_tokens":12, "output_tokens":1}}}"""u8);
+        Assert.Equal("""{"message_start":{"input_tokens":12, "output_tokens":1}}""", meter.Usage.Raw);
+
+        meter.ObserveEvent(EventNames.MessageDelta, """{"type":"message_delta","usage":{"output_tokens":30}}"""u8);
+        Assert.Equal("""{"message_start":{"input_tokens":12, "output_tokens":1},"message_delta":{"output_tokens":30}}""", meter.Usage.Raw);
     }
 
     [Fact]
