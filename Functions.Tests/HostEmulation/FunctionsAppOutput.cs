@@ -10,6 +10,9 @@ namespace Qhaigc.Functions.Tests.HostEmulation;
 /// </summary>
 public sealed class FunctionsAppOutput
 {
+    /// <summary>The placeholder for the worker's folder in <c>worker.config.json</c>.</summary>
+    public const string WorkerRoot = "{WorkerRoot}";
+
     /// <summary>The host's prefix when <c>host.json</c> sets none.</summary>
     public const string DefaultRoutePrefix = "api";
 
@@ -24,7 +27,10 @@ public sealed class FunctionsAppOutput
     /// <summary>The app folder: both the host's function app directory and the worker directory.</summary>
     public string Directory { get; }
 
-    /// <summary><c>description.defaultExecutablePath</c> (<c>dotnet</c>), resolved to the running SDK's muxer.</summary>
+    /// <summary>
+    /// <c>description.defaultExecutablePath</c>: <c>dotnet</c>, resolved to the running SDK's muxer, or for an app
+    /// published self-contained its own executable, <c>{WorkerRoot}</c> being the app folder as the host reads it.
+    /// </summary>
     public string Executable { get; }
 
     /// <summary><c>description.defaultWorkerPath</c>, relative to <see cref="Directory"/>.</summary>
@@ -65,6 +71,8 @@ public sealed class FunctionsAppOutput
         {
             throw new InvalidOperationException($"worker.config.json names {workerPath}, which is not in {directory}.");
         }
+
+        executable = executable.Replace(WorkerRoot, Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
 
         // The SDK that runs the tests also runs the worker, as the host would run the machine's dotnet.
         if (executable == "dotnet" && Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } muxer)

@@ -19,7 +19,8 @@ public sealed class ScaleOptions
 
     /// <summary>
     /// With <see cref="Published"/>, both contenders published self-contained with a composite ReadyToRun image (the
-    /// runtime and the app compiled together), launched by their own executables; the standalone mode only.
+    /// runtime and the app compiled together), launched by their own executables (the Functions app's, as its
+    /// <c>worker.config.json</c> names it).
     /// </summary>
     public bool SelfContained { get; init; }
 
@@ -97,7 +98,7 @@ public sealed class ScaleOptions
             RepositoryRoot = Path.GetFullPath(root ?? FindRoot()),
             Arguments = args[1..].Where(static a => a != "--root").ToArray(),
             Published = published,
-            SelfContained = selfContained && !functions,
+            SelfContained = selfContained,
             Functions = functions,
             Launches = Math.Max(1, launches),
             Rounds = Math.Max(1, rounds),
