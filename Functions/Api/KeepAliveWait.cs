@@ -41,14 +41,12 @@ public sealed class KeepAliveWait : IAsyncDisposable
     }
 
     /// <summary>The result of <paramref name="next"/> (an upstream read), with keep-alives sent while it is pending.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<T> NextAsync<T>(ValueTask<T> next)
-    {
-        if (next.IsCompleted)
-        {
-            return await next;
-        }
+    /// <remarks>A read already complete (most events of a fast stream) is handed back as it is, without an async call.</remarks>
+    public ValueTask<T> NextAsync<T>(ValueTask<T> next) => next.IsCompleted ? next : WaitAsync(next);
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<T> WaitAsync<T>(ValueTask<T> next)
+    {
         var waitStart = Stopwatch.GetTimestamp();
         Volatile.Write(ref _waiting, true);
         _timer.Change(_interval, _interval);
