@@ -112,6 +112,32 @@ public sealed class SideDoorLimitTests
 
     [Theory]
     [MemberData(nameof(Modes))]
+    public async Task RefusedBatchCreates_CountAgainstRequestsPerMinute_SoInvalidUploadsCannotFloodTheGateway(string mode)
+    {
+        // Arrange: a key limited to 2 requests a minute.
+        await using var scenario = await GatewayScenario.StartAsync(mode);
+        var (secret, _) = await scenario.Environment.CreateKeyAsync(limits: """{"requestsPerMinute":2}""");
+        using var http = scenario.Http();
+        await AwayFromTheMinutesEndAsync();
+
+        // Act: batch creates the gateway refuses after reading them (no requests in the batch).
+        var responses = new List<HttpResponseMessage>();
+        for (var i = 0; i < 4; i++)
+        {
+            responses.Add(await http.SendAsync(RawClient.Messages(secret, """{"requests":[]}""", path: "v1/messages/batches")));
+        }
+
+        // Assert: the first two are refused for what they are; from then on the window is full.
+        await GatewayAssert.ErrorAsync(responses[0], 400, "invalid_request_error");
+        await GatewayAssert.ErrorAsync(responses[1], 400, "invalid_request_error");
+        await GatewayAssert.ErrorAsync(responses[2], 429, "rate_limit_error");
+        await GatewayAssert.ErrorAsync(responses[3], 429, "rate_limit_error");
+        Assert.Empty(scenario.Upstream!.Received);
+        responses.ForEach(static response => response.Dispose());
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
     public async Task Refusals_RecordNoClientStringOver256Characters(string mode)
     {
         // Arrange: every client-chosen text the gateway records, oversized.

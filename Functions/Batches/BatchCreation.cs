@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Qhaigc.Functions.Api;
 using Qhaigc.Functions.Files;
+using Qhaigc.Functions.Governance;
 using Qhaigc.Functions.Hosting;
 using Qhaigc.Functions.Keys;
 using Qhaigc.Functions.Ownership;
@@ -29,7 +30,8 @@ public sealed partial class BatchCreation(
     IOptions<GatewayOptions> options,
     TimeProvider time,
     ILogger<BatchCreation> logger,
-    FileReferences? files = null)
+    FileReferences? files = null,
+    RequestRate? rate = null)
 {
     /// <summary>The most distinct models one batch may use (docs/batches.md#creating-a-batch): what the batch keeps stays small.</summary>
     public const int MaxModels = 16;
@@ -56,13 +58,13 @@ public sealed partial class BatchCreation(
 
         if (read.Error is { } refused)
         {
-            return Refuse(refused);
+            return await RefuseUncountedAsync(key, refused);
         }
 
         // (2) One deployment for the whole batch.
         if (Choose(read) is not { } chosen)
         {
-            return Refuse(Unroutable(read));
+            return await RefuseUncountedAsync(key, Unroutable(read));
         }
 
         // (3) Each request's model as the deployment knows it, and the batch's worst case.
@@ -71,7 +73,7 @@ public sealed partial class BatchCreation(
         var mapError = await MapAsync(spool, mapped, chosen, tally, headers, aborted);
         if (mapError is not null)
         {
-            return Refuse(mapError);
+            return await RefuseUncountedAsync(key, mapError);
         }
 
         // (4) The reservation against the key's limits, at batch prices (docs/batches.md#billing).
@@ -379,6 +381,13 @@ public sealed partial class BatchCreation(
     private static bool ClientGone(Exception exception, CancellationToken aborted) =>
         aborted.IsCancellationRequested || exception is IOException or ClientLeftException ||
         (exception is BadHttpRequestException && exception.Message.Contains("Unexpected end", StringComparison.Ordinal));
+
+    /// <summary>
+    /// A create refused before its reservation (which counts it) still counts one request in the key's window, as a
+    /// refused Messages call does: a full window answers <c>429</c> instead (docs/limits-and-prices.md#count_tokens-and-refused-calls).
+    /// </summary>
+    private async Task<IResult> RefuseUncountedAsync(ApiKey key, ApiError error) =>
+        Refuse(rate is not null && await rate.CountRefusalAsync(key) is { } limited ? limited : error);
 
     private ErrorResult Refuse(ApiError error)
     {

@@ -52,7 +52,8 @@ public sealed class MessageBatchesHandler(
             return new ErrorResult(BatchBodyReader.TooLarge(BatchBodyReader.MaxBodyBytes));
         }
 
-        // A create counts as one request when its batch is admitted (docs/batches.md#billing), not here as well.
+        // A create counts as one request when its batch is admitted (docs/batches.md#billing), or when it is refused
+        // before that (BatchCreation), not here as well.
         var call = await BeginAsync(context, countRequest: !isCreate);
         if (call.Refusal is { } refusal)
         {
