@@ -9,7 +9,7 @@ namespace Qhaigc.Functions.Tests.TestDoubles;
 /// the token the stream was given, as a real upstream read does when the client leaves. Remembers its disposal, so a
 /// test sees whether the gateway released the upstream.
 /// </summary>
-public sealed class ScriptedEvents : IAsyncEnumerator<SseItem<byte[]>>
+public sealed class ScriptedEvents : IAsyncEnumerator<SseItem<ReadOnlyMemory<byte>>>
 {
     private readonly List<Step> _steps = [];
     private readonly TaskCompletionSource _reading = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -19,7 +19,7 @@ public sealed class ScriptedEvents : IAsyncEnumerator<SseItem<byte[]>>
 
     public ScriptedEvents(CancellationToken cancellation = default) => _cancellation = cancellation;
 
-    public SseItem<byte[]> Current { get; private set; }
+    public SseItem<ReadOnlyMemory<byte>> Current { get; private set; }
 
     /// <summary>True once the gateway disposed the stream (released the upstream).</summary>
     public bool Disposed { get; private set; }
@@ -48,7 +48,7 @@ public sealed class ScriptedEvents : IAsyncEnumerator<SseItem<byte[]>>
 
     public ScriptedEvents Event(string type, string data)
     {
-        _steps.Add(new Step(new SseItem<byte[]>(Encoding.UTF8.GetBytes(data), type), null, TakeGate()));
+        _steps.Add(new Step(new SseItem<ReadOnlyMemory<byte>>(Encoding.UTF8.GetBytes(data), type), null, TakeGate()));
         return this;
     }
 
@@ -122,5 +122,5 @@ public sealed class ScriptedEvents : IAsyncEnumerator<SseItem<byte[]>>
         return gate;
     }
 
-    private readonly record struct Step(SseItem<byte[]> Item, Exception? Failure, Task? Gate);
+    private readonly record struct Step(SseItem<ReadOnlyMemory<byte>> Item, Exception? Failure, Task? Gate);
 }

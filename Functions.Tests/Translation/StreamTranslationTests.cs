@@ -257,7 +257,7 @@ public sealed class StreamTranslationTests
     private static async Task<(List<ClaudeEvent> Events, ChatStreamToClaude Translator)> ToClaudeAsync(byte[] sse, int split)
     {
         var translator = new ChatStreamToClaude(Context());
-        var upstream = SseParser.Create(new ChunkedStream(sse, split), static (_, data) => data.ToArray()).EnumerateAsync().GetAsyncEnumerator();
+        var upstream = SseParser.Create(new ChunkedStream(sse, split), static (_, data) => new ReadOnlyMemory<byte>(data.ToArray())).EnumerateAsync().GetAsyncEnumerator();
         var events = new List<ClaudeEvent>();
         await using var translated = new ChatStreamEvents(upstream, translator);
         while (await translated.MoveNextAsync())

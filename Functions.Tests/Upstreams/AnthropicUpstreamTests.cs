@@ -265,7 +265,7 @@ public sealed class AnthropicUpstreamTests
         var events = new List<(string, string)>();
         while (await response.Events!.MoveNextAsync())
         {
-            events.Add((response.Events.Current.EventType, Encoding.UTF8.GetString(response.Events.Current.Data)));
+            events.Add((response.Events.Current.EventType, Encoding.UTF8.GetString(response.Events.Current.Data.Span)));
         }
 
         var disposedWhileOpen = upstream.Answer.Disposed;

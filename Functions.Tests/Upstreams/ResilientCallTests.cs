@@ -43,7 +43,7 @@ public sealed class ResilientCallTests
         // Assert: the first event is handed over with the response, which stays open for the rest.
         Assert.Equal(UpstreamStartOutcome.Streaming, start.Outcome);
         Assert.Equal("message_start", start.FirstEvent!.Value.EventType);
-        Assert.Equal(MessageStart, Encoding.UTF8.GetString(start.FirstEvent.Value.Data));
+        Assert.Equal(MessageStart, Encoding.UTF8.GetString(start.FirstEvent.Value.Data.Span));
         Assert.Same(upstream.Streams[0], start.Response!.Events);
         Assert.False(upstream.Streams[0].Disposed);
         Assert.Equal(["upstream-model"], upstream.UpstreamModels);
@@ -201,7 +201,7 @@ public sealed class ResilientCallTests
         firstEvent.SetResult();
         var later = await start.Later.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(UpstreamStartOutcome.Streaming, later.Outcome);
-        Assert.Equal(MessageStart, Encoding.UTF8.GetString(later.FirstEvent!.Value.Data));
+        Assert.Equal(MessageStart, Encoding.UTF8.GetString(later.FirstEvent!.Value.Data.Span));
         Assert.Same(upstream.Streams[0], later.Response!.Events);
         Assert.False(upstream.Streams[0].Disposed);
     }

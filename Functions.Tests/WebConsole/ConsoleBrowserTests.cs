@@ -179,6 +179,8 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fixture)
         await session.SignInAsync(mySecret, operatorRole: false);
         var calls = await session.WaitForChartAsync("calls", t => t["Succeeded"] == 2);
         await page.Locator(".statement tbody tr").First.WaitForAsync();
+        // The key's own panel loads apart from the chart and the statement: wait for it too.
+        await page.Locator("main").GetByText("customer-mine").First.WaitForAsync();
         var text = await page.Locator("main").TextContentAsync() ?? "";
         var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Button, new() { Name = "Download JSON" }).ClickAsync());
         var statement = await File.ReadAllTextAsync((await download.PathAsync())!);

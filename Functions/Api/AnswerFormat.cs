@@ -25,7 +25,7 @@ public abstract class AnswerFormat
     public abstract byte[]? Message(byte[] claudeMessage);
 
     /// <summary>Writes one upstream event (unflushed) and returns how many bytes it wrote.</summary>
-    public abstract int WriteEvent(SseItem<byte[]> item, PipeWriter writer, string requestId);
+    public abstract int WriteEvent(SseItem<ReadOnlyMemory<byte>> item, PipeWriter writer, string requestId);
 
     /// <summary>Writes the error that ends a stream already started.</summary>
     public abstract void WriteError(PipeWriter writer, ApiError failure, string requestId);

@@ -39,14 +39,14 @@ public sealed class ChatAnswerFormat : AnswerFormat
     public override byte[]? Message(byte[] claudeMessage) =>
         ClaudeMessageToChat.Translate(claudeMessage, ChatCompletionIds.New(), _time.GetUtcNow().ToUnixTimeSeconds(), _model);
 
-    public override int WriteEvent(SseItem<byte[]> item, PipeWriter writer, string requestId)
+    public override int WriteEvent(SseItem<ReadOnlyMemory<byte>> item, PipeWriter writer, string requestId)
     {
         try
         {
             var data = item.EventType == EventNames.Error
-                ? ErrorEnvelope.Claude(UpstreamErrorText.FromErrorEvent(item.Data), requestId)
+                ? ErrorEnvelope.Claude(UpstreamErrorText.FromErrorEvent(item.Data.Span), requestId)
                 : item.Data;
-            return _translator!.WriteEvent(item.EventType, data, writer);
+            return _translator!.WriteEvent(item.EventType, data.Span, writer);
         }
         catch (Exception exception) when (exception is JsonException or InvalidOperationException or ArgumentException)
         {

@@ -27,16 +27,16 @@ public sealed class ClaudeAnswerFormat(string? modelToRestore) : AnswerFormat
     public override byte[] Message(byte[] claudeMessage) =>
         modelToRestore is null ? claudeMessage : JsonRewriter.WithMessageModel(claudeMessage, modelToRestore);
 
-    public override int WriteEvent(SseItem<byte[]> item, PipeWriter writer, string requestId)
+    public override int WriteEvent(SseItem<ReadOnlyMemory<byte>> item, PipeWriter writer, string requestId)
     {
         var data = item.Data;
         switch (item.EventType)
         {
             case EventNames.MessageStart when modelToRestore is not null:
-                data = JsonRewriter.WithMessageModel(data, modelToRestore);
+                data = JsonRewriter.WithMessageModel(data.Span, modelToRestore);
                 break;
             case EventNames.Error:
-                data = ErrorEnvelope.Claude(UpstreamErrorText.FromErrorEvent(data), requestId);
+                data = ErrorEnvelope.Claude(UpstreamErrorText.FromErrorEvent(data.Span), requestId);
                 _finished = true;
                 break;
             case EventNames.MessageStop:
@@ -44,7 +44,7 @@ public sealed class ClaudeAnswerFormat(string? modelToRestore) : AnswerFormat
                 break;
         }
 
-        SseWriter.Write(writer, item.EventType, data);
+        SseWriter.Write(writer, item.EventType, data.Span);
         return data.Length + item.EventType.Length + SseFramingBytes;
     }
 

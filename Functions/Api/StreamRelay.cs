@@ -119,7 +119,7 @@ public sealed partial class StreamRelay(
 
         // The stream's events once its start is decided: at once, unless the response committed while the first
         // event was awaited; null when that start then failed (the error is written) or the client left.
-        async ValueTask<IAsyncEnumerator<SseItem<byte[]>>?> StartedAsync()
+        async ValueTask<IAsyncEnumerator<SseItem<ReadOnlyMemory<byte>>>?> StartedAsync()
         {
             if (later is null)
             {
@@ -143,9 +143,9 @@ public sealed partial class StreamRelay(
             }
         }
 
-        void Relay(SseItem<byte[]> item)
+        void Relay(SseItem<ReadOnlyMemory<byte>> item)
         {
-            meter.ObserveEvent(item.EventType, item.Data);
+            meter.ObserveEvent(item.EventType, item.Data.Span);
             unflushed += format.WriteEvent(item, writer, requestId);
         }
 

@@ -6,12 +6,12 @@ namespace Qhaigc.Functions.Translation;
 /// Claude events read from an OpenAI-compatible upstream's event stream: each upstream event is translated as soon as
 /// it arrives and its Claude events handed out one by one. Nothing is buffered beyond the events of one chunk.
 /// </summary>
-public sealed class ChatStreamEvents(IAsyncEnumerator<SseItem<byte[]>> upstream, ChatStreamToClaude translator) : IAsyncEnumerator<SseItem<byte[]>>
+public sealed class ChatStreamEvents(IAsyncEnumerator<SseItem<ReadOnlyMemory<byte>>> upstream, ChatStreamToClaude translator) : IAsyncEnumerator<SseItem<ReadOnlyMemory<byte>>>
 {
-    private readonly Queue<SseItem<byte[]>> _pending = new();
+    private readonly Queue<SseItem<ReadOnlyMemory<byte>>> _pending = new();
     private bool _ended;
 
-    public SseItem<byte[]> Current { get; private set; }
+    public SseItem<ReadOnlyMemory<byte>> Current { get; private set; }
 
     public ChatStreamToClaude Translator => translator;
 
@@ -31,7 +31,7 @@ public sealed class ChatStreamEvents(IAsyncEnumerator<SseItem<byte[]>> upstream,
                 continue;
             }
 
-            Enqueue(translator.OnData(upstream.Current.Data));
+            Enqueue(translator.OnData(upstream.Current.Data.Span));
         }
 
         Current = _pending.Dequeue();
@@ -40,7 +40,7 @@ public sealed class ChatStreamEvents(IAsyncEnumerator<SseItem<byte[]>> upstream,
 
     public ValueTask DisposeAsync() => upstream.DisposeAsync();
 
-    private void Enqueue(IReadOnlyList<SseItem<byte[]>> events)
+    private void Enqueue(IReadOnlyList<SseItem<ReadOnlyMemory<byte>>> events)
     {
         foreach (var item in events)
         {

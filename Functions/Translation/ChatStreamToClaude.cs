@@ -16,7 +16,7 @@ namespace Qhaigc.Functions.Translation;
 public sealed class ChatStreamToClaude(ChatAnswerContext context)
 {
     private readonly StopSequenceMatcher _stops = new(context.StopSequences);
-    private readonly List<SseItem<byte[]>> _events = [];
+    private readonly List<SseItem<ReadOnlyMemory<byte>>> _events = [];
     private readonly string _messageId = Ids.NewMessageId();
     private BlockKind _open = BlockKind.None;
     private int _blockIndex = -1;
@@ -47,7 +47,7 @@ public sealed class ChatStreamToClaude(ChatAnswerContext context)
     public int DroppedFragments { get; private set; }
 
     /// <summary>The Claude events for one upstream SSE <c>data</c> payload (a chunk or <c>[DONE]</c>).</summary>
-    public IReadOnlyList<SseItem<byte[]>> OnData(ReadOnlySpan<byte> data)
+    public IReadOnlyList<SseItem<ReadOnlyMemory<byte>>> OnData(ReadOnlySpan<byte> data)
     {
         _events.Clear();
         if (Finished)
@@ -114,13 +114,13 @@ public sealed class ChatStreamToClaude(ChatAnswerContext context)
     }
 
     /// <summary>The end of the upstream stream. Without <c>[DONE]</c> and <c>finish_reason</c> it was cut: no end events.</summary>
-    public IReadOnlyList<SseItem<byte[]>> Complete(bool sawDone)
+    public IReadOnlyList<SseItem<ReadOnlyMemory<byte>>> Complete(bool sawDone)
     {
         _events.Clear();
         return CompleteCore(sawDone);
     }
 
-    private List<SseItem<byte[]>> CompleteCore(bool sawDone)
+    private List<SseItem<ReadOnlyMemory<byte>>> CompleteCore(bool sawDone)
     {
         if (Finished || !Started || (!sawDone && _finishReason is null))
         {
@@ -378,6 +378,6 @@ public sealed class ChatStreamToClaude(ChatAnswerContext context)
             body(writer);
             writer.WriteEndObject();
         });
-        _events.Add(new SseItem<byte[]>(data, type));
+        _events.Add(new SseItem<ReadOnlyMemory<byte>>(data, type));
     }
 }

@@ -150,7 +150,7 @@ public sealed partial class AnthropicUpstream : IUpstream, ITokenCountingUpstrea
             return UpstreamResponse.Message(body, upstreamRequestId);
         }
 
-        public override UpstreamResponse ReadStream(IAsyncEnumerator<SseItem<byte[]>> events, string? upstreamRequestId, IDisposable owner) =>
+        public override UpstreamResponse ReadStream(IAsyncEnumerator<SseItem<ReadOnlyMemory<byte>>> events, string? upstreamRequestId, IDisposable owner) =>
             UpstreamResponse.Stream(new CheckedClaudeEvents(events), upstreamRequestId, owner);
     }
 
@@ -161,7 +161,7 @@ public sealed partial class AnthropicUpstream : IUpstream, ITokenCountingUpstrea
 
         public override UpstreamResponse ReadMessage(byte[] body, string? upstreamRequestId) => UpstreamResponse.Message(body, upstreamRequestId);
 
-        public override UpstreamResponse ReadStream(IAsyncEnumerator<SseItem<byte[]>> events, string? upstreamRequestId, IDisposable owner) =>
+        public override UpstreamResponse ReadStream(IAsyncEnumerator<SseItem<ReadOnlyMemory<byte>>> events, string? upstreamRequestId, IDisposable owner) =>
             throw new NotSupportedException("count_tokens never streams.");
     }
 

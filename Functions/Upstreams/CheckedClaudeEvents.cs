@@ -9,9 +9,9 @@ namespace Qhaigc.Functions.Upstreams;
 /// ends with an <see cref="UpstreamProtocolException"/> instead of relaying bytes no SDK can read. The check reads
 /// each event once with <c>Utf8JsonReader</c> and builds nothing; the bytes are still relayed as they came.
 /// </summary>
-public sealed class CheckedClaudeEvents(IAsyncEnumerator<SseItem<byte[]>> inner) : IAsyncEnumerator<SseItem<byte[]>>
+public sealed class CheckedClaudeEvents(IAsyncEnumerator<SseItem<ReadOnlyMemory<byte>>> inner) : IAsyncEnumerator<SseItem<ReadOnlyMemory<byte>>>
 {
-    public SseItem<byte[]> Current => inner.Current;
+    public SseItem<ReadOnlyMemory<byte>> Current => inner.Current;
 
     public ValueTask<bool> MoveNextAsync()
     {
@@ -26,7 +26,7 @@ public sealed class CheckedClaudeEvents(IAsyncEnumerator<SseItem<byte[]>> inner)
 
     private bool Check(bool moved)
     {
-        if (moved && !JsonShape.IsObject(inner.Current.Data))
+        if (moved && !JsonShape.IsObject(inner.Current.Data.Span))
         {
             throw new UpstreamProtocolException("The upstream sent an event that is not valid JSON.");
         }

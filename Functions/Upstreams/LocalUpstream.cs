@@ -235,7 +235,7 @@ public sealed class LocalUpstream(string name = LocalUpstream.DefaultName, Local
         return buffer.WrittenSpan.ToArray();
     }
 
-    private static async IAsyncEnumerable<SseItem<byte[]>> StreamAsync(
+    private static async IAsyncEnumerable<SseItem<ReadOnlyMemory<byte>>> StreamAsync(
         LocalReply reply, string model, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         yield return Event(EventNames.MessageStart, writer =>
@@ -287,7 +287,7 @@ public sealed class LocalUpstream(string name = LocalUpstream.DefaultName, Local
         yield return Event(EventNames.MessageStop, static _ => { });
     }
 
-    private static SseItem<byte[]> Event(string type, Action<Utf8JsonWriter> writeBody)
+    private static SseItem<ReadOnlyMemory<byte>> Event(string type, Action<Utf8JsonWriter> writeBody)
     {
         var buffer = new ArrayBufferWriter<byte>(128);
         using (var writer = new Utf8JsonWriter(buffer))
@@ -298,7 +298,7 @@ public sealed class LocalUpstream(string name = LocalUpstream.DefaultName, Local
             writer.WriteEndObject();
         }
 
-        return new SseItem<byte[]>(buffer.WrittenSpan.ToArray(), type);
+        return new SseItem<ReadOnlyMemory<byte>>(buffer.WrittenSpan.ToArray(), type);
     }
 
     private static void WriteStopSequence(Utf8JsonWriter writer, string? stopSequence)

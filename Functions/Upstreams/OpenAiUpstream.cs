@@ -104,7 +104,7 @@ public sealed partial class OpenAiUpstream : IUpstream, IModelListingUpstream
             return UpstreamResponse.Message(claude, upstreamRequestId, estimated);
         }
 
-        public override UpstreamResponse ReadStream(IAsyncEnumerator<SseItem<byte[]>> events, string? upstreamRequestId, IDisposable owner)
+        public override UpstreamResponse ReadStream(IAsyncEnumerator<SseItem<ReadOnlyMemory<byte>>> events, string? upstreamRequestId, IDisposable owner)
         {
             var translator = new ChatStreamToClaude(context);
             return UpstreamResponse.Stream(new ChatStreamEvents(events, translator), upstreamRequestId, owner, () => translator.UsageEstimated);

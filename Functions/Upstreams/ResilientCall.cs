@@ -210,7 +210,7 @@ internal sealed class ResilientCall(
             }
             else
             {
-                var error = UpstreamErrorText.FromErrorEvent(events.Current.Data);
+                var error = UpstreamErrorText.FromErrorEvent(events.Current.Data.Span);
                 failure = FaultOf(error) is { } fault ? new(fault, "error event " + error.Type) : null;
                 if (failure is null)
                 {

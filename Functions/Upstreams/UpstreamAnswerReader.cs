@@ -21,5 +21,5 @@ public abstract class UpstreamAnswerReader
     /// <summary>
     /// A 200 event stream; <paramref name="owner"/> releases the connection and must be handed to the response.
     /// </summary>
-    public abstract UpstreamResponse ReadStream(IAsyncEnumerator<SseItem<byte[]>> events, string? upstreamRequestId, IDisposable owner);
+    public abstract UpstreamResponse ReadStream(IAsyncEnumerator<SseItem<ReadOnlyMemory<byte>>> events, string? upstreamRequestId, IDisposable owner);
 }

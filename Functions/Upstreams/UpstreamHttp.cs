@@ -200,15 +200,15 @@ public sealed partial class UpstreamHttp(string upstream, HttpClient http, TimeS
     /// milliseconds' resolution, for a timeout of seconds), not a timer re-armed per event
     /// (docs/performance.md#cpu-per-streamed-event).
     /// </summary>
-    private sealed class IdleTimeoutEvents : IAsyncEnumerator<SseItem<byte[]>>
+    private sealed class IdleTimeoutEvents : IAsyncEnumerator<SseItem<ReadOnlyMemory<byte>>>
     {
-        private readonly IAsyncEnumerator<SseItem<byte[]>> _inner;
+        private readonly IAsyncEnumerator<SseItem<ReadOnlyMemory<byte>>> _inner;
         private readonly CancellationTokenSource _timeout;
         private readonly TimeSpan _idle;
         private readonly Timer _timer;
         private long _readStarted;
 
-        public IdleTimeoutEvents(IAsyncEnumerator<SseItem<byte[]>> inner, CancellationTokenSource timeout, TimeSpan idle)
+        public IdleTimeoutEvents(IAsyncEnumerator<SseItem<ReadOnlyMemory<byte>>> inner, CancellationTokenSource timeout, TimeSpan idle)
         {
             _inner = inner;
             _timeout = timeout;
@@ -219,7 +219,7 @@ public sealed partial class UpstreamHttp(string upstream, HttpClient http, TimeS
             _timer = new Timer(static state => ((IdleTimeoutEvents)state!).Check(), this, idle, Timeout.InfiniteTimeSpan);
         }
 
-        public SseItem<byte[]> Current => _inner.Current;
+        public SseItem<ReadOnlyMemory<byte>> Current => _inner.Current;
 
         public ValueTask<bool> MoveNextAsync()
         {

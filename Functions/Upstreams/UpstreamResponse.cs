@@ -12,7 +12,7 @@ public sealed class UpstreamResponse : IAsyncDisposable
 {
     private readonly IDisposable? _owner;
 
-    private UpstreamResponse(ApiError? error, byte[]? body, IAsyncEnumerator<SseItem<byte[]>>? events, string? upstreamRequestId, IDisposable? owner)
+    private UpstreamResponse(ApiError? error, byte[]? body, IAsyncEnumerator<SseItem<ReadOnlyMemory<byte>>>? events, string? upstreamRequestId, IDisposable? owner)
     {
         Error = error;
         Body = body;
@@ -27,7 +27,7 @@ public sealed class UpstreamResponse : IAsyncDisposable
     public byte[]? Body { get; }
 
     /// <summary>The events of a streaming answer, each with its name and data bytes.</summary>
-    public IAsyncEnumerator<SseItem<byte[]>>? Events { get; }
+    public IAsyncEnumerator<SseItem<ReadOnlyMemory<byte>>>? Events { get; }
 
     public string? UpstreamRequestId { get; }
 
@@ -61,7 +61,7 @@ public sealed class UpstreamResponse : IAsyncDisposable
         new(null, body, null, upstreamRequestId, null) { _usageEstimated = usageEstimated ? static () => true : null };
 
     public static UpstreamResponse Stream(
-        IAsyncEnumerator<SseItem<byte[]>> events, string? upstreamRequestId = null, IDisposable? owner = null, Func<bool>? usageEstimated = null) =>
+        IAsyncEnumerator<SseItem<ReadOnlyMemory<byte>>> events, string? upstreamRequestId = null, IDisposable? owner = null, Func<bool>? usageEstimated = null) =>
         new(null, null, events, upstreamRequestId, owner) { _usageEstimated = usageEstimated };
 
     public async ValueTask DisposeAsync()

@@ -33,7 +33,7 @@ public enum UpstreamStartOutcome
 public readonly record struct UpstreamStart(
     UpstreamStartOutcome Outcome,
     UpstreamResponse? Response = null,
-    SseItem<byte[]>? FirstEvent = null,
+    SseItem<ReadOnlyMemory<byte>>? FirstEvent = null,
     Task<UpstreamStart>? Later = null,
     ApiError? Error = null,
     Exception? Failure = null)

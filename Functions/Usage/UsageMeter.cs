@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Qhaigc.Functions.Protocol.Sse;
 
 namespace Qhaigc.Functions.Usage;
@@ -8,7 +7,7 @@ namespace Qhaigc.Functions.Usage;
 /// from <c>message_start</c> and <c>message_delta</c> (docs/wire-contract.md#84-usage-in-a-stream). Only those events and <c>error</c> are parsed;
 /// deltas are not looked at.
 /// </summary>
-public sealed class UsageMeter
+public sealed partial class UsageMeter
 {
     private string? _startUsage;
     private string? _deltaUsage;
@@ -35,27 +34,19 @@ public sealed class UsageMeter
     /// <summary>Reads a non-streaming message body.</summary>
     public void ObserveMessage(ReadOnlySpan<byte> json)
     {
-        try
-        {
-            var reader = new Utf8JsonReader(json);
-            using var document = JsonDocument.ParseValue(ref reader);
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                return;
-            }
-
-            MessageId = GetString(root, "id");
-            StopReason = GetString(root, "stop_reason");
-            if (root.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
-            {
-                Apply(usage);
-                Usage.Raw = usage.GetRawText();
-            }
-        }
-        catch (JsonException)
+        if (!TryReadObject(json, out var top))
         {
             // A body we cannot read is relayed as it is; the record then says the usage is unknown (zero).
+            return;
+        }
+
+        var message = top.Own;
+        MessageId = message.Id;
+        StopReason = message.StopReason;
+        if (message.Usage is { } usage)
+        {
+            Apply(usage);
+            Usage.Raw = usage.Raw;
         }
     }
 
@@ -70,48 +61,41 @@ public sealed class UsageMeter
                 return;
             case EventNames.MessageStart:
                 SawMessageStart = true;
-                Parse(data, static (meter, root) =>
+                if (TryReadObject(data, out var start) && start.Message is { } message)
                 {
-                    if (root.TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.Object)
+                    MessageId = message.Id;
+                    if (message.Usage is { } startUsage)
                     {
-                        meter.MessageId = GetString(message, "id");
-                        if (message.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
-                        {
-                            meter.Apply(usage);
-                            meter._startUsage = usage.GetRawText();
-                        }
+                        Apply(startUsage);
+                        _startUsage = startUsage.Raw;
                     }
-                });
+                }
+
                 break;
             case EventNames.MessageDelta:
                 SawMessageDelta = true;
-                Parse(data, static (meter, root) =>
+                if (TryReadObject(data, out var delta))
                 {
-                    if (root.TryGetProperty("delta", out var delta) && delta.ValueKind == JsonValueKind.Object)
-                    {
-                        meter.StopReason = GetString(delta, "stop_reason") ?? meter.StopReason;
-                    }
-
-                    if (root.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
+                    StopReason = delta.Delta?.StopReason ?? StopReason;
+                    if (delta.Own.Usage is { } deltaUsage)
                     {
                         // Cumulative: later values overwrite, never add (docs/wire-contract.md#84-usage-in-a-stream).
-                        meter.Apply(usage);
-                        meter._deltaUsage = usage.GetRawText();
+                        Apply(deltaUsage);
+                        _deltaUsage = deltaUsage.Raw;
                     }
-                });
+                }
+
                 break;
             case EventNames.MessageStop:
                 SawMessageStop = true;
                 return;
             case EventNames.Error:
-                Parse(data, static (meter, root) =>
+                if (TryReadObject(data, out var failure) && failure.Error is { } error)
                 {
-                    if (root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object)
-                    {
-                        meter.ErrorType = GetString(error, "type");
-                        meter.ErrorMessage = GetString(error, "message");
-                    }
-                });
+                    ErrorType = error.Type;
+                    ErrorMessage = error.Message;
+                }
+
                 ErrorType ??= Protocol.ErrorTypes.Api;
                 break;
             default:
@@ -136,57 +120,20 @@ public sealed class UsageMeter
         Usage.Estimated = true;
     }
 
-    private void Apply(JsonElement usage)
+    /// <summary>Takes in a usage object's counts; a field it does not carry keeps its value.</summary>
+    private void Apply(in UsageObject usage)
     {
-        if (TryGetLong(usage, "input_tokens", out var input))
-        {
-            Usage.InputTokens = input;
-        }
-
-        if (TryGetLong(usage, "output_tokens", out var output))
-        {
-            Usage.OutputTokens = output;
-        }
-
-        if (TryGetLong(usage, "cache_creation_input_tokens", out var creation))
-        {
-            Usage.CacheCreationInputTokens = creation;
-        }
-
-        if (TryGetLong(usage, "cache_read_input_tokens", out var read))
-        {
-            Usage.CacheReadInputTokens = read;
-        }
-
-        if (usage.TryGetProperty("server_tool_use", out var tools) && tools.ValueKind == JsonValueKind.Object)
-        {
-            if (TryGetLong(tools, "web_search_requests", out var searches))
-            {
-                Usage.WebSearchRequests = searches;
-            }
-
-            if (TryGetLong(tools, "web_fetch_requests", out var fetches))
-            {
-                Usage.WebFetchRequests = fetches;
-            }
-        }
-
-        Usage.ServiceTier = GetString(usage, "service_tier") ?? Usage.ServiceTier;
-        Usage.Speed = GetString(usage, "speed") ?? Usage.Speed;
-        Usage.InferenceGeo = GetString(usage, "inference_geo") ?? Usage.InferenceGeo;
-
-        if (usage.TryGetProperty("cache_creation", out var split) && split.ValueKind == JsonValueKind.Object)
-        {
-            if (TryGetLong(split, "ephemeral_5m_input_tokens", out var fiveMinutes))
-            {
-                Usage.CacheCreation5mInputTokens = fiveMinutes;
-            }
-
-            if (TryGetLong(split, "ephemeral_1h_input_tokens", out var oneHour))
-            {
-                Usage.CacheCreation1hInputTokens = oneHour;
-            }
-        }
+        Usage.InputTokens = usage.InputTokens ?? Usage.InputTokens;
+        Usage.OutputTokens = usage.OutputTokens ?? Usage.OutputTokens;
+        Usage.CacheCreationInputTokens = usage.CacheCreationInputTokens ?? Usage.CacheCreationInputTokens;
+        Usage.CacheReadInputTokens = usage.CacheReadInputTokens ?? Usage.CacheReadInputTokens;
+        Usage.WebSearchRequests = usage.WebSearchRequests ?? Usage.WebSearchRequests;
+        Usage.WebFetchRequests = usage.WebFetchRequests ?? Usage.WebFetchRequests;
+        Usage.ServiceTier = usage.ServiceTier ?? Usage.ServiceTier;
+        Usage.Speed = usage.Speed ?? Usage.Speed;
+        Usage.InferenceGeo = usage.InferenceGeo ?? Usage.InferenceGeo;
+        Usage.CacheCreation5mInputTokens = usage.CacheCreation5mInputTokens ?? Usage.CacheCreation5mInputTokens;
+        Usage.CacheCreation1hInputTokens = usage.CacheCreation1hInputTokens ?? Usage.CacheCreation1hInputTokens;
     }
 
     private string? ComposeRaw()
@@ -200,32 +147,5 @@ public sealed class UsageMeter
         return _startUsage is null ? string.Concat("{\"message_delta\":", _deltaUsage, "}")
             : _deltaUsage is null ? string.Concat("{\"message_start\":", _startUsage, "}")
             : string.Concat(["{\"message_start\":", _startUsage, ",\"message_delta\":", _deltaUsage, "}"]);
-    }
-
-    private void Parse(ReadOnlySpan<byte> data, Action<UsageMeter, JsonElement> read)
-    {
-        try
-        {
-            var reader = new Utf8JsonReader(data);
-            using var document = JsonDocument.ParseValue(ref reader);
-            if (document.RootElement.ValueKind == JsonValueKind.Object)
-            {
-                read(this, document.RootElement);
-            }
-        }
-        catch (JsonException)
-        {
-            // Malformed event data is relayed untouched; it just does not count.
-        }
-    }
-
-    private static string? GetString(JsonElement element, string name) =>
-        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-
-    private static bool TryGetLong(JsonElement element, string name, out long value)
-    {
-        value = 0;
-        return element.TryGetProperty(name, out var property) && property.ValueKind == JsonValueKind.Number &&
-               property.TryGetInt64(out value);
     }
 }

@@ -16,7 +16,7 @@ namespace Qhaigc.Functions.Benchmarks;
 public class SseRelayBenchmarks
 {
     private byte[] _stream = [];
-    private SseItem<byte[]>[] _events = [];
+    private SseItem<ReadOnlyMemory<byte>>[] _events = [];
     private Pipe _pipe = new();
 
     [Params(20, 200)]
@@ -26,7 +26,7 @@ public class SseRelayBenchmarks
     public void Setup()
     {
         _stream = ClaudeEvents.Bytes(Events);
-        _events = [.. SseParser.Create(new MemoryStream(_stream), static (_, data) => data.ToArray()).Enumerate()];
+        _events = [.. SseParser.Create(new MemoryStream(_stream), static (_, data) => new ReadOnlyMemory<byte>(data.ToArray())).Enumerate()];
         _pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 0));
     }
 
@@ -51,7 +51,7 @@ public class SseRelayBenchmarks
         var meter = new UsageMeter();
         foreach (var item in _events)
         {
-            meter.ObserveEvent(item.EventType, item.Data);
+            meter.ObserveEvent(item.EventType, item.Data.Span);
         }
 
         return meter.Usage.OutputTokens;
@@ -64,7 +64,7 @@ public class SseRelayBenchmarks
         var objects = 0;
         foreach (var item in _events)
         {
-            objects += JsonShape.IsObject(item.Data) ? 1 : 0;
+            objects += JsonShape.IsObject(item.Data.Span) ? 1 : 0;
         }
 
         return objects;
@@ -77,7 +77,7 @@ public class SseRelayBenchmarks
         var writer = _pipe.Writer;
         foreach (var item in _events)
         {
-            SseWriter.Write(writer, item.EventType, item.Data);
+            SseWriter.Write(writer, item.EventType, item.Data.Span);
         }
 
         return Drain();
@@ -93,13 +93,13 @@ public class SseRelayBenchmarks
         while (await reader.MoveNextAsync())
         {
             var item = reader.Current;
-            if (!JsonShape.IsObject(item.Data))
+            if (!JsonShape.IsObject(item.Data.Span))
             {
                 throw new InvalidDataException("Not an object.");
             }
 
-            meter.ObserveEvent(item.EventType, item.Data);
-            SseWriter.Write(writer, item.EventType, item.Data);
+            meter.ObserveEvent(item.EventType, item.Data.Span);
+            SseWriter.Write(writer, item.EventType, item.Data.Span);
         }
 
         return Drain() + meter.Usage.OutputTokens;

@@ -24,18 +24,18 @@ public class TranslationBenchmarks
         """{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":" quick"}}""");
 
     private static readonly ChatRequestOptions Options = new();
-    private SseItem<byte[]>[] _events = [];
+    private SseItem<ReadOnlyMemory<byte>>[] _events = [];
     private ClaudeStreamToChat _started = null!;
     private readonly ArrayBufferWriter<byte> _output = new(64 * 1024);
 
     [GlobalSetup]
     public void Setup()
     {
-        _events = [.. SseParser.Create(new MemoryStream(ClaudeEvents.Bytes(200)), static (_, data) => data.ToArray()).Enumerate()];
+        _events = [.. SseParser.Create(new MemoryStream(ClaudeEvents.Bytes(200)), static (_, data) => new ReadOnlyMemory<byte>(data.ToArray())).Enumerate()];
         _started = new ClaudeStreamToChat("chatcmpl-bench", 1764000000, "claude-sonnet-4-5", includeUsage: true);
         foreach (var item in _events.Take(2))
         {
-            _started.OnEvent(item.EventType, item.Data);
+            _started.OnEvent(item.EventType, item.Data.Span);
         }
     }
 
@@ -58,7 +58,7 @@ public class TranslationBenchmarks
         var bytes = 0;
         foreach (var item in _events)
         {
-            foreach (var chunk in translator.OnEvent(item.EventType, item.Data))
+            foreach (var chunk in translator.OnEvent(item.EventType, item.Data.Span))
             {
                 bytes += chunk.Length;
             }

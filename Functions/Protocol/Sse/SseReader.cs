@@ -10,8 +10,8 @@ namespace Qhaigc.Functions.Protocol.Sse;
 
 /// <summary>
 /// Reads server-sent events from an upstream body by the WHATWG rules, event for event as
-/// <see cref="SseParser.Create(Stream)"/> with a <c>data.ToArray()</c> item parser does, but at the passthrough's cost:
-/// each event allocates its data array and nothing else.
+/// <see cref="SseParser.Create(Stream)"/> does, but at the passthrough's cost: an event's data is lent from the reader's
+/// own buffer, so reading an event allocates nothing.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -26,8 +26,13 @@ namespace Qhaigc.Functions.Protocol.Sse;
 /// <c>retry</c> are carried on the item as SseParser carries them; an event cut off by the end of the stream is not
 /// dispatched. It does not dispose the stream: whoever owns the response does.
 /// </para>
+/// <para>
+/// <see cref="SseItem{T}.Data"/> of <see cref="Current"/> is lent: it is valid until the next
+/// <see cref="MoveNextAsync"/> or <see cref="DisposeAsync"/>, which may reuse those bytes. Whoever keeps an event's data
+/// longer copies it (docs/performance.md#cpu-per-streamed-event).
+/// </para>
 /// </remarks>
-public sealed class SseReader : IAsyncEnumerator<SseItem<byte[]>>, IValueTaskSource<bool>
+public sealed class SseReader : IAsyncEnumerator<SseItem<ReadOnlyMemory<byte>>>, IValueTaskSource<bool>
 {
     /// <summary>Larger than SseParser's 1 KiB: a Claude <c>message_start</c> alone is close to that.</summary>
     internal const int DefaultBufferSize = 4096;
@@ -101,7 +106,7 @@ public sealed class SseReader : IAsyncEnumerator<SseItem<byte[]>>, IValueTaskSou
         _buffer = pool.Rent(bufferSize);
     }
 
-    public SseItem<byte[]> Current { get; private set; }
+    public SseItem<ReadOnlyMemory<byte>> Current { get; private set; }
 
     private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
 
@@ -328,9 +333,9 @@ public sealed class SseReader : IAsyncEnumerator<SseItem<byte[]>>, IValueTaskSou
                 return false;
             }
 
-            var line = buffer.AsSpan(_start, lineEnd - _start);
+            var lineStart = _start;
             _start = next;
-            if (ProcessLine(line))
+            if (ProcessLine(buffer.AsSpan(lineStart, lineEnd - lineStart), lineStart))
             {
                 return true;
             }
@@ -353,7 +358,8 @@ public sealed class SseReader : IAsyncEnumerator<SseItem<byte[]>>, IValueTaskSou
         return _eof ? lineEnd + 1 : -1;
     }
 
-    private bool ProcessLine(ReadOnlySpan<byte> line)
+    /// <summary>Processes the line at <paramref name="lineStart"/> in the buffer; true when it dispatched an event.</summary>
+    private bool ProcessLine(ReadOnlySpan<byte> line, int lineStart)
     {
         if (line.IsEmpty)
         {
@@ -363,21 +369,24 @@ public sealed class SseReader : IAsyncEnumerator<SseItem<byte[]>>, IValueTaskSou
                 return false;
             }
 
-            Dispatch(_data.AsSpan(0, _dataLength));
+            Dispatch(_data.AsMemory(0, _dataLength));
             return true;
         }
 
         ReadOnlySpan<byte> field;
         ReadOnlySpan<byte> value;
+        var valueStart = line.Length;
         var colon = line.IndexOf((byte)':');
         if (colon >= 0)
         {
             field = line[..colon];
-            value = line[(colon + 1)..];
-            if (!value.IsEmpty && value[0] == (byte)' ')
+            valueStart = colon + 1;
+            if (valueStart < line.Length && line[valueStart] == (byte)' ')
             {
-                value = value[1..];
+                valueStart++;
             }
+
+            value = line[valueStart..];
         }
         else
         {
@@ -390,7 +399,7 @@ public sealed class SseReader : IAsyncEnumerator<SseItem<byte[]>>, IValueTaskSou
             // The usual event is one data line and a blank line, both already read: dispatch straight from the buffer.
             if (!_dataAppended && SkipBlankLine())
             {
-                Dispatch(value);
+                Dispatch(_buffer!.AsMemory(lineStart + valueStart, value.Length));
                 return true;
             }
 
@@ -447,9 +456,9 @@ public sealed class SseReader : IAsyncEnumerator<SseItem<byte[]>>, IValueTaskSou
         return true;
     }
 
-    private void Dispatch(ReadOnlySpan<byte> data)
+    private void Dispatch(ReadOnlyMemory<byte> data)
     {
-        Current = new SseItem<byte[]>(data.ToArray(), _eventType) { EventId = _eventId, ReconnectionInterval = _reconnectionInterval };
+        Current = new SseItem<ReadOnlyMemory<byte>>(data, _eventType) { EventId = _eventId, ReconnectionInterval = _reconnectionInterval };
         _eventType = null;
         _eventId = null;
         _reconnectionInterval = null;
