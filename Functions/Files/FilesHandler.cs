@@ -28,6 +28,7 @@ public sealed partial class FilesHandler(
     CallPrologue prologue,
     IUsageSink usage,
     RequestRate rate,
+    AdmissionService admission,
     TimeProvider time,
     IOptions<GatewayOptions> options,
     ILogger<FilesHandler> logger)
@@ -50,6 +51,9 @@ public sealed partial class FilesHandler(
         public const string Delete = "files.delete";
 
         public static bool IsFileOperation(string endpoint) => endpoint.StartsWith("files.", StringComparison.Ordinal);
+
+        /// <summary>The operation's name in <c>Gateway:Files:Prices</c>: the endpoint less <c>files.</c>.</summary>
+        public static string Operation(string endpoint) => endpoint["files.".Length..];
     }
 
     /// <summary><c>POST /v1/files</c>: the multipart body streamed to the deployment that takes uploads as it arrives.</summary>
@@ -325,7 +329,17 @@ public sealed partial class FilesHandler(
             return (null, prologue.Refuse(record, MessagesRequestReader.UnknownVersion(version), ErrorFormat.Claude));
         }
 
-        if (await rate.AdmitOperationAsync(key) is { } limited)
+        // A priced operation is reserved against the key's spend cap (and counted in its rate) like a Messages call;
+        // any other is counted in the key's rate alone (docs/files.md#usage-and-prices).
+        if (await admission.AdmitFileOperationAsync(key, record.RequestId, Endpoints.Operation(endpoint)) is { } admitted)
+        {
+            AdmissionResponse.Apply(context.Response, admitted, RateLimitHeaderFormat.Anthropic);
+            if (admitted.Refusal is { } refusal)
+            {
+                return (null, prologue.Refuse(record, refusal, ErrorFormat.Claude));
+            }
+        }
+        else if (await rate.AdmitOperationAsync(key) is { } limited)
         {
             return (null, prologue.Refuse(record, limited, ErrorFormat.Claude));
         }

@@ -88,8 +88,30 @@ public sealed partial class AdmissionService(
             }
         }
 
-        var now = time.GetUtcNow();
         var estimate = await EstimateAsync(key.Id, limits, unpriced is null ? routePrices : null, messages, priced, served, counter);
+        return await ReserveAsync(key, requestId, limits, estimate, fileOperation: false);
+    }
+
+    /// <summary>
+    /// Admits a file operation the operator prices (<c>Gateway:Files:Prices</c>) for a key with a spend cap: its price is
+    /// reserved against the cap as a Messages call's worst case is, and its usage record's cost settles it; it counts
+    /// in the key's <c>requestsPerMinute</c> as every file call does (docs/files.md#usage-and-prices). Null when the
+    /// operation is free or the key has no spend cap: the caller counts the call with <see cref="RequestRate"/>.
+    /// </summary>
+    public async ValueTask<Admission?> AdmitFileOperationAsync(ApiKey key, string requestId, string operation)
+    {
+        if (!prices.FileOperationPrices.TryGetValue(operation, out var price) || price <= 0 || LimitsOf(key) is not { SpendCapMicros: not null } limits)
+        {
+            return null;
+        }
+
+        return await ReserveAsync(key, requestId, limits, new CallEstimate(0, 0, Money.ToMicros(price), Stream: false), fileOperation: true);
+    }
+
+    /// <summary>Asks the ledger to admit the call and hold what it may use; fails closed.</summary>
+    private async ValueTask<Admission> ReserveAsync(ApiKey key, string requestId, KeyLimits limits, CallEstimate estimate, bool fileOperation)
+    {
+        var now = time.GetUtcNow();
         AdmissionOutcome outcome;
         try
         {
@@ -121,7 +143,7 @@ public sealed partial class AdmissionService(
         var status = new RateLimitStatus(limits, outcome.Usage, outcome.WindowStart, now, estimate.Stream);
         if (!outcome.Admitted)
         {
-            return new Admission(Refusal(outcome, limits, estimate, now), status, null);
+            return new Admission(Refusal(outcome, limits, estimate, now, fileOperation), status, null);
         }
 
         var reservation = outcome.Reserved is { IsEmpty: false } reserved ? settlements.Track(reserved, now) : null;
@@ -186,7 +208,7 @@ public sealed partial class AdmissionService(
         return new CallEstimate(input, messages.MaxTokens, worst, messages.Stream);
     }
 
-    private ApiError Refusal(AdmissionOutcome outcome, KeyLimits limits, CallEstimate estimate, DateTimeOffset now)
+    private ApiError Refusal(AdmissionOutcome outcome, KeyLimits limits, CallEstimate estimate, DateTimeOffset now, bool fileOperation)
     {
         var usage = outcome.Usage;
         var untilReset = outcome.WindowStart + AdmissionPolicy.Window - now;
@@ -198,9 +220,11 @@ public sealed partial class AdmissionService(
                 $"This API key's spend cap is reached: {RateLimitHeaders.Amount(Math.Max(0, limits.SpendCapMicros!.Value - usage.SpentMicros - usage.ReservedMicros))} " +
                 $"{currency} of {RateLimitHeaders.Amount(limits.SpendCapMicros.Value)} {currency} remain" +
                 (limits.SpendPeriod == SpendPeriod.Month ? " this month" : "") +
-                $", and this call may cost up to {RateLimitHeaders.Amount(estimate.WorstCostMicros ?? 0)} {currency} " +
-                "(its input at the most it can be billed for, max_tokens at the output price). " +
-                "Lower max_tokens, or ask the operator to raise the cap."),
+                (fileOperation
+                    ? $", and this file operation costs {RateLimitHeaders.Amount(estimate.WorstCostMicros ?? 0)} {currency}. Ask the operator to raise the cap."
+                    : $", and this call may cost up to {RateLimitHeaders.Amount(estimate.WorstCostMicros ?? 0)} {currency} " +
+                      "(its input at the most it can be billed for, max_tokens at the output price). " +
+                      "Lower max_tokens, or ask the operator to raise the cap.")),
             LimitKind.Requests => RateLimited($"This API key is limited to {limits.RequestsPerMinute} requests per minute.", retryAfter),
             LimitKind.Tokens => RateLimited(
                 $"This API key is limited to {limits.TokensPerMinute} input and output tokens per minute (a call counts its input estimate and max_tokens until it ends).", retryAfter),

@@ -195,8 +195,8 @@ public sealed class PriceTable
     }
 
     /// <summary>
-    /// The price of each file operation (<c>Gateway:Files:Prices</c>, keyed by the record's endpoint less <c>files.</c>);
-    /// an operation not listed costs 0 (docs/files.md#usage-and-prices).
+    /// The price of each file operation (<c>Gateway:Files:Prices</c>, keyed by the record's endpoint less <c>files.</c>),
+    /// charged when the operation was done (a 2xx status); an operation not listed costs 0 (docs/files.md#usage-and-prices).
     /// </summary>
     public IReadOnlyDictionary<string, decimal> FileOperationPrices { get; set; } = new Dictionary<string, decimal>();
 
@@ -211,7 +211,11 @@ public sealed class PriceTable
         {
             return record with
             {
-                Cost = FileOperationPrices.TryGetValue(record.Endpoint["files.".Length..], out var operation) ? operation : 0m,
+                // Only an operation that was done is charged: a refused or failed one costs nothing.
+                Cost = record.Status is >= 200 and < 300 &&
+                       FileOperationPrices.TryGetValue(Files.FilesHandler.Endpoints.Operation(record.Endpoint), out var operation)
+                    ? operation
+                    : 0m,
                 Currency = Currency,
                 PriceVersion = Version,
             };
