@@ -20,7 +20,7 @@ public sealed partial class UsageMeter
     /// </summary>
     private static bool TryReadObject(ReadOnlySpan<byte> json, out TopMembers members)
     {
-        members = default;
+        members = new TopMembers(new Members());
         try
         {
             var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = MaxDepth });
@@ -46,7 +46,7 @@ public sealed partial class UsageMeter
                     reader.Read();
                     members.Error = reader.TokenType == JsonTokenType.StartObject ? ReadMembers(ref reader, json) : Skip(ref reader);
                 }
-                else if (!ReadMember(ref reader, json, ref members.Own))
+                else if (!ReadMember(ref reader, json, members.Own))
                 {
                     reader.Read();
                     reader.Skip();
@@ -64,10 +64,10 @@ public sealed partial class UsageMeter
     /// <summary>Reads the object the reader is at (its start) and leaves the reader at its end.</summary>
     private static Members ReadMembers(ref Utf8JsonReader reader, ReadOnlySpan<byte> json)
     {
-        var members = default(Members);
+        var members = new Members();
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (!ReadMember(ref reader, json, ref members))
+            if (!ReadMember(ref reader, json, members))
             {
                 reader.Read();
                 reader.Skip();
@@ -78,7 +78,7 @@ public sealed partial class UsageMeter
     }
 
     /// <summary>Reads the value of the member whose name the reader is at, if it is one the meter needs.</summary>
-    private static bool ReadMember(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, ref Members members)
+    private static bool ReadMember(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, Members members)
     {
         if (reader.ValueTextEquals("id"u8))
         {
@@ -112,7 +112,7 @@ public sealed partial class UsageMeter
     private static UsageObject ReadUsage(ref Utf8JsonReader reader, ReadOnlySpan<byte> json)
     {
         var start = (int)reader.TokenStartIndex;
-        var usage = default(UsageObject);
+        var usage = new UsageObject();
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("input_tokens"u8))
@@ -243,15 +243,15 @@ public sealed partial class UsageMeter
     }
 
     /// <summary>The members of a top-level object: its own, and those of its <c>message</c>, <c>delta</c> or <c>error</c>.</summary>
-    private struct TopMembers
+    private struct TopMembers(Members own)
     {
-        public Members Own;
+        public readonly Members Own = own;
         public Members? Message;
         public Members? Delta;
         public Members? Error;
     }
 
-    private struct Members
+    private sealed class Members
     {
         public string? Id;
         public string? StopReason;
@@ -261,7 +261,7 @@ public sealed partial class UsageMeter
     }
 
     /// <summary>One usage object's fields; each null where the object does not carry it as a number (or string).</summary>
-    private struct UsageObject
+    private sealed class UsageObject
     {
         public long? InputTokens;
         public long? OutputTokens;
@@ -274,6 +274,6 @@ public sealed partial class UsageMeter
         public string? ServiceTier;
         public string? Speed;
         public string? InferenceGeo;
-        public string Raw;
+        public string Raw = "";
     }
 }

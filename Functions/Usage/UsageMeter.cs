@@ -139,7 +139,7 @@ public sealed partial class UsageMeter
     }
 
     /// <summary>Takes in a usage object's counts; a field it does not carry keeps its value.</summary>
-    private void Apply(in UsageObject usage)
+    private void Apply(UsageObject usage)
     {
         Usage.InputTokens = usage.InputTokens ?? Usage.InputTokens;
         Usage.OutputTokens = usage.OutputTokens ?? Usage.OutputTokens;
