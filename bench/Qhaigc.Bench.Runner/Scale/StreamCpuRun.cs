@@ -55,6 +55,7 @@ public sealed class StreamCpuRun(ScaleOptions options, Backdrop backdrop, Action
                     foreach (var contender in order)
                     {
                         var (process, target) = running[contender];
+                        await QuietAsync([backdrop.Azurite, backdrop.Upstream, .. running.Values.Select(static r => r.Process)], log);
                         var before = (Self: process.Sample(), Azurite: backdrop.Azurite.Sample(), Upstream: backdrop.Upstream.Sample());
                         var allocatedBefore = await AllocatedAsync(http, target);
                         var numbers = await wrk.SaturateAsync(target, "v1/messages", bodies[length], 2, 16, TimeSpan.FromSeconds(options.Seconds));
@@ -95,6 +96,28 @@ public sealed class StreamCpuRun(ScaleOptions options, Backdrop backdrop, Action
             File.WriteAllText(path, $$"""{"model":"bench-e{{events}}","max_tokens":256,"stream":true,"messages":[{"role":"user","content":"Hello, Claude"}]}""");
             return path;
         }
+    }
+
+    /// <summary>
+    /// Waits, at most 30 s, until Azurite, the fake upstream and every contender are idle (each under 5% of a core over
+    /// half a second): Azurite goes on with the records of the run before for a while, and on two shared cores
+    /// that work would slow the next contender and be counted in its CPU per stream.
+    /// </summary>
+    private static async Task QuietAsync(IReadOnlyList<ChildProcess> processes, Action<string> log)
+    {
+        var started = DateTime.UtcNow;
+        while (DateTime.UtcNow - started < TimeSpan.FromSeconds(30))
+        {
+            var before = processes.Select(static p => p.Sample().CpuSeconds).ToArray();
+            await Task.Delay(500);
+            var busiest = processes.Select((p, i) => (p.Sample().CpuSeconds - before[i]) / 0.5).Max();
+            if (busiest < 0.05)
+            {
+                return;
+            }
+        }
+
+        log("the machine did not go quiet within 30 s; measuring anyway");
     }
 
     /// <summary>Waits until a gateway's usage queue is empty, so the run's CPU includes writing its records.</summary>
