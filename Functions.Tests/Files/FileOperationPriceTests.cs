@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using Anthropic.Models.Beta.Files;
 using Qhaigc.Functions.Tests.Infrastructure;
 using Qhaigc.Functions.Usage;
@@ -29,10 +28,10 @@ public sealed class FileOperationPriceTests
         using var http = scenario.Http();
 
         // Act: two uploads and a list (0.024 spent), then one more of each, and a free operation.
-        using var first = await http.SendAsync(Upload(secret, "one.txt"));
-        using var second = await http.SendAsync(Upload(secret, "two.txt"));
+        using var first = await http.SendAsync(RawClient.UploadFile(secret, "one.txt"));
+        using var second = await http.SendAsync(RawClient.UploadFile(secret, "two.txt"));
         using var listed = await http.SendAsync(RawClient.Get(secret, "v1/files"));
-        using var third = await http.SendAsync(Upload(secret, "three.txt"));
+        using var third = await http.SendAsync(RawClient.UploadFile(secret, "three.txt"));
         using var listedAgain = await http.SendAsync(RawClient.Get(secret, "v1/files"));
         var id = await IdOfAsync(first);
         using var retrieved = await http.SendAsync(RawClient.Get(secret, $"v1/files/{id}"));
@@ -62,7 +61,7 @@ public sealed class FileOperationPriceTests
         using var http = scenario.Http();
 
         // Act: ten uploads sent together.
-        var responses = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => http.SendAsync(Upload(secret, $"f{i}.txt"))));
+        var responses = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => http.SendAsync(RawClient.UploadFile(secret, $"f{i}.txt"))));
 
         // Assert: no more were done than the cap pays for, and every one done was billed.
         var done = responses.Count(static r => r.StatusCode == HttpStatusCode.OK);
@@ -104,19 +103,6 @@ public sealed class FileOperationPriceTests
             settings["Gateway:Files:Prices:upload"] = UploadPrice.ToString(System.Globalization.CultureInfo.InvariantCulture);
             settings["Gateway:Files:Prices:list"] = ListPrice.ToString(System.Globalization.CultureInfo.InvariantCulture);
         });
-
-    private static HttpRequestMessage Upload(string secret, string name)
-    {
-        var form = new MultipartFormDataContent
-        {
-            { new ByteArrayContent(Encoding.UTF8.GetBytes("content of " + name)), "file", name },
-        };
-        var request = new HttpRequestMessage(HttpMethod.Post, "v1/files") { Content = form };
-        request.Headers.TryAddWithoutValidation("x-api-key", secret);
-        request.Headers.TryAddWithoutValidation("anthropic-version", "2023-06-01");
-        request.Headers.TryAddWithoutValidation("anthropic-beta", "files-api-2025-04-14");
-        return request;
-    }
 
     private static async Task<string> IdOfAsync(HttpResponseMessage response)
     {

@@ -36,6 +36,27 @@ public static class RawClient
         return request;
     }
 
+    /// <summary>A file upload as the SDKs send it: <c>multipart/form-data</c> with a <c>file</c> part and the Files beta.</summary>
+    public static HttpRequestMessage UploadFile(string key, string name)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "v1/files")
+        {
+            Content = new MultipartFormDataContent { { new ByteArrayContent(Encoding.UTF8.GetBytes("content of " + name)), "file", name } },
+        };
+        return WithFilesHeaders(request, key);
+    }
+
+    /// <summary>A file's <c>DELETE</c> as the SDKs send it.</summary>
+    public static HttpRequestMessage DeleteFile(string key, string id) => WithFilesHeaders(new HttpRequestMessage(HttpMethod.Delete, $"v1/files/{id}"), key);
+
+    private static HttpRequestMessage WithFilesHeaders(HttpRequestMessage request, string key)
+    {
+        request.Headers.TryAddWithoutValidation("x-api-key", key);
+        request.Headers.TryAddWithoutValidation("anthropic-version", "2023-06-01");
+        request.Headers.TryAddWithoutValidation("anthropic-beta", "files-api-2025-04-14");
+        return request;
+    }
+
     public static string Body(string model, bool stream = false, int maxTokens = 256, string text = "Hello") =>
         $$"""{"model":"{{model}}","max_tokens":{{maxTokens}},"stream":{{(stream ? "true" : "false")}},"messages":[{"role":"user","content":"{{text}}"}]}""";
 

@@ -82,6 +82,20 @@ public sealed partial class FilesHandler(
             return Refuse(call, ApiError.InvalidRequest("This gateway has no upstream that can hold files."));
         }
 
+        // A key at its file limit is refused before anything goes upstream (docs/files.md#how-many-files-a-key-holds).
+        var maxFiles = admission.LimitsOf(call.Key)?.MaxFiles;
+        try
+        {
+            if (maxFiles is { } max && await objects.CountFilesAsync(call.Key.Id, context.RequestAborted) >= max)
+            {
+                return Refuse(call, TooManyFiles(max));
+            }
+        }
+        catch (StorageUnavailableException)
+        {
+            return Refuse(call, ApiError.From(ApiErrorKind.StorageUnavailable, "Storage is temporarily unavailable; please retry."));
+        }
+
         call.Record.Upstream = target.Name;
         var body = new MeteredStream(request.Body, _maxUploadBytes);
         using var answer = await files.UploadAsync(new FileUpload(body, contentType, request.ContentLength), call.Headers, context.RequestAborted);
@@ -117,9 +131,16 @@ public sealed partial class FilesHandler(
         try
         {
             // Not the client's token: a file the upstream stored must be owned, whether or not the client stays.
-            if (!await objects.AddAsync(owned, CancellationToken.None))
+            switch (await objects.AddFileAsync(owned, maxFiles, CancellationToken.None))
             {
-                return Refuse(call, new ApiError(502, ErrorTypes.Api, "The upstream answered an upload with the id of a file already recorded."));
+                case OwnedAdd.Exists:
+                    return Refuse(call, new ApiError(502, ErrorTypes.Api, "The upstream answered an upload with the id of a file already recorded."));
+                case OwnedAdd.Full:
+                    // Uploads sent together passed the check above; the count, kept with the files, let no more in.
+                    using (await files.DeleteAsync(id, FileCallHeaders.Operator, CancellationToken.None))
+                    {
+                        return Refuse(call, TooManyFiles(maxFiles!.Value));
+                    }
             }
         }
         catch (StorageUnavailableException)
@@ -302,6 +323,9 @@ public sealed partial class FilesHandler(
 
         return (answer.Json ?? LocalFiles.DeletedObject(file.Id), null);
     }
+
+    private static ApiError TooManyFiles(long max) => ApiError.From(ApiErrorKind.Permission,
+        $"This API key may hold at most {max} files at once; delete one to upload another.");
 
     private static ApiError NoLongerHeld() =>
         new(502, ErrorTypes.Api, "The upstream that holds this file is no longer configured on this gateway.");

@@ -10,6 +10,16 @@ public interface IOwnedObjectStore
     /// <summary>Records a new object; false when the key already owns an object of that kind and id.</summary>
     Task<bool> AddAsync(OwnedObject owned, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Records a new file, holding the key to at most <paramref name="maxFiles"/> files (null: no limit). The key's count
+    /// of files changes in the same table transaction as its files, so concurrent uploads cannot pass the limit
+    /// (docs/files.md#how-many-files-a-key-holds).
+    /// </summary>
+    Task<OwnedAdd> AddFileAsync(OwnedObject file, long? maxFiles, CancellationToken cancellationToken);
+
+    /// <summary>How many files the key holds.</summary>
+    Task<long> CountFilesAsync(string ownerKeyId, CancellationToken cancellationToken);
+
     /// <summary>The key's object of that kind and id, or null when it does not exist or another key owns it.</summary>
     Task<OwnedObject?> FindAsync(string ownerKeyId, string kind, string id, CancellationToken cancellationToken);
 
@@ -34,4 +44,16 @@ public interface IOwnedObjectStore
 
     /// <summary>Every object of one kind that a key owns, whether or not the key still exists (for the operator).</summary>
     IAsyncEnumerable<OwnedObject> OwnedByAsync(string ownerKeyId, string kind, CancellationToken cancellationToken);
+}
+
+/// <summary>What adding a counted object came to.</summary>
+public enum OwnedAdd
+{
+    Added,
+
+    /// <summary>The key already owns an object of that kind and id.</summary>
+    Exists,
+
+    /// <summary>The key already holds as many as its limit allows; nothing was written.</summary>
+    Full,
 }

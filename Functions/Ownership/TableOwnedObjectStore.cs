@@ -8,6 +8,17 @@ namespace Qhaigc.Functions.Ownership;
 /// <summary>The objects table in Azure Table Storage (or Azurite); see <see cref="OwnedObjectEntity"/> for its rows.</summary>
 public sealed class TableOwnedObjectStore(GatewayTables tables) : IOwnedObjectStore
 {
+    /// <summary>
+    /// The row in a key's partition that counts its files; outside the id and list rows' key ranges of every kind, so no
+    /// query of objects ever returns it.
+    /// </summary>
+    internal const string FileCountRow = "!count:file";
+
+    private const string CountProperty = "Count";
+
+    /// <summary>Attempts at a counted change before the contention is left to the caller (as storage unavailable).</summary>
+    private const int MaxCountAttempts = 20;
+
     public async Task<bool> AddAsync(OwnedObject owned, CancellationToken cancellationToken)
     {
         if (!OwnedObjectIds.IsValid(owned.Id))
@@ -32,6 +43,93 @@ public sealed class TableOwnedObjectStore(GatewayTables tables) : IOwnedObjectSt
         {
             throw unavailable;
         }
+    }
+
+    public async Task<OwnedAdd> AddFileAsync(OwnedObject file, long? maxFiles, CancellationToken cancellationToken)
+    {
+        if (file.Kind != OwnedKinds.File || !OwnedObjectIds.IsValid(file.Id))
+        {
+            throw new ArgumentException("Not a file with an owned object id.", nameof(file));
+        }
+
+        var (idRow, listRow) = OwnedObjectEntity.From(file with { ETag = default });
+        try
+        {
+            var table = await tables.ObjectsAsync(cancellationToken);
+            for (var attempt = 1; ; attempt++)
+            {
+                var (count, counter) = await FileCountAsync(table, file.OwnerKeyId, cancellationToken);
+                if (count >= maxFiles)
+                {
+                    return OwnedAdd.Full;
+                }
+
+                var next = new TableEntity(file.OwnerKeyId, FileCountRow) { [CountProperty] = count + 1 };
+                try
+                {
+                    await table.SubmitTransactionAsync(
+                        [
+                            new TableTransactionAction(TableTransactionActionType.Add, idRow),
+                            new TableTransactionAction(TableTransactionActionType.Add, listRow),
+                            counter is null
+                                ? new TableTransactionAction(TableTransactionActionType.Add, next)
+                                : new TableTransactionAction(TableTransactionActionType.UpdateReplace, next, counter.Value),
+                        ],
+                        cancellationToken);
+                    return OwnedAdd.Added;
+                }
+                catch (TableTransactionFailedException exception) when (exception.Status is 409 or 412)
+                {
+                    if (exception.Status == 409 && exception.FailedTransactionActionIndex is 0 or 1)
+                    {
+                        return OwnedAdd.Exists;
+                    }
+
+                    // Another upload or removal of the key's changed the count first: read it again.
+                    ThrowIfContended(attempt, exception);
+                }
+            }
+        }
+        catch (Exception exception) when (Unavailable(exception, cancellationToken) is { } unavailable)
+        {
+            throw unavailable;
+        }
+    }
+
+    public async Task<long> CountFilesAsync(string ownerKeyId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var table = await tables.ObjectsAsync(cancellationToken);
+            return (await FileCountAsync(table, ownerKeyId, cancellationToken)).Count;
+        }
+        catch (Exception exception) when (Unavailable(exception, cancellationToken) is { } unavailable)
+        {
+            throw unavailable;
+        }
+    }
+
+    /// <summary>
+    /// The key's count of files and the ETag of the row that keeps it; with no such row yet (files recorded before
+    /// counting began, or none), the count of the key's file rows and no ETag.
+    /// </summary>
+    private static async Task<(long Count, ETag? Counter)> FileCountAsync(TableClient table, string ownerKeyId, CancellationToken cancellationToken)
+    {
+        var counter = await table.GetEntityIfExistsAsync<TableEntity>(ownerKeyId, FileCountRow, cancellationToken: cancellationToken);
+        if (counter.HasValue && counter.Value!.GetInt64(CountProperty) is { } stored)
+        {
+            return (stored, counter.Value.ETag);
+        }
+
+        long count = 0;
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {ownerKeyId} and RowKey ge {OwnedObjectEntity.ListStart(OwnedKinds.File)} and RowKey lt {OwnedObjectEntity.ListEnd(OwnedKinds.File)}");
+        await foreach (var _ in table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, select: ["RowKey"], cancellationToken: cancellationToken))
+        {
+            count++;
+        }
+
+        return (count, counter.HasValue ? counter.Value!.ETag : null);
     }
 
     public async Task<OwnedObject?> FindAsync(string ownerKeyId, string kind, string id, CancellationToken cancellationToken)
@@ -159,14 +257,34 @@ public sealed class TableOwnedObjectStore(GatewayTables tables) : IOwnedObjectSt
         try
         {
             var table = await tables.ObjectsAsync(cancellationToken);
-            await table.SubmitTransactionAsync(
+            for (var attempt = 1; ; attempt++)
+            {
+                List<TableTransactionAction> actions =
                 [
                     new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(ownerKeyId, OwnedObjectEntity.IdRow(kind, id)), owned.ETag),
                     new TableTransactionAction(
                         TableTransactionActionType.Delete, new TableEntity(ownerKeyId, OwnedObjectEntity.ListRow(kind, owned.CreatedAt, id)), ETag.All),
-                ],
-                cancellationToken);
-            return true;
+                ];
+                if (kind == OwnedKinds.File &&
+                    await table.GetEntityIfExistsAsync<TableEntity>(ownerKeyId, FileCountRow, cancellationToken: cancellationToken) is { HasValue: true } counter &&
+                    counter.Value!.GetInt64(CountProperty) is { } count)
+                {
+                    // The key's count of files goes down with the file, in the same transaction.
+                    actions.Add(new TableTransactionAction(TableTransactionActionType.UpdateReplace,
+                        new TableEntity(ownerKeyId, FileCountRow) { [CountProperty] = Math.Max(0, count - 1) }, counter.Value.ETag));
+                }
+
+                try
+                {
+                    await table.SubmitTransactionAsync(actions, cancellationToken);
+                    return true;
+                }
+                catch (TableTransactionFailedException exception) when (exception.Status == 412 && exception.FailedTransactionActionIndex == 2)
+                {
+                    // The count changed meanwhile (another upload or removal of the key's): read it again.
+                    ThrowIfContended(attempt, exception);
+                }
+            }
         }
         catch (TableTransactionFailedException exception) when (exception.Status is 404 or 412)
         {
@@ -221,6 +339,15 @@ public sealed class TableOwnedObjectStore(GatewayTables tables) : IOwnedObjectSt
         finally
         {
             await rows.DisposeAsync();
+        }
+    }
+
+    /// <summary>After <see cref="MaxCountAttempts"/> lost races for a key's count, the change is given up as storage unavailable.</summary>
+    private static void ThrowIfContended(int attempt, Exception exception)
+    {
+        if (attempt >= MaxCountAttempts)
+        {
+            throw new StorageUnavailableException("The key's count of files kept changing; the change was not made.", exception);
         }
     }
 

@@ -7,7 +7,7 @@ namespace Qhaigc.Functions.Governance;
 /// any is never counted (no table access on its calls).
 /// <code>
 /// {"requestsPerMinute": 60, "tokensPerMinute": 100000, "inputTokensPerMinute": 80000, "outputTokensPerMinute": 20000,
-///  "concurrentStreams": 4, "spendCap": 25.5, "spendPeriod": "month", "countTokensPerMinute": 60}
+///  "concurrentStreams": 4, "spendCap": 25.5, "spendPeriod": "month", "countTokensPerMinute": 60, "maxFiles": 500}
 /// </code>
 /// </summary>
 public sealed record KeyLimits
@@ -20,6 +20,7 @@ public sealed record KeyLimits
     public const string SpendCapName = "spendCap";
     public const string SpendPeriodName = "spendPeriod";
     public const string CountTokensPerMinuteName = "countTokensPerMinute";
+    public const string MaxFilesName = "maxFiles";
 
     /// <summary>Largest count limit; far beyond any real key, small enough that sums never overflow.</summary>
     public const long MaxCount = 1_000_000_000_000;
@@ -51,6 +52,12 @@ public sealed record KeyLimits
     /// unset, the key's <see cref="RequestsPerMinute"/> applies to them as a limit of their own.
     /// </summary>
     public long? CountTokensPerMinute { get; init; }
+
+    /// <summary>
+    /// Files the key may hold at once (uploaded and not deleted), so that one tenant cannot fill the upstream account's
+    /// file storage (docs/files.md#how-many-files-a-key-holds). Not a call limit: admission never reads it.
+    /// </summary>
+    public long? MaxFiles { get; init; }
 
     /// <summary>The <c>count_tokens</c> calls a minute allows: <see cref="CountTokensPerMinute"/>, else <see cref="RequestsPerMinute"/>; null for no limit.</summary>
     public long? CountTokensLimit => CountTokensPerMinute ?? RequestsPerMinute;
@@ -130,6 +137,9 @@ public sealed record KeyLimits
                 case CountTokensPerMinuteName:
                     limits = limits with { CountTokensPerMinute = Count(value, path, ref error) };
                     break;
+                case MaxFilesName:
+                    limits = limits with { MaxFiles = Count(value, path, ref error) };
+                    break;
                 case SpendCapName:
                     if (value.ValueKind != JsonValueKind.Number || !value.TryGetDecimal(out var cap) || cap < 0 || cap > MaxSpendCap ||
                         decimal.Round(cap, 6) != cap)
@@ -158,7 +168,7 @@ public sealed record KeyLimits
                     break;
                 default:
                     error ??= $"{path}: unknown limit (known: {RequestsPerMinuteName}, {TokensPerMinuteName}, {InputTokensPerMinuteName}, " +
-                              $"{OutputTokensPerMinuteName}, {ConcurrentStreamsName}, {SpendCapName}, {SpendPeriodName}, {CountTokensPerMinuteName})";
+                              $"{OutputTokensPerMinuteName}, {ConcurrentStreamsName}, {SpendCapName}, {SpendPeriodName}, {CountTokensPerMinuteName}, {MaxFilesName})";
                     break;
             }
         }

@@ -31,6 +31,7 @@ export function limitsSection(limits, current) {
     ['Output tokens per minute', limits.outputTokensPerMinute, c.outputTokens],
     ['Concurrent streams', limits.concurrentStreams, c.activeStreams],
     ['count_tokens per minute', limits.countTokensPerMinute, null],
+    ['Files held at once', limits.maxFiles, null],
   ].filter(([, limit]) => limit !== undefined && limit !== null)
     .map(([name, limit, used]) => ({ name, limit, used }));
   const parts = [];

@@ -9,6 +9,7 @@ const integerLimits = [
   ['outputTokensPerMinute', 'Output tokens / minute'],
   ['concurrentStreams', 'Concurrent streams'],
   ['countTokensPerMinute', 'count_tokens / minute'],
+  ['maxFiles', 'Files held at once'],
 ];
 
 /** datetime-local text (UTC) of an ISO time. */
