@@ -73,8 +73,10 @@ public sealed class BatchBillingArrangement : IDisposable
     }
 
     /// <summary>Batch settlement as one instance runs it.</summary>
-    public BatchSettlement Settlement(IOwnedObjectStore? objects = null) =>
-        new(objects ?? Environment.Objects, BatchApi, Environment.Usage, Ledger(), Prices, TimeProvider.System, NullLogger<BatchSettlement>.Instance);
+    public BatchSettlement Settlement(IOwnedObjectStore? objects = null, TimeProvider? time = null, TimeSpan? goneAfter = null) =>
+        new(objects ?? Environment.Objects, BatchApi, Environment.Usage, Ledger(), Prices, time ?? TimeProvider.System,
+            Microsoft.Extensions.Options.Options.Create(new BatchSettlementOptions { GoneAfter = goneAfter ?? TimeSpan.Zero }),
+            NullLogger<BatchSettlement>.Instance);
 
     public Task<(string Secret, ApiKey Key)> KeyAsync(long? capMicros = null, string extraLimits = "") =>
         Environment.CreateKeyAsync(limits: capMicros is null && extraLimits.Length == 0

@@ -12,6 +12,7 @@ namespace Qhaigc.Functions.Tests.Batches;
 public sealed class InMemoryBatchUpstream : IBatchUpstream
 {
     private readonly ConcurrentDictionary<string, Batch> _batches = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Batch> _forgotten = new(StringComparer.Ordinal);
 
     public int? FailAfterLines { get; set; }
 
@@ -24,7 +25,17 @@ public sealed class InMemoryBatchUpstream : IBatchUpstream
 
     public void SetStatus(string upstreamId, string status) => _batches[upstreamId] = _batches[upstreamId] with { Status = status };
 
-    public void Forget(string upstreamId) => _batches.TryRemove(upstreamId, out _);
+    /// <summary>The upstream no longer knows the batch (until <see cref="Remember"/>).</summary>
+    public void Forget(string upstreamId)
+    {
+        if (_batches.TryRemove(upstreamId, out var batch))
+        {
+            _forgotten[upstreamId] = batch;
+        }
+    }
+
+    /// <summary>The upstream knows a forgotten batch again, as it was.</summary>
+    public void Remember(string upstreamId) => _batches[upstreamId] = _forgotten[upstreamId];
 
     public Task<byte[]?> RetrieveAsync(string upstream, string upstreamId, CancellationToken cancellationToken)
     {

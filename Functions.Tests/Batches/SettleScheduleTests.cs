@@ -45,19 +45,21 @@ public sealed class SettleScheduleTests
     }
 
     [Fact]
-    public void Validator_StopsTheHost_ForABadScheduleOrAShortHold()
+    public void Validator_StopsTheHost_ForABadScheduleAShortHoldOrAGraceBeyondTheHold()
     {
         // Arrange
         var validator = new BatchSettlementOptionsValidator();
 
         // Act
         var good = validator.Validate(null, new BatchSettlementOptions());
-        var bad = validator.Validate(null, new BatchSettlementOptions { SettleSchedule = "every minute", HoldDuration = TimeSpan.FromHours(12) });
+        var bad = validator.Validate(null, new BatchSettlementOptions { SettleSchedule = "every minute", HoldDuration = TimeSpan.FromHours(12), GoneAfter = TimeSpan.FromHours(1) });
+        var graceTooLong = validator.Validate(null, new BatchSettlementOptions { GoneAfter = TimeSpan.FromDays(29) });
 
         // Assert
         Assert.True(good.Succeeded);
         Assert.Equal(2, bad.Failures!.Count());
         Assert.Contains(bad.Failures!, static f => f.StartsWith("Gateway:Batches:SettleSchedule", StringComparison.Ordinal));
         Assert.Contains(bad.Failures!, static f => f.StartsWith("Gateway:Batches:HoldDuration", StringComparison.Ordinal));
+        Assert.StartsWith("Gateway:Batches:GoneAfter", Assert.Single(graceTooLong.Failures!), StringComparison.Ordinal);
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Qhaigc.Functions.Governance;
 using Qhaigc.Functions.Ownership;
 using Qhaigc.Functions.Usage;
@@ -18,8 +19,10 @@ namespace Qhaigc.Functions.Batches;
 /// </summary>
 public sealed partial class BatchSettlement(
     IOwnedObjectStore objects, IBatchUpstream upstream, IUsageStore usage, ILimitLedger ledger, PriceTable prices, TimeProvider time,
-    ILogger<BatchSettlement> logger)
+    IOptions<BatchSettlementOptions> options, ILogger<BatchSettlement> logger)
 {
+    private readonly TimeSpan _goneAfter = options.Value.GoneAfter;
+
     /// <summary>The endpoint of a batch result's usage record.</summary>
     public const string Endpoint = "messages.batch";
 
@@ -67,13 +70,22 @@ public sealed partial class BatchSettlement(
         var described = await upstream.RetrieveAsync(batch.Upstream, batch.UpstreamId, cancellationToken);
         if (described is null)
         {
-            return await SettleGoneAsync(batch, state, cancellationToken);
+            var now = time.GetUtcNow();
+            if (state.GoneSince is not { } since)
+            {
+                // Not gone yet: asked again at the next runs, billed as gone only if the upstream keeps not knowing it.
+                Log.BatchNotFound(logger, batch.Id, batch.OwnerKeyId, _goneAfter);
+                await objects.ReplaceAsync(batch with { State = BatchStates.Write(state with { GoneSince = now }) }, cancellationToken);
+                return false;
+            }
+
+            return now - since >= _goneAfter && await SettleGoneAsync(batch, state, cancellationToken);
         }
 
         var (status, endedAt) = Describe(described);
-        if (status is not null && status != state.ProcessingStatus)
+        if ((status is not null && status != state.ProcessingStatus) || state.GoneSince is not null)
         {
-            state = state with { ProcessingStatus = status };
+            state = state with { ProcessingStatus = status ?? state.ProcessingStatus, GoneSince = null };
             if (await objects.ReplaceAsync(batch with { State = BatchStates.Write(state) }, cancellationToken) is not { } refreshed)
             {
                 return false;
@@ -330,6 +342,10 @@ public sealed partial class BatchSettlement(
 
         [LoggerMessage(EventId = 6403, Level = LogLevel.Warning, Message = "Could not settle message batch {BatchId} of key {KeyId} in this run; it is tried again at the next")]
         public static partial void SettlementFailed(ILogger logger, string batchId, string keyId, Exception exception);
+
+        [LoggerMessage(EventId = 6406, Level = LogLevel.Warning,
+            Message = "Batch {BatchId} of key {KeyId}: the upstream does not know it; billed as gone if it still does not after {GoneAfter}")]
+        public static partial void BatchNotFound(ILogger logger, string batchId, string keyId, TimeSpan goneAfter);
 
         [LoggerMessage(EventId = 6404, Level = LogLevel.Warning,
             Message = "The upstream no longer knows message batch {BatchId} of key {KeyId}: billed at its reservation, {CostMicros} micro-units")]

@@ -26,4 +26,11 @@ public sealed class BatchSettlementOptions
     /// not run for that long gives it back unsettled.
     /// </summary>
     public TimeSpan HoldDuration { get; set; } = TimeSpan.FromDays(29);
+
+    /// <summary>
+    /// How long the upstream must keep answering that it does not know a batch before the batch is billed as gone (its
+    /// whole reservation): one answer could come from a passing fault or from a key of another workspace put in by
+    /// mistake, and billing the worst case for it could not be undone (docs/batches.md#billing).
+    /// </summary>
+    public TimeSpan GoneAfter { get; set; } = TimeSpan.FromHours(24);
 }

@@ -18,6 +18,11 @@ public sealed class BatchSettlementOptionsValidator : IValidateOptions<BatchSett
             failures.Add("Gateway:Batches:HoldDuration must be at least 2 days: a batch runs up to 24 hours before it can be settled.");
         }
 
+        if (options.GoneAfter < TimeSpan.Zero || options.GoneAfter >= options.HoldDuration)
+        {
+            failures.Add("Gateway:Batches:GoneAfter must be from 0 to less than Gateway:Batches:HoldDuration: a batch must be billed before its hold is swept.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -33,6 +33,12 @@ public sealed record BatchState
     /// </summary>
     public DateTimeOffset? DeletedAt { get; init; }
 
+    /// <summary>
+    /// Since when the upstream has answered that it does not know the batch, without a description in between; null
+    /// while it knows it. The batch is billed as gone only once this is old enough (<see cref="BatchSettlementOptions.GoneAfter"/>).
+    /// </summary>
+    public DateTimeOffset? GoneSince { get; init; }
+
     /// <summary>The batch as its upstream last described it (Anthropic's <c>message_batch</c> object, JSON), for lists.</summary>
     public string? LastSeen { get; init; }
 }
