@@ -87,8 +87,15 @@ public sealed class StorageFaultTests
         var load = new CallLoad(gateway.BaseAddress, secret, workers: 6, model: FakeAnthropicUpstream.Models.SlowFirstByte);
         await load.WaitForMoreAsync(12, TimeSpan.FromSeconds(30));
 
-        // Act: a graceful stop while calls are in flight; the load stops once the gateway is gone.
+        // Act: a graceful stop while calls are in flight (at the moment a call is counted on both sides, none may be:
+        // wait for one that is); the load stops once the gateway is gone.
         var inFlight = upstream.MessageCalls - load.Completed;
+        for (var wait = 0; inFlight <= 0 && wait < 200; wait++)
+        {
+            await Task.Delay(5);
+            inFlight = upstream.MessageCalls - load.Completed;
+        }
+
         await gateway.DisposeAsync();
         await load.DisposeAsync();
 
