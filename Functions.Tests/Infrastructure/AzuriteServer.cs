@@ -44,6 +44,12 @@ public sealed class AzuriteServer : IAsyncDisposable
 
     public static Task<AzuriteServer> SharedAsync() => SharedServer.Value;
 
+    /// <summary>
+    /// Preloaded into every Azurite process: it ends when its standard input closes, that is when this test host is gone,
+    /// even killed (the process-exit handlers below then never run).
+    /// </summary>
+    private static string ExitWithParent => RepositoryPaths.Combine("Functions.Tests", "Infrastructure", "exit-with-parent.js");
+
     /// <summary>The development account's connection string for tables on a loopback port (also one that is not Azurite's).</summary>
     public static string ConnectionStringFor(int tablePort) =>
         $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};TableEndpoint=http://127.0.0.1:{tablePort}/{AccountName};";
@@ -64,8 +70,9 @@ public sealed class AzuriteServer : IAsyncDisposable
         var chosen = port ?? FreePort.Next();
         var start = new ProcessStartInfo("node")
         {
-            ArgumentList = { entry, "--tableHost", "127.0.0.1", "--tablePort", chosen.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ArgumentList = { "--require", ExitWithParent, entry, "--tableHost", "127.0.0.1", "--tablePort", chosen.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 "--silent", "--skipApiVersionCheck", "--disableProductStyleUrl" },
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -107,9 +114,10 @@ public sealed class AzuriteServer : IAsyncDisposable
             blobPort = FreePort.Next();
             blobs = Process.Start(new ProcessStartInfo("node")
             {
-                ArgumentList = { RepositoryPaths.Combine("node_modules", "azurite", "dist", "src", "blob", "main.js"), "--blobHost", "127.0.0.1",
+                ArgumentList = { "--require", ExitWithParent, RepositoryPaths.Combine("node_modules", "azurite", "dist", "src", "blob", "main.js"), "--blobHost", "127.0.0.1",
                     "--blobPort", blobPort.Value.ToString(System.Globalization.CultureInfo.InvariantCulture), "--silent", "--skipApiVersionCheck",
                     "--disableProductStyleUrl", "--inMemoryPersistence" },
+                RedirectStandardInput = true,
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
                 UseShellExecute = false,
