@@ -122,9 +122,8 @@ public sealed class TableOwnedObjectStore(GatewayTables tables) : IOwnedObjectSt
         }
 
         long count = 0;
-        var filter = TableClient.CreateQueryFilter(
-            $"PartitionKey eq {ownerKeyId} and RowKey ge {OwnedObjectEntity.ListStart(OwnedKinds.File)} and RowKey lt {OwnedObjectEntity.ListEnd(OwnedKinds.File)}");
-        await foreach (var _ in table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, select: ["RowKey"], cancellationToken: cancellationToken))
+        await foreach (var _ in table.QueryAsync<TableEntity>(
+            OwnedByFilter(ownerKeyId, OwnedKinds.File), maxPerPage: 1000, select: ["RowKey"], cancellationToken: cancellationToken))
         {
             count++;
         }
@@ -301,8 +300,11 @@ public sealed class TableOwnedObjectStore(GatewayTables tables) : IOwnedObjectSt
             $"RowKey ge {OwnedObjectEntity.IdStart(kind)} and RowKey lt {OwnedObjectEntity.IdEnd(kind)} and Pending eq true"), cancellationToken);
 
     public IAsyncEnumerable<OwnedObject> OwnedByAsync(string ownerKeyId, string kind, CancellationToken cancellationToken) =>
-        QueryAsync(TableClient.CreateQueryFilter(
-            $"PartitionKey eq {ownerKeyId} and RowKey ge {OwnedObjectEntity.ListStart(kind)} and RowKey lt {OwnedObjectEntity.ListEnd(kind)}"), cancellationToken);
+        QueryAsync(OwnedByFilter(ownerKeyId, kind), cancellationToken);
+
+    /// <summary>A key's list rows of one kind: one row per object.</summary>
+    private static string OwnedByFilter(string ownerKeyId, string kind) => TableClient.CreateQueryFilter(
+        $"PartitionKey eq {ownerKeyId} and RowKey ge {OwnedObjectEntity.ListStart(kind)} and RowKey lt {OwnedObjectEntity.ListEnd(kind)}");
 
     private async IAsyncEnumerable<OwnedObject> QueryAsync(string filter, [EnumeratorCancellation] CancellationToken cancellationToken)
     {

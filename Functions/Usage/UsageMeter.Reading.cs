@@ -34,22 +34,21 @@ public sealed partial class UsageMeter
                 if (reader.ValueTextEquals("message"u8))
                 {
                     reader.Read();
-                    members.Message = reader.TokenType == JsonTokenType.StartObject ? ReadMembers(ref reader, json) : Skip(ref reader);
+                    members.Message = reader.TokenType == JsonTokenType.StartObject ? ReadMembers(ref reader, json) : Skip<Members>(ref reader);
                 }
                 else if (reader.ValueTextEquals("delta"u8))
                 {
                     reader.Read();
-                    members.Delta = reader.TokenType == JsonTokenType.StartObject ? ReadMembers(ref reader, json) : Skip(ref reader);
+                    members.Delta = reader.TokenType == JsonTokenType.StartObject ? ReadMembers(ref reader, json) : Skip<Members>(ref reader);
                 }
                 else if (reader.ValueTextEquals("error"u8))
                 {
                     reader.Read();
-                    members.Error = reader.TokenType == JsonTokenType.StartObject ? ReadMembers(ref reader, json) : Skip(ref reader);
+                    members.Error = reader.TokenType == JsonTokenType.StartObject ? ReadMembers(ref reader, json) : Skip<Members>(ref reader);
                 }
                 else if (!ReadMember(ref reader, json, members.Own))
                 {
-                    reader.Read();
-                    reader.Skip();
+                    SkipValue(ref reader);
                 }
             }
 
@@ -69,8 +68,7 @@ public sealed partial class UsageMeter
         {
             if (!ReadMember(ref reader, json, members))
             {
-                reader.Read();
-                reader.Skip();
+                SkipValue(ref reader);
             }
         }
 
@@ -99,7 +97,7 @@ public sealed partial class UsageMeter
         else if (reader.ValueTextEquals("usage"u8))
         {
             reader.Read();
-            members.Usage = reader.TokenType == JsonTokenType.StartObject ? ReadUsage(ref reader, json) : SkipUsage(ref reader);
+            members.Usage = reader.TokenType == JsonTokenType.StartObject ? ReadUsage(ref reader, json) : Skip<UsageObject>(ref reader);
         }
         else
         {
@@ -155,8 +153,7 @@ public sealed partial class UsageMeter
             }
             else
             {
-                reader.Read();
-                reader.Skip();
+                SkipValue(ref reader);
             }
         }
 
@@ -188,8 +185,7 @@ public sealed partial class UsageMeter
             }
             else
             {
-                reader.Read();
-                reader.Skip();
+                SkipValue(ref reader);
             }
         }
 
@@ -230,13 +226,16 @@ public sealed partial class UsageMeter
         }
     }
 
-    private static Members? Skip(ref Utf8JsonReader reader)
+    /// <summary>Skips the value of the member whose name the reader is at.</summary>
+    private static void SkipValue(ref Utf8JsonReader reader)
     {
+        reader.Read();
         reader.Skip();
-        return null;
     }
 
-    private static UsageObject? SkipUsage(ref Utf8JsonReader reader)
+    /// <summary>Skips the value the reader is at, one of the wrong kind: none.</summary>
+    private static T? Skip<T>(ref Utf8JsonReader reader)
+        where T : class
     {
         reader.Skip();
         return null;
