@@ -325,7 +325,7 @@ public sealed partial class FilesHandler(
     }
 
     private static ApiError TooManyFiles(long max) => ApiError.From(ApiErrorKind.Permission,
-        $"This API key may hold at most {max} files at once; delete one to upload another.");
+        $"This API key may hold at most {max} {(max == 1 ? "file" : "files")} at once; delete one to upload another.");
 
     private static ApiError NoLongerHeld() =>
         new(502, ErrorTypes.Api, "The upstream that holds this file is no longer configured on this gateway.");
