@@ -190,4 +190,24 @@ public sealed class MessageBatchesEndToEndTests
         Assert.All(records, static r => Assert.False(r.Estimated));
         Assert.All(records, static r => Assert.True(r.OutputTokens > 0));
     }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public async Task Records_NameTheModelTheClientAsked_WhenModelMapRenamedIt(string mode)
+    {
+        // Arrange: "claude-alias" goes upstream as the fake's model, whose results name a model of their own.
+        await using var scenario = await GatewayScenario.StartAsync(mode,
+            configure: static settings => settings["Gateway:Upstreams:anthropic:ModelMap:claude-alias"] = FakeAnthropicUpstream.Models.Text);
+        var client = scenario.Sdk();
+        var created = await client.Messages.Batches.Create(Create("claude-alias", "one", "two"));
+        scenario.Upstream!.Batches.End(created.ID);
+
+        // Act: deleting an ended batch records its results first.
+        await client.Messages.Batches.Delete(created.ID);
+
+        // Assert: as a call's record does, each result's names the client's model, and the model it was served and priced as.
+        var records = (await scenario.Environment.AllUsageAsync(scenario.Key.Id)).Where(static r => r.Endpoint == "messages.batch").ToList();
+        Assert.Equal(2, records.Count);
+        Assert.All(records, static r => Assert.Equal(("claude-alias", FakeAnthropicUpstream.Models.Text), (r.Model, r.UpstreamModel)));
+    }
 }

@@ -114,6 +114,7 @@ public sealed partial class BatchCreation(
             RequestCount = read.Count,
             Reserved = admission.Reserved,
             Models = [.. chosen.Served.Values.Distinct(StringComparer.Ordinal)],
+            AskedModels = AskedModels(chosen.Served),
             LastSeen = Encoding.UTF8.GetString(reply.Body!),
         };
         var owned = new OwnedObject
@@ -277,6 +278,18 @@ public sealed partial class BatchCreation(
         var name = health.FirstAvailable(eligible).Upstream.Name;
         var served = models.ToDictionary(static model => model, model => Serving(model, name)!.Value.UpstreamModel, StringComparer.Ordinal);
         return new Chosen(name, upstreams.For(name)!, served);
+    }
+
+    /// <summary>Each served model and the first model the batch named for it (its models are in the order they first appear).</summary>
+    private static Dictionary<string, string> AskedModels(Dictionary<string, string> served)
+    {
+        var asked = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (model, upstreamModel) in served)
+        {
+            asked.TryAdd(upstreamModel, model);
+        }
+
+        return asked;
     }
 
     private UpstreamRoute? Serving(string model, string upstream)

@@ -21,6 +21,13 @@ public sealed record BatchState
     /// <summary>The batch's models as served upstream (after <c>ModelMap</c>), for pricing its results.</summary>
     public IReadOnlyList<string> Models { get; init; } = [];
 
+    /// <summary>
+    /// For each of <see cref="Models"/>, the model the batch's requests named for it (the first such name when several
+    /// map to one), so that a result's record names the model the client asked for, as a call's does. Empty for a batch
+    /// kept before this was: its records name the model as the upstream reported it.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> AskedModels { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
     /// <summary>Results already written as usage records by a settlement that has not finished (it resumes from here).</summary>
     public int ResultsRecorded { get; init; }
 
