@@ -8,7 +8,9 @@ using Qhaigc.Functions.Usage;
 // The gateway's standalone host (StandaloneHost.Build, the same composition as running the Functions project) with
 // one extra read-only route for the benchmark runner. Settings come from the environment (Gateway__...), as usual.
 // BENCH_USAGE_STORE=memory swaps the usage table for a store that only counts (CountingUsageStore).
-using var outbound = new OutboundRequestCounter();
+// BENCH_OUTBOUND_COUNTER=off (the scale runs, which do not read it): listening to HttpClient's metrics turns on their
+// recording for every upstream call, a cost the bare proxy does not pay.
+using var outbound = Environment.GetEnvironmentVariable("BENCH_OUTBOUND_COUNTER") == "off" ? null : new OutboundRequestCounter();
 var counting = Environment.GetEnvironmentVariable("BENCH_USAGE_STORE") == "memory" ? new CountingUsageStore() : null;
 var app = StandaloneHost.Build(args, counting is null ? null : builder => builder.Services.AddSingleton<IUsageStore>(counting));
 var usage = app.Services.GetRequiredService<UsageWriter>();

@@ -11,7 +11,7 @@ namespace Qhaigc.Bench.GatewayHost;
 /// <summary>What /proc cannot tell: allocated bytes, GC counts, the heap, the thread pool, outgoing requests, the usage queue.</summary>
 public static class RuntimeCounters
 {
-    public static string Json(OutboundRequestCounter outbound, UsageWriter usage, bool live = false)
+    public static string Json(OutboundRequestCounter? outbound, UsageWriter usage, bool live = false)
     {
         var json = ProcessCounters.AppendTo(new StringBuilder("{"), live);
         json.Append(CultureInfo.InvariantCulture, $"\"allocatedBytes\":{GC.GetTotalAllocatedBytes(precise: true)},");
@@ -23,7 +23,7 @@ public static class RuntimeCounters
         json.Append(CultureInfo.InvariantCulture, $"\"gatewayOptimized\":{(debuggable is null || !debuggable.IsJITOptimizerDisabled ? 1 : 0)},");
         json.Append(CultureInfo.InvariantCulture, $"\"usageOutstanding\":{usage.Outstanding},\"outbound\":{{");
         var first = true;
-        foreach (var (key, count) in outbound.Snapshot())
+        foreach (var (key, count) in outbound?.Snapshot() ?? new Dictionary<string, long>())
         {
             json.Append(first ? "" : ",").Append('"').Append(key).Append("\":").Append(count.ToString(CultureInfo.InvariantCulture));
             first = false;

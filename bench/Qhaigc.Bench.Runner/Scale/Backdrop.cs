@@ -160,6 +160,8 @@ public sealed class Backdrop : IDisposable
         }
 
         var settings = Servers.GatewaySettingsFor(AzuritePort, UpstreamUrl);
+        // No scale run reads the outbound request counts; counting them would record HttpClient's metrics on every call.
+        settings["BENCH_OUTBOUND_COUNTER"] = "off";
         if (contender == ScaleContender.GatewayMemoryStore)
         {
             settings["BENCH_USAGE_STORE"] = "memory";

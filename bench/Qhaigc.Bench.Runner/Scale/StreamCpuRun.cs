@@ -36,14 +36,12 @@ public sealed class StreamCpuRun(ScaleOptions options, Backdrop backdrop, Action
                     new { model = "bench", max_tokens = 16, messages = new[] { new { role = "user", content = "ready?" } } }, TimeSpan.FromSeconds(60));
             }
 
-            log("warming up every contender (unmeasured)");
+            log("warming up every contender until its code is compiled at its final tier (unmeasured)");
+            var warmUps = new Dictionary<ScaleContender, WarmUp>();
             foreach (var contender in Contenders)
             {
-                foreach (var length in Lengths)
-                {
-                    await wrk.SaturateAsync(running[contender].Target, "v1/messages", bodies[length], 2, 16, TimeSpan.FromSeconds(3));
-                    await DrainAsync(http, running[contender].Target);
-                }
+                warmUps[contender] = await WarmUpAsync(wrk, http, running[contender].Target, Lengths.Select(length => bodies[length]).ToArray());
+                log($"{running[contender].Target.Name}: warm after {warmUps[contender].Seconds} s, {warmUps[contender].Compiled} methods compiled meanwhile");
             }
 
             var results = new List<Measured>();
@@ -80,7 +78,7 @@ public sealed class StreamCpuRun(ScaleOptions options, Backdrop backdrop, Action
                 }
             }
 
-            return Render(results);
+            return Render(results, warmUps);
         }
         finally
         {
@@ -120,6 +118,47 @@ public sealed class StreamCpuRun(ScaleOptions options, Backdrop backdrop, Action
         log("the machine did not go quiet within 30 s; measuring anyway");
     }
 
+    /// <summary>How long a contender was warmed up, and how many methods the JIT compiled meanwhile.</summary>
+    private sealed record WarmUp(int Seconds, double Compiled);
+
+    /// <summary>
+    /// Saturates a contender with each stream length in turn, <see cref="WarmUpWindow"/> at a time, until one whole pass
+    /// has the JIT compile at most <see cref="SettledCompilations"/> methods (at most <see cref="MaxWarmUp"/>). The runtime
+    /// compiles a method several times on its way to its optimized tier (quick code first, then code that records what
+    /// the calls do, then the final one); under a saturating load on two cores the background compiler gets little time,
+    /// so a fixed few seconds of warm-up left part of a contender's code unoptimized when measuring began: in a `perf`
+    /// profile after 8 s of load, 5% of the gateway's CPU was still in code at the instrumented tier, none after 30 s. A
+    /// contender with more code to compile (the gateway) was measured warmer or colder than another by chance.
+    /// </summary>
+    private static async Task<WarmUp> WarmUpAsync(Wrk wrk, HttpClient http, Target target, IReadOnlyList<string> bodies)
+    {
+        var started = DateTime.UtcNow;
+        var first = await CompiledAsync(http, target);
+        while (true)
+        {
+            var before = await CompiledAsync(http, target);
+            foreach (var body in bodies)
+            {
+                await wrk.SaturateAsync(target, "v1/messages", body, 2, 16, WarmUpWindow);
+                await DrainAsync(http, target);
+            }
+
+            var after = await CompiledAsync(http, target);
+            var elapsed = DateTime.UtcNow - started;
+            if (after - before <= SettledCompilations || elapsed >= MaxWarmUp)
+            {
+                return new WarmUp((int)Math.Round(elapsed.TotalSeconds), after - first);
+            }
+        }
+    }
+
+    private static readonly TimeSpan WarmUpWindow = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan MaxWarmUp = TimeSpan.FromSeconds(60);
+    private const int SettledCompilations = 20;
+
+    private static async Task<double> CompiledAsync(HttpClient http, Target target) =>
+        (await RuntimeAsync(http, target)).TryGetValue("jitCompiledMethods", out var count) ? count : double.NaN;
+
     /// <summary>Waits until a gateway's usage queue is empty, so the run's CPU includes writing its records.</summary>
     private static async Task DrainAsync(HttpClient http, Target target)
     {
@@ -140,11 +179,16 @@ public sealed class StreamCpuRun(ScaleOptions options, Backdrop backdrop, Action
             .ToDictionary(static p => p.Name, static p => p.Value.GetDouble(), StringComparer.Ordinal);
     }
 
-    private string Render(List<Measured> results)
+    private string Render(List<Measured> results, Dictionary<ScaleContender, WarmUp> warmUps)
     {
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture,
             $"### CPU per streamed event at saturation (wrk, 16 connections, {options.Seconds} s each, {options.Rounds} rounds)");
+        text.AppendLine();
+        text.AppendLine("Warmed up (unmeasured) until a pass of both lengths compiled at most " +
+            $"{SettledCompilations.ToString(CultureInfo.InvariantCulture)} methods: " +
+            string.Join(", ", warmUps.Select(static w => string.Create(CultureInfo.InvariantCulture,
+                $"{ScaleContenderNames.Of(w.Key)} {w.Value.Seconds} s ({w.Value.Compiled:0} methods compiled)"))) + ".");
         text.AppendLine();
         text.AppendLine("| round | events | contender | streams/s | CPU µs per stream | CPU µs per event | Azurite CPU µs per stream | fake upstream CPU µs per stream | allocated B per event |");
         text.AppendLine("|---|---|---|---|---|---|---|---|---|");
