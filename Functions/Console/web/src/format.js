@@ -22,7 +22,8 @@ export function money(value, currency) {
 export function moneyTile(value, currency) {
   const small = document.createElement('small');
   small.textContent = currency ?? '';
-  return [money(value), small];
+  // The space lets a tile too narrow for the whole figure put the currency on a line of its own.
+  return [money(value), ' ', small];
 }
 
 /** yyyy-mm-dd of a Date, in UTC. */
