@@ -186,7 +186,7 @@ public sealed partial class BatchSettlement(
             Endpoint = Endpoint,
             StartedAt = batch.CreatedAt,
             BatchId = batch.Id,
-            Model = state.Models.Count == 1 ? Asked(state, state.Models[0]) : null,
+            Model = state.Models.Count == 1 ? Asked(state, state.Models[0]) ?? state.Models[0] : null,
             Upstream = batch.Upstream,
             UpstreamModel = state.Models.Count == 1 ? state.Models[0] : null,
             Status = 404,
@@ -220,7 +220,7 @@ public sealed partial class BatchSettlement(
             StartedAt = batch.CreatedAt,
             BatchId = batch.Id,
             UpstreamRequestId = result.MessageId,
-            Model = served is not null && state.AskedModels.TryGetValue(served, out var asked) ? asked : result.Model ?? served,
+            Model = Asked(state, served) ?? result.Model ?? served,
             Upstream = batch.Upstream,
             UpstreamModel = served ?? result.Model,
             Status = status,
@@ -274,8 +274,9 @@ public sealed partial class BatchSettlement(
     /// </summary>
     public static string RequestId(string batchId, int index) => batchId + "_" + index.ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
 
-    /// <summary>The model the batch's requests named for <paramref name="served"/>, or that model itself when none is kept.</summary>
-    private static string Asked(BatchState state, string served) => state.AskedModels.TryGetValue(served, out var asked) ? asked : served;
+    /// <summary>The model the batch's requests named for <paramref name="served"/>; null when the batch's state keeps none.</summary>
+    private static string? Asked(BatchState state, string? served) =>
+        served is not null && state.AskedModels.TryGetValue(served, out var asked) ? asked : null;
 
     /// <summary>
     /// Which of the batch's models (as sent upstream) served a result the upstream names <paramref name="reported"/>: the
