@@ -115,10 +115,10 @@ public sealed class TableOwnedObjectStore(GatewayTables tables) : IOwnedObjectSt
     /// </summary>
     private static async Task<(long Count, ETag? Counter)> FileCountAsync(TableClient table, string ownerKeyId, CancellationToken cancellationToken)
     {
-        var counter = await table.GetEntityIfExistsAsync<TableEntity>(ownerKeyId, FileCountRow, cancellationToken: cancellationToken);
-        if (counter.HasValue && counter.Value!.GetInt64(CountProperty) is { } stored)
+        var (stored, etag) = await StoredFileCountAsync(table, ownerKeyId, cancellationToken);
+        if (stored is { } kept)
         {
-            return (stored, counter.Value.ETag);
+            return (kept, etag);
         }
 
         long count = 0;
@@ -128,7 +128,14 @@ public sealed class TableOwnedObjectStore(GatewayTables tables) : IOwnedObjectSt
             count++;
         }
 
-        return (count, counter.HasValue ? counter.Value!.ETag : null);
+        return (count, etag);
+    }
+
+    /// <summary>The count the key's counter row keeps (null without one, or without a count) and the row's ETag.</summary>
+    private static async Task<(long? Count, ETag? ETag)> StoredFileCountAsync(TableClient table, string ownerKeyId, CancellationToken cancellationToken)
+    {
+        var counter = await table.GetEntityIfExistsAsync<TableEntity>(ownerKeyId, FileCountRow, cancellationToken: cancellationToken);
+        return counter.HasValue ? (counter.Value!.GetInt64(CountProperty), counter.Value.ETag) : (null, null);
     }
 
     public async Task<OwnedObject?> FindAsync(string ownerKeyId, string kind, string id, CancellationToken cancellationToken)
@@ -264,13 +271,11 @@ public sealed class TableOwnedObjectStore(GatewayTables tables) : IOwnedObjectSt
                     new TableTransactionAction(
                         TableTransactionActionType.Delete, new TableEntity(ownerKeyId, OwnedObjectEntity.ListRow(kind, owned.CreatedAt, id)), ETag.All),
                 ];
-                if (kind == OwnedKinds.File &&
-                    await table.GetEntityIfExistsAsync<TableEntity>(ownerKeyId, FileCountRow, cancellationToken: cancellationToken) is { HasValue: true } counter &&
-                    counter.Value!.GetInt64(CountProperty) is { } count)
+                if (kind == OwnedKinds.File && await StoredFileCountAsync(table, ownerKeyId, cancellationToken) is ({ } count, { } counter))
                 {
                     // The key's count of files goes down with the file, in the same transaction.
                     actions.Add(new TableTransactionAction(TableTransactionActionType.UpdateReplace,
-                        new TableEntity(ownerKeyId, FileCountRow) { [CountProperty] = Math.Max(0, count - 1) }, counter.Value.ETag));
+                        new TableEntity(ownerKeyId, FileCountRow) { [CountProperty] = Math.Max(0, count - 1) }, counter));
                 }
 
                 try

@@ -134,9 +134,9 @@ public sealed class StreamCpuRun(ScaleOptions options, Backdrop backdrop, Action
     {
         var started = DateTime.UtcNow;
         var first = await CompiledAsync(http, target);
+        var before = first;
         while (true)
         {
-            var before = await CompiledAsync(http, target);
             foreach (var body in bodies)
             {
                 await wrk.SaturateAsync(target, "v1/messages", body, 2, 16, WarmUpWindow);
@@ -149,6 +149,8 @@ public sealed class StreamCpuRun(ScaleOptions options, Backdrop backdrop, Action
             {
                 return new WarmUp((int)Math.Round(elapsed.TotalSeconds), after - first);
             }
+
+            before = after;
         }
     }
 
