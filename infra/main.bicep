@@ -206,6 +206,9 @@ var hostContainerNames = [
   'azure-webjobs-secrets'
 ]
 
+// Where the built-in local upstream keeps uploaded files (docs/files.md#local-files), created here for the same reason.
+var filesContainerName = 'qhaigc-files'
+
 @description('App setting value that the platform replaces with the current version of a Key Vault secret.')
 func keyVaultReference(vaultName string, secretName string) string =>
   '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=${secretName})'
@@ -252,7 +255,7 @@ module storage 'core/storage/storage-account.bicep' = {
     location: location
     tags: tags
     skuName: storageSkuName
-    containers: concat([deploymentContainerName], hostContainerNames)
+    containers: concat([deploymentContainerName], hostContainerNames, [filesContainerName])
     tables: [
       keysTableName
       usageTableName
@@ -293,6 +296,7 @@ module rbac 'app/rbac.bicep' = {
     storageAccountName: storageAccountName
     deploymentContainerName: deploymentContainerName
     hostContainerNames: hostContainerNames
+    filesContainerName: filesContainerName
     keyVaultName: keyVaultName
     applicationInsightsName: applicationInsightsName
     appIdentityId: identity.id
@@ -340,6 +344,8 @@ var gatewaySettings = {
   Gateway__Storage__KeysTable: keysTableName
   Gateway__Storage__UsageTable: usageTableName
   Gateway__Storage__LimitsTable: limitsTableName
+  Gateway__Storage__BlobServiceUri: storage.outputs.blobEndpoint
+  Gateway__Storage__FilesContainer: filesContainerName
   Gateway__AdminKey: keyVaultReference(keyVaultName, adminKeySecretName)
   Gateway__Batches__SettleSchedule: batchSettleSchedule
 }

@@ -41,8 +41,9 @@ public sealed class MainTemplateIdentityTests(InfraDeployment infra)
         // Act
         var appGrants = AppGrants(snapshot, identity);
 
-        // Assert: exactly these six, each to the identity as a service principal (docs/deploy.md, "Role assignments"):
-        // blob roles on three containers (the package, the host's locks, the host's keys), never on the account; tables
+        // Assert: exactly these seven, each to the identity as a service principal (docs/deploy.md, "Role assignments"):
+        // blob roles on four containers (the package, the host's locks, the host's keys, the local upstream's files),
+        // never on the account; tables
         // at the account (the gateway's tables and the host's diagnostic events); no queue role at all.
         Assert.Equal(
             new[]
@@ -50,6 +51,7 @@ public sealed class MainTemplateIdentityTests(InfraDeployment infra)
                 (package, RoleDefinitions.StorageBlobDataContributor),
                 ($"{storage}/blobServices/default/containers/azure-webjobs-hosts", RoleDefinitions.StorageBlobDataOwner),
                 ($"{storage}/blobServices/default/containers/azure-webjobs-secrets", RoleDefinitions.StorageBlobDataOwner),
+                ($"{storage}/blobServices/default/containers/qhaigc-files", RoleDefinitions.StorageBlobDataContributor),
                 (storage, RoleDefinitions.StorageTableDataContributor),
                 (vault, RoleDefinitions.KeyVaultSecretsUser),
                 (insights, RoleDefinitions.MonitoringMetricsPublisher),

@@ -71,16 +71,32 @@ public sealed class MainTemplateStorageTests(InfraDeployment infra)
     }
 
     [Fact]
-    public void MainTemplate_CreatesTheHostContainersBesideThePackage()
+    public void MainTemplate_CreatesTheHostAndFilesContainersBesideThePackage()
     {
         // Arrange
         var containers = infra.Example.OfType("Microsoft.Storage/storageAccounts/blobServices/containers")
             .Select(static c => DeploymentSnapshot.ResourceName(c).Split('/')[^1]);
 
-        // Assert: the host finds its containers and never needs to create one (it may not: it has no account-wide blob role).
+        // Assert: the host and the gateway find their containers and never need to create one (they may not: no
+        // account-wide blob role).
         Assert.Equal(
-            ["app-package-", "azure-webjobs-hosts", "azure-webjobs-secrets"],
+            ["app-package-", "azure-webjobs-hosts", "azure-webjobs-secrets", "qhaigc-files"],
             containers.Select(static c => c.StartsWith("app-package-", StringComparison.Ordinal) ? "app-package-" : c).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void MainTemplate_PointsLocalFilesAtTheContainerItCreates()
+    {
+        // Arrange
+        var snapshot = infra.Example;
+        var storage = snapshot.Resource("Microsoft.Storage/storageAccounts");
+        var settings = snapshot.AppSettings;
+        var containers = snapshot.OfType("Microsoft.Storage/storageAccounts/blobServices/containers")
+            .Select(static c => DeploymentSnapshot.ResourceName(c).Split('/')[^1]);
+
+        // Assert: the local upstream's files go to this account's blob endpoint, into the container the template made.
+        Assert.True(DeploymentSnapshot.IsReferenceTo(settings["Gateway__Storage__BlobServiceUri"], storage, "primaryEndpoints.blob"));
+        Assert.Contains(settings["Gateway__Storage__FilesContainer"], containers);
     }
 
     [Fact]

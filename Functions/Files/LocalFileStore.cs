@@ -66,7 +66,19 @@ public sealed class LocalFileStore
         return _container.Value.GetBlobClient(id);
     }
 
-    private async Task CreateAsync() => await _container.Value.CreateIfNotExistsAsync();
+    private async Task CreateAsync()
+    {
+        try
+        {
+            await _container.Value.CreateIfNotExistsAsync();
+        }
+        catch (RequestFailedException exception) when (exception.Status == 403)
+        {
+            // Allowed the container's blobs but not to create containers: Azure's template creates this container and
+            // grants the app's identity a role on it alone (docs/deploy.md#role-assignments). The blob calls that
+            // follow report a container that is not there after all.
+        }
+    }
 
     /// <summary>The file's content type and size, and its first <paramref name="maxBytes"/> bytes; null when there is no such file.</summary>
     public async Task<(string ContentType, long Size, byte[] Head)?> ReadHeadAsync(string id, int maxBytes, CancellationToken cancellationToken)

@@ -1,5 +1,5 @@
 // Every role assignment of the deployment. The app's identity gets data-plane roles on exactly the resources it
-// uses, blob roles on three named containers rather than on the account; the vault grant lets it read secrets and
+// uses, blob roles on four named containers rather than on the account; the vault grant lets it read secrets and
 // nothing more. The optional deployer grant lets the person (or pipeline) who deploys set the secret values
 // afterwards. What each grant is for: docs/deploy.md, "Role assignments".
 
@@ -11,6 +11,9 @@ param deploymentContainerName string
 
 @description('Blob containers the Functions host keeps its own state in (locks and keys), created by the template.')
 param hostContainerNames string[]
+
+@description('Blob container the built-in local upstream keeps uploaded files in (Gateway:Storage:FilesContainer), created by the template.')
+param filesContainerName string
 
 @description('Name of the Key Vault that holds the admin key and upstream keys.')
 param keyVaultName string
@@ -58,6 +61,11 @@ resource hostContainers 'Microsoft.Storage/storageAccounts/blobServices/containe
   }
 ]
 
+resource filesContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' existing = {
+  parent: blobService
+  name: filesContainerName
+}
+
 resource vault 'Microsoft.KeyVault/vaults@2025-05-01' existing = {
   name: keyVaultName
 }
@@ -100,6 +108,22 @@ resource appHostState 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
     }
   }
 ]
+
+// Files uploaded for the built-in local upstream (docs/files.md#local-files): one blob per file, written, read and
+// deleted by the gateway. The template creates the container, so the gateway never needs to create one; Contributor
+// on this container alone reaches no other blob.
+resource appFiles 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(filesContainer.id, appIdentityId, roleDefinitions.storageBlobDataContributor)
+  scope: filesContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId(
+      'Microsoft.Authorization/roleDefinitions',
+      roleDefinitions.storageBlobDataContributor
+    )
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
 
 // Tables, at the account: the gateway creates and uses its keys, usage and limits tables (Gateway:Storage), and the
 // host writes its diagnostic events to a table it names by month (AzureWebJobsStorage__tableServiceUri), so no
