@@ -347,10 +347,10 @@ public sealed class BatchSettlementTests
 
         public Task<bool> AddAsync(OwnedObject owned, CancellationToken cancellationToken) => inner.AddAsync(owned, cancellationToken);
 
-        public Task<OwnedAdd> AddFileAsync(OwnedObject file, long? maxFiles, CancellationToken cancellationToken) =>
-            inner.AddFileAsync(file, maxFiles, cancellationToken);
+        public Task<OwnedAdd> AddFileAsync(OwnedObject file, FileQuota quota, CancellationToken cancellationToken) =>
+            inner.AddFileAsync(file, quota, cancellationToken);
 
-        public Task<long> CountFilesAsync(string ownerKeyId, CancellationToken cancellationToken) => inner.CountFilesAsync(ownerKeyId, cancellationToken);
+        public Task<FileHoldings> FileHoldingsAsync(string ownerKeyId, CancellationToken cancellationToken) => inner.FileHoldingsAsync(ownerKeyId, cancellationToken);
 
         public Task<OwnedObject?> FindAsync(string ownerKeyId, string kind, string id, CancellationToken cancellationToken) =>
             inner.FindAsync(ownerKeyId, kind, id, cancellationToken);

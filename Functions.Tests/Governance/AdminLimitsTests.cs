@@ -14,8 +14,10 @@ public sealed class AdminLimitsTests
     [Theory]
     [InlineData("""{"name":"k","limits":{"requestsPerMinute":0}}""", "limits.requestsPerMinute: Input should be an integer from 1 to 1000000000000")]
     [InlineData("""{"name":"k","limits":{"spendCap":"10"}}""", "limits.spendCap: Input should be a number from 0 to 1000000000000 with at most 6 decimals (the operator's currency)")]
-    [InlineData("""{"name":"k","limits":{"burst":3}}""", "limits.burst: unknown limit (known: requestsPerMinute, tokensPerMinute, inputTokensPerMinute, outputTokensPerMinute, concurrentStreams, spendCap, spendPeriod, countTokensPerMinute, maxFiles)")]
+    [InlineData("""{"name":"k","limits":{"burst":3}}""", "limits.burst: unknown limit (known: requestsPerMinute, tokensPerMinute, inputTokensPerMinute, outputTokensPerMinute, concurrentStreams, spendCap, spendPeriod, countTokensPerMinute, maxFiles, maxFileBytes)")]
     [InlineData("""{"name":"k","limits":{"maxFiles":0}}""", "limits.maxFiles: Input should be an integer from 1 to 1000000000000")]
+    [InlineData("""{"name":"k","limits":{"maxFileBytes":-5}}""", "limits.maxFileBytes: Input should be an integer from 1 to 1000000000000")]
+    [InlineData("""{"name":"k","limits":{"maxFileBytes":"1GB"}}""", "limits.maxFileBytes: Input should be an integer from 1 to 1000000000000")]
     [InlineData("""{"name":"k","limits":"none"}""", "limits: Input should be a valid dictionary")]
     public async Task CreateKey_BadLimits_Is400NamingTheField(string body, string message)
     {

@@ -37,12 +37,12 @@ public static class RawClient
     }
 
     /// <summary>A file upload as the SDKs send it: <c>multipart/form-data</c> with a <c>file</c> part and the Files beta.</summary>
-    public static HttpRequestMessage UploadFile(string key, string name)
+    public static HttpRequestMessage UploadFile(string key, string name) => UploadFile(key, name, new ByteArrayContent(Encoding.UTF8.GetBytes("content of " + name)));
+
+    /// <summary>An upload of <paramref name="file"/> as the file part (a <see cref="StreamContent"/> of unknown length makes the body chunked).</summary>
+    public static HttpRequestMessage UploadFile(string key, string name, HttpContent file)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, "v1/files")
-        {
-            Content = new MultipartFormDataContent { { new ByteArrayContent(Encoding.UTF8.GetBytes("content of " + name)), "file", name } },
-        };
+        var request = new HttpRequestMessage(HttpMethod.Post, "v1/files") { Content = new MultipartFormDataContent { { file, "file", name } } };
         return WithFilesHeaders(request, key);
     }
 

@@ -29,6 +29,9 @@ public sealed class GeneratedUpload : HttpContent
     /// <summary>Bytes of the file after which the body stops, if set.</summary>
     public long? PauseAfter { get; init; }
 
+    /// <summary>Sent in chunks, without its length (as a body read from a pipe is).</summary>
+    public bool Chunked { get; init; }
+
     /// <summary>Completes when the body has stopped at <see cref="PauseAfter"/>.</summary>
     public Task Paused => _paused.Task;
 
@@ -66,7 +69,7 @@ public sealed class GeneratedUpload : HttpContent
     protected override bool TryComputeLength(out long length)
     {
         length = _head.Length + _size + _tail.Length;
-        return true;
+        return !Chunked;
     }
 
     /// <summary>The request the SDKs send for an upload, with this body.</summary>

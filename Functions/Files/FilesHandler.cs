@@ -82,13 +82,32 @@ public sealed partial class FilesHandler(
             return Refuse(call, ApiError.InvalidRequest("This gateway has no upstream that can hold files."));
         }
 
-        // A key at its file limit is refused before anything goes upstream (docs/files.md#how-many-files-a-key-holds).
-        var maxFiles = admission.LimitsOf(call.Key)?.MaxFiles;
+        // A key at its file limits is refused before anything goes upstream (docs/files.md#how-many-files-a-key-holds):
+        // at its count, or with no room for the smallest file this body can hold.
+        var limits = admission.LimitsOf(call.Key);
+        var quota = new FileQuota(limits?.MaxFiles, limits?.MaxFileBytes);
+        var bodyLimit = _maxUploadBytes;
         try
         {
-            if (maxFiles is { } max && await objects.CountFilesAsync(call.Key.Id, context.RequestAborted) >= max)
+            if (!quota.IsNone)
             {
-                return Refuse(call, TooManyFiles(max));
+                var held = await objects.FileHoldingsAsync(call.Key.Id, context.RequestAborted);
+                if (held.Count >= quota.MaxFiles)
+                {
+                    return Refuse(call, TooManyFiles(quota.MaxFiles.Value));
+                }
+
+                if (quota.MaxBytes is { } maxBytes)
+                {
+                    var room = Math.Max(0, maxBytes - held.Bytes);
+                    if (request.ContentLength is { } length && length - FilesOptions.MultipartFramingBytes > room)
+                    {
+                        return Refuse(call, TooManyBytes(maxBytes));
+                    }
+
+                    // A body longer than the room left and the framing cannot hold a file that fits: cut it there.
+                    bodyLimit = Math.Min(bodyLimit, room + FilesOptions.MultipartFramingBytes);
+                }
             }
         }
         catch (StorageUnavailableException)
@@ -97,7 +116,7 @@ public sealed partial class FilesHandler(
         }
 
         call.Record.Upstream = target.Name;
-        var body = new MeteredStream(request.Body, _maxUploadBytes);
+        var body = new MeteredStream(request.Body, bodyLimit);
         using var answer = await files.UploadAsync(new FileUpload(body, contentType, request.ContentLength), call.Headers, context.RequestAborted);
         call.Record.Bytes = body.BytesRead;
         call.Record.UpstreamRequestId = answer.UpstreamRequestId;
@@ -110,7 +129,7 @@ public sealed partial class FilesHandler(
 
         if (answer.TooLarge)
         {
-            return Refuse(call, MessagesRequestReader.TooLarge(_maxUploadBytes));
+            return Refuse(call, bodyLimit < _maxUploadBytes ? TooManyBytes(quota.MaxBytes!.Value) : MessagesRequestReader.TooLarge(_maxUploadBytes));
         }
 
         if (answer.Error is { } error)
@@ -126,20 +145,22 @@ public sealed partial class FilesHandler(
         var owned = new OwnedObject
         {
             Kind = OwnedKinds.File, Id = id, OwnerKeyId = call.Key.Id, Upstream = target.Name, UpstreamId = id, CreatedAt = time.GetUtcNow(),
-            State = FileObjects.StateOf(answer.Json!),
+            State = FileObjects.StateOf(answer.Json!), Bytes = size ?? body.BytesRead,
         };
         try
         {
             // Not the client's token: a file the upstream stored must be owned, whether or not the client stays.
-            switch (await objects.AddFileAsync(owned, maxFiles, CancellationToken.None))
+            var added = await objects.AddFileAsync(owned, quota, CancellationToken.None);
+            switch (added)
             {
                 case OwnedAdd.Exists:
                     return Refuse(call, new ApiError(502, ErrorTypes.Api, "The upstream answered an upload with the id of a file already recorded."));
-                case OwnedAdd.Full:
-                    // Uploads sent together passed the check above; the count, kept with the files, let no more in.
+                case OwnedAdd.Full or OwnedAdd.OverBytes:
+                    // Uploads sent together passed the check above, and the check cannot know the file's size exactly;
+                    // the count, kept with the files, let no more in: the file is taken back.
                     using (await files.DeleteAsync(id, FileCallHeaders.Operator, CancellationToken.None))
                     {
-                        return Refuse(call, TooManyFiles(maxFiles!.Value));
+                        return Refuse(call, added == OwnedAdd.Full ? TooManyFiles(quota.MaxFiles!.Value) : TooManyBytes(quota.MaxBytes!.Value));
                     }
             }
         }
@@ -326,6 +347,10 @@ public sealed partial class FilesHandler(
 
     private static ApiError TooManyFiles(long max) => ApiError.From(ApiErrorKind.Permission,
         $"This API key may hold at most {max} {(max == 1 ? "file" : "files")} at once; delete one to upload another.");
+
+    private static ApiError TooManyBytes(long max) => ApiError.From(ApiErrorKind.Permission,
+        $"This API key may hold at most {max.ToString("N0", CultureInfo.InvariantCulture)} bytes of files at once, " +
+        "and this file does not fit; delete files to make room.");
 
     private static ApiError NoLongerHeld() =>
         new(502, ErrorTypes.Api, "The upstream that holds this file is no longer configured on this gateway.");

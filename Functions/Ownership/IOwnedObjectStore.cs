@@ -11,14 +11,14 @@ public interface IOwnedObjectStore
     Task<bool> AddAsync(OwnedObject owned, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Records a new file, holding the key to at most <paramref name="maxFiles"/> files (null: no limit). The key's count
-    /// of files changes in the same table transaction as its files, so concurrent uploads cannot pass the limit
-    /// (docs/files.md#how-many-files-a-key-holds).
+    /// Records a new file, holding the key to its <paramref name="quota"/> (files and bytes held at once). The key's
+    /// count of files and bytes changes in the same table transaction as its files, so concurrent uploads cannot pass
+    /// the quota (docs/files.md#how-many-files-a-key-holds).
     /// </summary>
-    Task<OwnedAdd> AddFileAsync(OwnedObject file, long? maxFiles, CancellationToken cancellationToken);
+    Task<OwnedAdd> AddFileAsync(OwnedObject file, FileQuota quota, CancellationToken cancellationToken);
 
-    /// <summary>How many files the key holds.</summary>
-    Task<long> CountFilesAsync(string ownerKeyId, CancellationToken cancellationToken);
+    /// <summary>How many files the key holds, and how many bytes they come to.</summary>
+    Task<FileHoldings> FileHoldingsAsync(string ownerKeyId, CancellationToken cancellationToken);
 
     /// <summary>The key's object of that kind and id, or null when it does not exist or another key owns it.</summary>
     Task<OwnedObject?> FindAsync(string ownerKeyId, string kind, string id, CancellationToken cancellationToken);
@@ -54,6 +54,18 @@ public enum OwnedAdd
     /// <summary>The key already owns an object of that kind and id.</summary>
     Exists,
 
-    /// <summary>The key already holds as many as its limit allows; nothing was written.</summary>
+    /// <summary>The key already holds as many files as its limit allows; nothing was written.</summary>
     Full,
+
+    /// <summary>The file's bytes would take the key past its limit of bytes held; nothing was written.</summary>
+    OverBytes,
 }
+
+/// <summary>A key's limits on the files it holds at once; null for no limit.</summary>
+public readonly record struct FileQuota(long? MaxFiles, long? MaxBytes)
+{
+    public bool IsNone => MaxFiles is null && MaxBytes is null;
+}
+
+/// <summary>The files a key holds and their bytes (<see cref="OwnedObject.Bytes"/>).</summary>
+public readonly record struct FileHoldings(long Count, long Bytes);

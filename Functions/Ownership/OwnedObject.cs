@@ -32,6 +32,12 @@ public sealed record OwnedObject
     /// </summary>
     public bool Pending { get; init; }
 
+    /// <summary>
+    /// A file's size as its key's holdings count it (docs/files.md#how-many-files-a-key-holds); null for other kinds,
+    /// and for a file recorded before sizes were kept, which is counted by the <c>size_bytes</c> of its state.
+    /// </summary>
+    public long? Bytes { get; init; }
+
     /// <summary>What the kind keeps about the object, as JSON (at most <see cref="OwnedObjectEntity.MaxStateLength"/> characters).</summary>
     public string? State { get; init; }
 

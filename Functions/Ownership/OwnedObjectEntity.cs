@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
 
@@ -36,7 +37,39 @@ public sealed class OwnedObjectEntity : ITableEntity
 
     public string? State { get; set; }
 
+    public long? Bytes { get; set; }
+
     public static string IdRow(string kind, string id) => kind + ":" + id;
+
+    /// <summary>
+    /// A file's bytes as its key's holdings count them: the size kept with it, else the <c>size_bytes</c> of its state
+    /// (a file recorded before sizes were kept), else 0.
+    /// </summary>
+    public static long FileBytes(long? bytes, string? state)
+    {
+        if (bytes is { } kept)
+        {
+            return kept;
+        }
+
+        if (string.IsNullOrEmpty(state))
+        {
+            return 0;
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(state);
+            return document.RootElement.ValueKind == JsonValueKind.Object &&
+                   document.RootElement.TryGetProperty("size_bytes", out var size) && size.TryGetInt64(out var value) && value > 0
+                ? value
+                : 0;
+        }
+        catch (JsonException)
+        {
+            return 0;
+        }
+    }
 
     public static string ListRow(string kind, DateTimeOffset createdAt, string id) =>
         kind + "|" + (DateTimeOffset.MaxValue.UtcTicks - createdAt.UtcTicks).ToString("D19", CultureInfo.InvariantCulture) + "|" + id;
@@ -73,6 +106,7 @@ public sealed class OwnedObjectEntity : ITableEntity
         CreatedAt = CreatedAt,
         Pending = Pending,
         State = State,
+        Bytes = Bytes,
         ETag = ETag,
     };
 
@@ -87,6 +121,7 @@ public sealed class OwnedObjectEntity : ITableEntity
         CreatedAt = owned.CreatedAt,
         Pending = owned.Pending,
         State = owned.State,
+        Bytes = owned.Bytes,
         ETag = owned.ETag,
     };
 }

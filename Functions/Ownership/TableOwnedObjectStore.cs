@@ -9,12 +9,14 @@ namespace Qhaigc.Functions.Ownership;
 public sealed class TableOwnedObjectStore(GatewayTables tables) : IOwnedObjectStore
 {
     /// <summary>
-    /// The row in a key's partition that counts its files; outside the id and list rows' key ranges of every kind, so no
-    /// query of objects ever returns it.
+    /// The row in a key's partition that counts its files and their bytes; outside the id and list rows' key ranges of
+    /// every kind, so no query of objects ever returns it.
     /// </summary>
     internal const string FileCountRow = "!count:file";
 
     private const string CountProperty = "Count";
+
+    private const string BytesProperty = "Bytes";
 
     /// <summary>Attempts at a counted change before the contention is left to the caller (as storage unavailable).</summary>
     private const int MaxCountAttempts = 20;
@@ -45,7 +47,7 @@ public sealed class TableOwnedObjectStore(GatewayTables tables) : IOwnedObjectSt
         }
     }
 
-    public async Task<OwnedAdd> AddFileAsync(OwnedObject file, long? maxFiles, CancellationToken cancellationToken)
+    public async Task<OwnedAdd> AddFileAsync(OwnedObject file, FileQuota quota, CancellationToken cancellationToken)
     {
         if (file.Kind != OwnedKinds.File || !OwnedObjectIds.IsValid(file.Id))
         {
@@ -53,18 +55,24 @@ public sealed class TableOwnedObjectStore(GatewayTables tables) : IOwnedObjectSt
         }
 
         var (idRow, listRow) = OwnedObjectEntity.From(file with { ETag = default });
+        var size = OwnedObjectEntity.FileBytes(file.Bytes, file.State);
         try
         {
             var table = await tables.ObjectsAsync(cancellationToken);
             for (var attempt = 1; ; attempt++)
             {
-                var (count, counter) = await FileCountAsync(table, file.OwnerKeyId, cancellationToken);
-                if (count >= maxFiles)
+                var (held, counter) = await HoldingsAsync(table, file.OwnerKeyId, cancellationToken);
+                if (held.Count >= quota.MaxFiles)
                 {
                     return OwnedAdd.Full;
                 }
 
-                var next = new TableEntity(file.OwnerKeyId, FileCountRow) { [CountProperty] = count + 1 };
+                if (held.Bytes + size > quota.MaxBytes)
+                {
+                    return OwnedAdd.OverBytes;
+                }
+
+                var next = Counter(file.OwnerKeyId, new FileHoldings(held.Count + 1, held.Bytes + size));
                 try
                 {
                     await table.SubmitTransactionAsync(
@@ -96,12 +104,12 @@ public sealed class TableOwnedObjectStore(GatewayTables tables) : IOwnedObjectSt
         }
     }
 
-    public async Task<long> CountFilesAsync(string ownerKeyId, CancellationToken cancellationToken)
+    public async Task<FileHoldings> FileHoldingsAsync(string ownerKeyId, CancellationToken cancellationToken)
     {
         try
         {
             var table = await tables.ObjectsAsync(cancellationToken);
-            return (await FileCountAsync(table, ownerKeyId, cancellationToken)).Count;
+            return (await HoldingsAsync(table, ownerKeyId, cancellationToken)).Holdings;
         }
         catch (Exception exception) when (Unavailable(exception, cancellationToken) is { } unavailable)
         {
@@ -110,32 +118,63 @@ public sealed class TableOwnedObjectStore(GatewayTables tables) : IOwnedObjectSt
     }
 
     /// <summary>
-    /// The key's count of files and the ETag of the row that keeps it; with no such row yet (files recorded before
-    /// counting began, or none), the count of the key's file rows and no ETag.
+    /// The key's files and bytes held, and the ETag of the row that keeps them; where that row keeps no count (files
+    /// recorded before counting began, or none) or no bytes (counted before bytes were), counted from the key's file
+    /// rows, with the row's ETag if there is one, so the next counted change replaces it.
     /// </summary>
-    private static async Task<(long Count, ETag? Counter)> FileCountAsync(TableClient table, string ownerKeyId, CancellationToken cancellationToken)
+    private static async Task<(FileHoldings Holdings, ETag? Counter)> HoldingsAsync(TableClient table, string ownerKeyId, CancellationToken cancellationToken)
     {
-        var (stored, etag) = await StoredFileCountAsync(table, ownerKeyId, cancellationToken);
+        var (stored, etag) = await StoredHoldingsAsync(table, ownerKeyId, cancellationToken);
         if (stored is { } kept)
         {
             return (kept, etag);
         }
 
         long count = 0;
-        await foreach (var _ in table.QueryAsync<TableEntity>(
-            OwnedByFilter(ownerKeyId, OwnedKinds.File), maxPerPage: 1000, select: ["RowKey"], cancellationToken: cancellationToken))
+        long bytes = 0;
+        await foreach (var row in table.QueryAsync<TableEntity>(
+            OwnedByFilter(ownerKeyId, OwnedKinds.File), maxPerPage: 1000, select: ["RowKey", BytesProperty, nameof(OwnedObjectEntity.State)],
+            cancellationToken: cancellationToken))
         {
             count++;
+            bytes += OwnedObjectEntity.FileBytes(row.GetInt64(BytesProperty), row.GetString(nameof(OwnedObjectEntity.State)));
         }
 
-        return (count, etag);
+        return (new FileHoldings(count, bytes), etag);
     }
 
-    /// <summary>The count the key's counter row keeps (null without one, or without a count) and the row's ETag.</summary>
-    private static async Task<(long? Count, ETag? ETag)> StoredFileCountAsync(TableClient table, string ownerKeyId, CancellationToken cancellationToken)
+    /// <summary>What the key's counter row keeps (null without one, or without both figures) and the row's ETag.</summary>
+    private static async Task<(FileHoldings? Holdings, ETag? ETag)> StoredHoldingsAsync(TableClient table, string ownerKeyId, CancellationToken cancellationToken)
     {
         var counter = await table.GetEntityIfExistsAsync<TableEntity>(ownerKeyId, FileCountRow, cancellationToken: cancellationToken);
-        return counter.HasValue ? (counter.Value!.GetInt64(CountProperty), counter.Value.ETag) : (null, null);
+        if (!counter.HasValue)
+        {
+            return (null, null);
+        }
+
+        var row = counter.Value!;
+        return row.GetInt64(CountProperty) is { } count && row.GetInt64(BytesProperty) is { } bytes
+            ? (new FileHoldings(count, bytes), row.ETag)
+            : (null, row.ETag);
+    }
+
+    private static TableEntity Counter(string ownerKeyId, FileHoldings holdings) =>
+        new(ownerKeyId, FileCountRow) { [CountProperty] = holdings.Count, [BytesProperty] = holdings.Bytes };
+
+    /// <summary>
+    /// The key's holdings without <paramref name="file"/> and the counter row's ETag; nothing when the key has no counter
+    /// row (its files are counted from their rows when a count is first needed, so a removal has nothing to change).
+    /// </summary>
+    private static async Task<(FileHoldings? Remaining, ETag? Counter)> RemainingAsync(TableClient table, OwnedObject file, CancellationToken cancellationToken)
+    {
+        var (stored, etag) = await StoredHoldingsAsync(table, file.OwnerKeyId, cancellationToken);
+        if (etag is null)
+        {
+            return (null, null);
+        }
+
+        var held = stored ?? (await HoldingsAsync(table, file.OwnerKeyId, cancellationToken)).Holdings;
+        return (new FileHoldings(Math.Max(0, held.Count - 1), Math.Max(0, held.Bytes - OwnedObjectEntity.FileBytes(file.Bytes, file.State))), etag);
     }
 
     public async Task<OwnedObject?> FindAsync(string ownerKeyId, string kind, string id, CancellationToken cancellationToken)
@@ -271,11 +310,10 @@ public sealed class TableOwnedObjectStore(GatewayTables tables) : IOwnedObjectSt
                     new TableTransactionAction(
                         TableTransactionActionType.Delete, new TableEntity(ownerKeyId, OwnedObjectEntity.ListRow(kind, owned.CreatedAt, id)), ETag.All),
                 ];
-                if (kind == OwnedKinds.File && await StoredFileCountAsync(table, ownerKeyId, cancellationToken) is ({ } count, { } counter))
+                if (kind == OwnedKinds.File && await RemainingAsync(table, owned, cancellationToken) is ({ } remaining, { } counter))
                 {
-                    // The key's count of files goes down with the file, in the same transaction.
-                    actions.Add(new TableTransactionAction(TableTransactionActionType.UpdateReplace,
-                        new TableEntity(ownerKeyId, FileCountRow) { [CountProperty] = Math.Max(0, count - 1) }, counter));
+                    // The key's count of files and bytes goes down with the file, in the same transaction.
+                    actions.Add(new TableTransactionAction(TableTransactionActionType.UpdateReplace, Counter(ownerKeyId, remaining), counter));
                 }
 
                 try

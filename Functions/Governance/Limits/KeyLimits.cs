@@ -7,7 +7,8 @@ namespace Qhaigc.Functions.Governance;
 /// any is never counted (no table access on its calls).
 /// <code>
 /// {"requestsPerMinute": 60, "tokensPerMinute": 100000, "inputTokensPerMinute": 80000, "outputTokensPerMinute": 20000,
-///  "concurrentStreams": 4, "spendCap": 25.5, "spendPeriod": "month", "countTokensPerMinute": 60, "maxFiles": 500}
+///  "concurrentStreams": 4, "spendCap": 25.5, "spendPeriod": "month", "countTokensPerMinute": 60, "maxFiles": 500,
+///  "maxFileBytes": 1073741824}
 /// </code>
 /// </summary>
 public sealed record KeyLimits
@@ -21,6 +22,7 @@ public sealed record KeyLimits
     public const string SpendPeriodName = "spendPeriod";
     public const string CountTokensPerMinuteName = "countTokensPerMinute";
     public const string MaxFilesName = "maxFiles";
+    public const string MaxFileBytesName = "maxFileBytes";
 
     /// <summary>Largest count limit; far beyond any real key, small enough that sums never overflow.</summary>
     public const long MaxCount = 1_000_000_000_000;
@@ -58,6 +60,12 @@ public sealed record KeyLimits
     /// file storage (docs/files.md#how-many-files-a-key-holds). Not a call limit: admission never reads it.
     /// </summary>
     public long? MaxFiles { get; init; }
+
+    /// <summary>
+    /// Bytes of files the key may hold at once, its files' sizes added up (docs/files.md#how-many-files-a-key-holds). Not
+    /// a call limit either.
+    /// </summary>
+    public long? MaxFileBytes { get; init; }
 
     /// <summary>The <c>count_tokens</c> calls a minute allows: <see cref="CountTokensPerMinute"/>, else <see cref="RequestsPerMinute"/>; null for no limit.</summary>
     public long? CountTokensLimit => CountTokensPerMinute ?? RequestsPerMinute;
@@ -140,6 +148,9 @@ public sealed record KeyLimits
                 case MaxFilesName:
                     limits = limits with { MaxFiles = Count(value, path, ref error) };
                     break;
+                case MaxFileBytesName:
+                    limits = limits with { MaxFileBytes = Count(value, path, ref error) };
+                    break;
                 case SpendCapName:
                     if (value.ValueKind != JsonValueKind.Number || !value.TryGetDecimal(out var cap) || cap < 0 || cap > MaxSpendCap ||
                         decimal.Round(cap, 6) != cap)
@@ -168,7 +179,8 @@ public sealed record KeyLimits
                     break;
                 default:
                     error ??= $"{path}: unknown limit (known: {RequestsPerMinuteName}, {TokensPerMinuteName}, {InputTokensPerMinuteName}, " +
-                              $"{OutputTokensPerMinuteName}, {ConcurrentStreamsName}, {SpendCapName}, {SpendPeriodName}, {CountTokensPerMinuteName}, {MaxFilesName})";
+                              $"{OutputTokensPerMinuteName}, {ConcurrentStreamsName}, {SpendCapName}, {SpendPeriodName}, {CountTokensPerMinuteName}, {MaxFilesName}, " +
+                              $"{MaxFileBytesName})";
                     break;
             }
         }

@@ -32,6 +32,7 @@ export function limitsSection(limits, current) {
     ['Concurrent streams', limits.concurrentStreams, c.activeStreams],
     ['count_tokens per minute', limits.countTokensPerMinute, null],
     ['Files held at once', limits.maxFiles, null],
+    ['File bytes held at once', limits.maxFileBytes, null],
   ].filter(([, limit]) => limit !== undefined && limit !== null)
     .map(([name, limit, used]) => ({ name, limit, used }));
   const parts = [];

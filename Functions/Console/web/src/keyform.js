@@ -10,6 +10,7 @@ const integerLimits = [
   ['concurrentStreams', 'Concurrent streams'],
   ['countTokensPerMinute', 'count_tokens / minute'],
   ['maxFiles', 'Files held at once'],
+  ['maxFileBytes', 'File bytes held at once'],
 ];
 
 /** datetime-local text (UTC) of an ISO time. */
