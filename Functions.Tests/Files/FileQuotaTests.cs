@@ -103,6 +103,8 @@ public sealed class FileQuotaTests
         using var deleted = await http.SendAsync(RawClient.DeleteFile(secret, first));
         var afterDelete = await scenario.Environment.Objects.FileHoldingsAsync(key.Id, CancellationToken.None);
         using var again = await http.SendAsync(RawClient.UploadFile(secret, "d.txt", Bytes(25)));
+        var heldAsTheHolderSees = await CurrentAsync(http, "v1/gateway/key", secret);
+        var heldAsTheOperatorSees = await CurrentAsync(http, $"manage/keys/{key.Id}", GatewayTestEnvironment.AdminKey);
 
         // Assert: the third went upstream (only its size could tell it does not fit) and was taken back; deleting a
         // file made room for another.
@@ -113,6 +115,8 @@ public sealed class FileQuotaTests
         Assert.Equal(new FileHoldings(1, 25), afterDelete);
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
         Assert.Equal(new FileHoldings(2, 50), await scenario.Environment.Objects.FileHoldingsAsync(key.Id, CancellationToken.None));
+        Assert.Equal((2L, 50L), heldAsTheHolderSees);
+        Assert.Equal((2L, 50L), heldAsTheOperatorSees);
         Assert.Equal(4, scenario.Upstream!.Files.Received.Count(static c => c.PathAndQuery == "POST /v1/files"));
         Assert.Equal(2, scenario.Upstream.Files.Files.Count);
     }
@@ -213,6 +217,18 @@ public sealed class FileQuotaTests
                 Kind = OwnedKinds.File, Id = id, OwnerKeyId = keyId, Upstream = "anthropic", UpstreamId = id, CreatedAt = DateTimeOffset.UtcNow, State = state(id),
             }, CancellationToken.None));
         }
+    }
+
+    /// <summary>The files and bytes held, as a key's <c>current</c> counters show them (its own view, or the operator's).</summary>
+    private static async Task<(long Files, long Bytes)> CurrentAsync(HttpClient http, string path, string bearer)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bearer);
+        using var response = await http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var current = document.RootElement.GetProperty("current");
+        return (current.GetProperty("filesHeld").GetInt64(), current.GetProperty("fileBytesHeld").GetInt64());
     }
 
     private static ByteArrayContent Bytes(int count) => new(Enumerable.Repeat((byte)'x', count).ToArray());

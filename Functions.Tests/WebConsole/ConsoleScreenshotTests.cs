@@ -22,7 +22,7 @@ public sealed class ConsoleScreenshotTests(ConsoleFixture fixture)
         // Arrange: four keys and two weeks of their calls.
         var keys = new[]
         {
-            (Name: "acme-production", Weight: 9, Body: """{"name":"acme-production","models":["claude-*"],"limits":{"requestsPerMinute":600,"tokensPerMinute":400000,"concurrentStreams":20,"spendCap":250}}"""),
+            (Name: "acme-production", Weight: 9, Body: """{"name":"acme-production","models":["claude-*"],"limits":{"requestsPerMinute":600,"tokensPerMinute":400000,"concurrentStreams":20,"spendCap":250,"maxFiles":200,"maxFileBytes":10737418240}}"""),
             (Name: "acme-staging", Weight: 3, Body: """{"name":"acme-staging","limits":{"requestsPerMinute":60}}"""),
             (Name: "research-notebooks", Weight: 5, Body: """{"name":"research-notebooks","limits":{"spendCap":120,"spendPeriod":"month"}}"""),
             (Name: "mobile-app", Weight: 4, Body: """{"name":"mobile-app"}"""),

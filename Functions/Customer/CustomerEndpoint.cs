@@ -8,6 +8,7 @@ using Qhaigc.Functions.Governance;
 using Qhaigc.Functions.Keys;
 using Qhaigc.Functions.Protocol;
 using Qhaigc.Functions.Storage;
+using Qhaigc.Functions.Ownership;
 
 namespace Qhaigc.Functions.Customer;
 
@@ -22,6 +23,7 @@ public sealed class CustomerEndpoint(
     ApiKeyAuthenticator authenticator,
     GovernanceService governance,
     ILimitLedger ledger,
+    IOwnedObjectStore objects,
     DailyReports reports,
     StatementsEndpoint statements,
     TimeProvider time)
@@ -43,7 +45,7 @@ public sealed class CustomerEndpoint(
             Models = key.Models,
             ExpiresAt = key.ExpiresAt,
             Limits = KeyView.From(key).Limits,
-            Current = await KeyCounters.ReadAsync(governance, ledger, key, time.GetUtcNow(), context.RequestAborted),
+            Current = await KeyCounters.ReadAsync(governance, ledger, objects, key, time.GetUtcNow(), context.RequestAborted),
         }, GatewayJsonContext.Default.CustomerKeyView);
     });
 

@@ -1,5 +1,6 @@
 using Qhaigc.Functions.Governance;
 using Qhaigc.Functions.Keys;
+using Qhaigc.Functions.Ownership;
 
 namespace Qhaigc.Functions.Admin.Keys;
 
@@ -10,25 +11,28 @@ namespace Qhaigc.Functions.Admin.Keys;
 public static class KeyCounters
 {
     public static async Task<LimitState?> ReadAsync(
-        GovernanceService governance, ILimitLedger ledger, ApiKey key, DateTimeOffset now, CancellationToken cancellationToken)
+        GovernanceService governance, ILimitLedger ledger, IOwnedObjectStore objects, ApiKey key, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        if (governance.LimitsOf(key) is not { IsEmpty: false } limits)
+        if (governance.LimitsOf(key) is not { } limits || (limits.IsEmpty && limits.MaxFiles is null && limits.MaxFileBytes is null))
         {
             return null;
         }
 
-        var usage = await ledger.ReadAsync(key.Id, limits, now, cancellationToken);
+        LimitUsage? usage = limits.IsEmpty ? null : await ledger.ReadAsync(key.Id, limits, now, cancellationToken);
+        FileHoldings? files = limits.MaxFiles is null && limits.MaxFileBytes is null ? null : await objects.FileHoldingsAsync(key.Id, cancellationToken);
         return new LimitState
         {
-            Requests = usage.Requests,
-            InputTokens = usage.InputTokens,
-            OutputTokens = usage.OutputTokens,
+            Requests = usage?.Requests ?? 0,
+            InputTokens = usage?.InputTokens ?? 0,
+            OutputTokens = usage?.OutputTokens ?? 0,
             WindowReset = AdmissionPolicy.WindowStart(now) + AdmissionPolicy.Window,
             SpendPeriod = SpendPeriods.Key(limits.SpendPeriod, now),
-            Spent = Money.FromMicros(usage.SpentMicros),
-            Reserved = Money.FromMicros(usage.ReservedMicros),
+            Spent = Money.FromMicros(usage?.SpentMicros ?? 0),
+            Reserved = Money.FromMicros(usage?.ReservedMicros ?? 0),
             Currency = governance.Prices.Currency,
-            ActiveStreams = usage.ActiveStreams,
+            ActiveStreams = usage?.ActiveStreams ?? 0,
+            FilesHeld = files?.Count,
+            FileBytesHeld = files?.Bytes,
         };
     }
 }

@@ -4,6 +4,7 @@ using Qhaigc.Functions.Api;
 using Qhaigc.Functions.Governance;
 using Qhaigc.Functions.Keys;
 using Qhaigc.Functions.Protocol;
+using Qhaigc.Functions.Ownership;
 
 namespace Qhaigc.Functions.Admin.Keys;
 
@@ -17,6 +18,7 @@ public sealed partial class KeysEndpoint(
     ApiKeyAuthenticator authenticator,
     GovernanceService governance,
     ILimitLedger ledger,
+    IOwnedObjectStore objects,
     TimeProvider time,
     ILogger<KeysEndpoint> logger)
 {
@@ -100,7 +102,7 @@ public sealed partial class KeysEndpoint(
             return AdminResults.KeyNotFound(id);
         }
 
-        var view = KeyView.From(key) with { Current = await KeyCounters.ReadAsync(governance, ledger, key, time.GetUtcNow(), cancellationToken) };
+        var view = KeyView.From(key) with { Current = await KeyCounters.ReadAsync(governance, ledger, objects, key, time.GetUtcNow(), cancellationToken) };
         return AdminResults.Json(view, GatewayJsonContext.Default.KeyView);
     }
 

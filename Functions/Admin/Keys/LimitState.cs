@@ -1,6 +1,9 @@
 namespace Qhaigc.Functions.Admin.Keys;
 
-/// <summary>A key's counters as they stand: the current minute window, the current spend period, running streams.</summary>
+/// <summary>
+/// A key's counters as they stand: the current minute window, the current spend period, running streams, and the files
+/// it holds where it has a limit on them.
+/// </summary>
 public sealed record LimitState
 {
     public long Requests { get; init; }
@@ -21,4 +24,10 @@ public sealed record LimitState
     public string? Currency { get; init; }
 
     public long ActiveStreams { get; init; }
+
+    /// <summary>Files the key holds, when it has <c>maxFiles</c> or <c>maxFileBytes</c>.</summary>
+    public long? FilesHeld { get; init; }
+
+    /// <summary>Their bytes, likewise.</summary>
+    public long? FileBytesHeld { get; init; }
 }

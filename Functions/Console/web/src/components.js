@@ -31,8 +31,8 @@ export function limitsSection(limits, current) {
     ['Output tokens per minute', limits.outputTokensPerMinute, c.outputTokens],
     ['Concurrent streams', limits.concurrentStreams, c.activeStreams],
     ['count_tokens per minute', limits.countTokensPerMinute, null],
-    ['Files held at once', limits.maxFiles, null],
-    ['File bytes held at once', limits.maxFileBytes, null],
+    ['Files held at once', limits.maxFiles, c.filesHeld],
+    ['File bytes held at once', limits.maxFileBytes, c.fileBytesHeld],
   ].filter(([, limit]) => limit !== undefined && limit !== null)
     .map(([name, limit, used]) => ({ name, limit, used }));
   const parts = [];
@@ -53,11 +53,13 @@ export function limitsSection(limits, current) {
     parts.push(table([
       { title: 'Limit', value: (r) => r.name },
       { title: 'Allowed', value: (r) => count(r.limit), class: 'num' },
-      { title: 'Used this minute', value: (r) => (r.used === null || r.used === undefined ? '—' : count(r.used)), class: 'num' },
-      { title: 'Remaining', value: (r) => (r.used === null ? '—' : remaining(r.limit, r.used)), class: 'num' },
+      { title: 'Used', value: (r) => (r.used === null || r.used === undefined ? '—' : count(r.used)), class: 'num' },
+      { title: 'Remaining', value: (r) => (r.used === null || r.used === undefined ? '—' : remaining(r.limit, r.used)), class: 'num' },
     ], rows));
-    if (c.windowReset) {
-      parts.push(h('p', { class: 'muted' }, `The minute window resets at ${time(c.windowReset)}.`));
+    const perMinute = [limits.requestsPerMinute, limits.tokensPerMinute, limits.inputTokensPerMinute, limits.outputTokensPerMinute]
+      .some((limit) => limit !== undefined && limit !== null);
+    if (c.windowReset && perMinute) {
+      parts.push(h('p', { class: 'muted' }, `Per minute: this minute's counts; the window resets at ${time(c.windowReset)}.`));
     }
   }
   return card('Limits and current counters', h('div', null, parts));
