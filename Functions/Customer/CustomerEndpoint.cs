@@ -6,9 +6,9 @@ using Qhaigc.Functions.Admin.Usage;
 using Qhaigc.Functions.Api;
 using Qhaigc.Functions.Governance;
 using Qhaigc.Functions.Keys;
+using Qhaigc.Functions.Ownership;
 using Qhaigc.Functions.Protocol;
 using Qhaigc.Functions.Storage;
-using Qhaigc.Functions.Ownership;
 
 namespace Qhaigc.Functions.Customer;
 

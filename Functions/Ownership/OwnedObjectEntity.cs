@@ -1,7 +1,8 @@
 using System.Globalization;
-using System.Text.Json;
+using System.Text;
 using Azure;
 using Azure.Data.Tables;
+using Qhaigc.Functions.Files;
 
 namespace Qhaigc.Functions.Ownership;
 
@@ -42,34 +43,11 @@ public sealed class OwnedObjectEntity : ITableEntity
     public static string IdRow(string kind, string id) => kind + ":" + id;
 
     /// <summary>
-    /// A file's bytes as its key's holdings count them: the size kept with it, else the <c>size_bytes</c> of its state
-    /// (a file recorded before sizes were kept), else 0.
+    /// A file's bytes as its key's holdings count them: the size kept with it, else the <c>size_bytes</c> of the file
+    /// object kept as its state (a file recorded before sizes were kept), else 0.
     /// </summary>
-    public static long FileBytes(long? bytes, string? state)
-    {
-        if (bytes is { } kept)
-        {
-            return kept;
-        }
-
-        if (string.IsNullOrEmpty(state))
-        {
-            return 0;
-        }
-
-        try
-        {
-            using var document = JsonDocument.Parse(state);
-            return document.RootElement.ValueKind == JsonValueKind.Object &&
-                   document.RootElement.TryGetProperty("size_bytes", out var size) && size.TryGetInt64(out var value) && value > 0
-                ? value
-                : 0;
-        }
-        catch (JsonException)
-        {
-            return 0;
-        }
-    }
+    public static long FileBytes(long? bytes, string? state) =>
+        Math.Max(0, bytes ?? (string.IsNullOrEmpty(state) ? null : FileObjects.Read(Encoding.UTF8.GetBytes(state))?.SizeBytes) ?? 0);
 
     public static string ListRow(string kind, DateTimeOffset createdAt, string id) =>
         kind + "|" + (DateTimeOffset.MaxValue.UtcTicks - createdAt.UtcTicks).ToString("D19", CultureInfo.InvariantCulture) + "|" + id;

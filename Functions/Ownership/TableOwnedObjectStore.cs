@@ -125,11 +125,12 @@ public sealed class TableOwnedObjectStore(GatewayTables tables) : IOwnedObjectSt
     private static async Task<(FileHoldings Holdings, ETag? Counter)> HoldingsAsync(TableClient table, string ownerKeyId, CancellationToken cancellationToken)
     {
         var (stored, etag) = await StoredHoldingsAsync(table, ownerKeyId, cancellationToken);
-        if (stored is { } kept)
-        {
-            return (kept, etag);
-        }
+        return (stored ?? await CountedHoldingsAsync(table, ownerKeyId, cancellationToken), etag);
+    }
 
+    /// <summary>The key's files and bytes held, counted from its file rows.</summary>
+    private static async Task<FileHoldings> CountedHoldingsAsync(TableClient table, string ownerKeyId, CancellationToken cancellationToken)
+    {
         long count = 0;
         long bytes = 0;
         await foreach (var row in table.QueryAsync<TableEntity>(
@@ -140,7 +141,7 @@ public sealed class TableOwnedObjectStore(GatewayTables tables) : IOwnedObjectSt
             bytes += OwnedObjectEntity.FileBytes(row.GetInt64(BytesProperty), row.GetString(nameof(OwnedObjectEntity.State)));
         }
 
-        return (new FileHoldings(count, bytes), etag);
+        return new FileHoldings(count, bytes);
     }
 
     /// <summary>What the key's counter row keeps (null without one, or without both figures) and the row's ETag.</summary>
@@ -173,7 +174,7 @@ public sealed class TableOwnedObjectStore(GatewayTables tables) : IOwnedObjectSt
             return (null, null);
         }
 
-        var held = stored ?? (await HoldingsAsync(table, file.OwnerKeyId, cancellationToken)).Holdings;
+        var held = stored ?? await CountedHoldingsAsync(table, file.OwnerKeyId, cancellationToken);
         return (new FileHoldings(Math.Max(0, held.Count - 1), Math.Max(0, held.Bytes - OwnedObjectEntity.FileBytes(file.Bytes, file.State))), etag);
     }
 

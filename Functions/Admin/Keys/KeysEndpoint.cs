@@ -3,8 +3,8 @@ using Microsoft.Extensions.Logging;
 using Qhaigc.Functions.Api;
 using Qhaigc.Functions.Governance;
 using Qhaigc.Functions.Keys;
-using Qhaigc.Functions.Protocol;
 using Qhaigc.Functions.Ownership;
+using Qhaigc.Functions.Protocol;
 
 namespace Qhaigc.Functions.Admin.Keys;
 
