@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Qhaigc.Bench.Bare;
 using Qhaigc.Bench.Counters;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -44,15 +45,7 @@ app.Use(async (context, next) =>
     await next(context);
 });
 app.UseRouting();
-using var client = new HttpMessageInvoker(new UpstreamWaitTimer(waits, new SocketsHttpHandler
-{
-    UseProxy = false,
-    AllowAutoRedirect = false,
-    AutomaticDecompression = DecompressionMethods.None,
-    UseCookies = false,
-    ActivityHeadersPropagator = null,
-    ConnectTimeout = TimeSpan.FromSeconds(10),
-}));
+using var client = new HttpMessageInvoker(new UpstreamWaitTimer(waits, BareUpstreamHandler.Create()));
 // The runtime's counters (heap, thread pool) as the bench gateway host reports them, for the scale runs.
 app.MapGet("/_bench/runtime", static context =>
 {

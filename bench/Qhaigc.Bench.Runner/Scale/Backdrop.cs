@@ -21,6 +21,7 @@ public sealed class Backdrop : IDisposable
         GatewayDll = Servers.BuiltDll(root, "Qhaigc.Bench.GatewayHost");
         ProxyDll = Servers.BuiltDll(root, "Qhaigc.Bench.Proxy");
         FunctionsAppDirectory = Path.Combine(root, "Functions", "bin", "Release", "net10.0");
+        BareWorkerDirectory = Path.Combine(root, "bench", "Qhaigc.Bench.BareWorker", "bin", "Release", "net10.0");
         AzuritePort = azuritePort;
         UpstreamUrl = upstreamUrl;
     }
@@ -43,6 +44,9 @@ public sealed class Backdrop : IDisposable
     /// <summary>The Functions app folder the emulated host starts the worker from: the Functions project's Release build, unless published.</summary>
     public string FunctionsAppDirectory { get; private set; }
 
+    /// <summary>The bare Functions worker's app folder (bench/Qhaigc.Bench.BareWorker): its Release build, unless published.</summary>
+    public string BareWorkerDirectory { get; private set; }
+
     /// <summary>
     /// Launched by their own executables (self-contained), not by <c>dotnet</c>: set by <see cref="PublishAsync"/>.
     /// </summary>
@@ -63,6 +67,11 @@ public sealed class Backdrop : IDisposable
                 ? ("Qhaigc.Functions", Path.Combine(_root, "Functions"), dll => FunctionsAppDirectory = Path.GetDirectoryName(dll)!)
                 : ("Qhaigc.Bench.GatewayHost", Path.Combine(_root, "bench", "Qhaigc.Bench.GatewayHost"), dll => GatewayDll = dll),
         };
+        if (functionsApp)
+        {
+            projects.Add(("Qhaigc.Bench.BareWorker", Path.Combine(_root, "bench", "Qhaigc.Bench.BareWorker"), dll => BareWorkerDirectory = Path.GetDirectoryName(dll)!));
+        }
+
         foreach (var (project, path, set) in projects)
         {
             var output = Path.Combine(WorkDirectory, "published", project);
@@ -93,10 +102,11 @@ public sealed class Backdrop : IDisposable
 
     /// <summary>
     /// Starts the emulated Functions host (bench/Qhaigc.Bench.FunctionsHost), set to start the worker from
-    /// <see cref="FunctionsAppDirectory"/> with the gateway's settings (and <paramref name="extra"/> over them) each time
-    /// it is asked (<see cref="ChildProcess.AskAsync"/>). Its own start is not waited for.
+    /// <paramref name="appDirectory"/> (<see cref="FunctionsAppDirectory"/> unless given) with the gateway's settings (and
+    /// <paramref name="extra"/> over them) each time it is asked (<see cref="ChildProcess.AskAsync"/>). Its own start is
+    /// not waited for.
     /// </summary>
-    public ChildProcess StartFunctionsHost(string logName, IReadOnlyDictionary<string, string>? extra = null)
+    public ChildProcess StartFunctionsHost(string logName, IReadOnlyDictionary<string, string>? extra = null, string? appDirectory = null)
     {
         var settings = Servers.GatewaySettingsFor(AzuritePort, UpstreamUrl);
         foreach (var (key, value) in extra ?? new Dictionary<string, string>())
@@ -104,7 +114,7 @@ public sealed class Backdrop : IDisposable
             settings[key] = value;
         }
 
-        List<string> arguments = [Servers.BuiltDll(_root, "Qhaigc.Bench.FunctionsHost"), "--app", FunctionsAppDirectory];
+        List<string> arguments = [Servers.BuiltDll(_root, "Qhaigc.Bench.FunctionsHost"), "--app", appDirectory ?? FunctionsAppDirectory];
         foreach (var (key, value) in settings)
         {
             arguments.AddRange(["--setting", $"{key}={value}"]);
