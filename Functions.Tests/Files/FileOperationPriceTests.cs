@@ -41,7 +41,7 @@ public sealed class FileOperationPriceTests
         Assert.Equal(HttpStatusCode.OK, second.StatusCode);
         Assert.Equal(HttpStatusCode.OK, listed.StatusCode);
         await GatewayAssert.ErrorAsync(third, 402, "billing_error",
-            "This API key's spend cap is reached: 0.001 USD of 0.025 USD remain this month, and this file operation costs 0.01 USD. Ask the operator to raise the cap.");
+            "This API key's spend cap does not cover this file operation: 0.001 USD of 0.025 USD remain this month, and it costs 0.01 USD. Ask the operator to raise the cap.");
         await GatewayAssert.ErrorAsync(listedAgain, 402, "billing_error");
         Assert.Equal(HttpStatusCode.OK, retrieved.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, notMine.StatusCode);

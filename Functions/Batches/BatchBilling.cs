@@ -93,9 +93,9 @@ public sealed partial class BatchBilling(
 
         var left = Math.Max(0, limits.SpendCapMicros!.Value - outcome.Usage.SpentMicros - outcome.Usage.ReservedMicros);
         return ApiError.From(ApiErrorKind.Billing,
-            $"This API key's spend cap is reached: {RateLimitHeaders.Amount(left)} {currency} of {RateLimitHeaders.Amount(limits.SpendCapMicros.Value)} {currency} remain" +
+            $"This API key's spend cap does not cover this batch: {RateLimitHeaders.Amount(left)} {currency} of {RateLimitHeaders.Amount(limits.SpendCapMicros.Value)} {currency} remain" +
             (limits.SpendPeriod == SpendPeriod.Month ? " this month" : "") +
-            $", and this batch may cost up to {RateLimitHeaders.Amount(worst)} {currency} at batch prices " +
+            $", and it may cost up to {RateLimitHeaders.Amount(worst)} {currency} at batch prices " +
             "(each request's input at the most it can be billed for, its max_tokens at the output price). " +
             "Send fewer requests, lower max_tokens, or ask the operator to raise the cap.");
     }

@@ -134,7 +134,9 @@ public sealed class AdmissionServiceTests : IDisposable
 
         // Assert
         Assert.Equal(402, result.Refusal?.Status);
-        Assert.Contains("spend cap", result.Refusal!.Message, StringComparison.Ordinal);
+        // Nothing is spent yet: the message says what is left and what the call may cost, not that the cap is reached.
+        Assert.StartsWith("This API key's spend cap does not cover this call: 0.01 USD of 0.01 USD remain", result.Refusal!.Message, StringComparison.Ordinal);
+        Assert.Contains("Lower max_tokens, or ask the operator to raise the cap.", result.Refusal.Message, StringComparison.Ordinal);
         Assert.Equal(10_000, result.RateLimits?.Limits.SpendCapMicros);
         Assert.Equal(0, result.RateLimits?.Usage.ReservedMicros);
     }

@@ -217,12 +217,13 @@ public sealed partial class AdmissionService(
         return outcome.Refused switch
         {
             LimitKind.Spend => ApiError.From(ApiErrorKind.Billing,
-                $"This API key's spend cap is reached: {RateLimitHeaders.Amount(Math.Max(0, limits.SpendCapMicros!.Value - usage.SpentMicros - usage.ReservedMicros))} " +
+                $"This API key's spend cap does not cover this {(fileOperation ? "file operation" : "call")}: " +
+                $"{RateLimitHeaders.Amount(Math.Max(0, limits.SpendCapMicros!.Value - usage.SpentMicros - usage.ReservedMicros))} " +
                 $"{currency} of {RateLimitHeaders.Amount(limits.SpendCapMicros.Value)} {currency} remain" +
                 (limits.SpendPeriod == SpendPeriod.Month ? " this month" : "") +
                 (fileOperation
-                    ? $", and this file operation costs {RateLimitHeaders.Amount(estimate.WorstCostMicros ?? 0)} {currency}. Ask the operator to raise the cap."
-                    : $", and this call may cost up to {RateLimitHeaders.Amount(estimate.WorstCostMicros ?? 0)} {currency} " +
+                    ? $", and it costs {RateLimitHeaders.Amount(estimate.WorstCostMicros ?? 0)} {currency}. Ask the operator to raise the cap."
+                    : $", and it may cost up to {RateLimitHeaders.Amount(estimate.WorstCostMicros ?? 0)} {currency} " +
                       "(its input at the most it can be billed for, max_tokens at the output price). " +
                       "Lower max_tokens, or ask the operator to raise the cap.")),
             LimitKind.Requests => RateLimited($"This API key is limited to {limits.RequestsPerMinute} requests per minute.", retryAfter),
