@@ -168,7 +168,7 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fixture)
     public async Task Customer_SeesOwnNumbers_AndNothingOfAnotherKey()
     {
         // Arrange: two keys with calls of their own.
-        var (mine, mySecret) = await fixture.CreateKeyAsync("""{"name":"customer-mine","limits":{"requestsPerMinute":50,"spendCap":20}}""");
+        var (mine, mySecret) = await fixture.CreateKeyAsync("""{"name":"customer-mine","limits":{"requestsPerMinute":50,"spendCap":20,"maxFileBytes":1610612736}}""");
         var (theirs, theirSecret) = await fixture.CreateKeyAsync("""{"name":"customer-theirs"}""");
         await fixture.CallAsync(mine, mySecret, ("claude-sonnet-4-5", "mine one"), ("claude-sonnet-4-5", "mine two"));
         await fixture.CallAsync(theirs, theirSecret, ("claude-opus-4-1", "theirs"));
@@ -182,6 +182,9 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fixture)
         // The key's own panel loads apart from the chart and the statement: wait for it too.
         await page.Locator("main").GetByText("customer-mine").First.WaitForAsync();
         var text = await page.Locator("main").TextContentAsync() ?? "";
+        // The file storage limit in binary units, its exact bytes in the title (allowed and remaining: nothing held).
+        var storage = await page.Locator("tr", new() { HasText = "File storage held at once" }).Locator("td").AllTextContentsAsync();
+        var exactBytes = await page.Locator("span[title='1,610,612,736 bytes']").CountAsync();
         var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Button, new() { Name = "Download JSON" }).ClickAsync());
         var statement = await File.ReadAllTextAsync((await download.PathAsync())!);
         await session.ScreenshotAsync("customer");
@@ -190,6 +193,8 @@ public sealed class ConsoleBrowserTests(ConsoleFixture fixture)
         Assert.Equal(2, calls["Succeeded"]);
         Assert.Contains("customer-mine", text, StringComparison.Ordinal);
         Assert.Contains("Spend cap", text, StringComparison.Ordinal);
+        Assert.Equal(["File storage held at once", "1.5 GiB", "0 B", "1.5 GiB"], storage);
+        Assert.Equal(2, exactBytes);
         Assert.DoesNotContain("customer-theirs", text, StringComparison.Ordinal);
         Assert.DoesNotContain(theirs, text, StringComparison.Ordinal);
         Assert.DoesNotContain("claude-opus", text, StringComparison.Ordinal);

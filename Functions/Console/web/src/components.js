@@ -1,7 +1,7 @@
 // Sections the operator's key page and the customer's page share: limits with their counters, and a month's statement.
 import { ApiError, api, describe, download } from './api.js';
 import { card, h, notice, replace, stat, table } from './dom.js';
-import { count, money, moneyTile, thisMonth, time } from './format.js';
+import { bytes, count, money, moneyTile, thisMonth, time } from './format.js';
 
 /** Active, disabled or expired, as a badge. */
 export function keyStatus(key) {
@@ -14,8 +14,13 @@ export function keyStatus(key) {
   return h('span', { class: 'badge badge-on' }, 'Active');
 }
 
-function remaining(limit, used) {
-  return limit === undefined || limit === null ? '—' : count(Math.max(0, Number(limit) - Number(used ?? 0)));
+/** A count, or with `inBytes` a size with the exact number of bytes in its title. */
+function amount(value, inBytes) {
+  return inBytes ? h('span', { title: `${count(value)} bytes` }, bytes(value)) : count(value);
+}
+
+function remaining(limit, used, inBytes) {
+  return limit === undefined || limit === null ? '—' : amount(Math.max(0, Number(limit) - Number(used ?? 0)), inBytes);
 }
 
 /** A key's limits (docs/limits-and-prices.md#limits-of-a-key) against its counters as they stand. */
@@ -32,9 +37,9 @@ export function limitsSection(limits, current) {
     ['Concurrent streams', limits.concurrentStreams, c.activeStreams],
     ['count_tokens per minute', limits.countTokensPerMinute, null],
     ['Files held at once', limits.maxFiles, c.filesHeld],
-    ['File bytes held at once', limits.maxFileBytes, c.fileBytesHeld],
+    ['File storage held at once', limits.maxFileBytes, c.fileBytesHeld, true],
   ].filter(([, limit]) => limit !== undefined && limit !== null)
-    .map(([name, limit, used]) => ({ name, limit, used }));
+    .map(([name, limit, used, inBytes]) => ({ name, limit, used, inBytes: inBytes === true }));
   const parts = [];
   if (limits.spendCap !== undefined && limits.spendCap !== null) {
     const cap = Number(limits.spendCap);
@@ -52,9 +57,9 @@ export function limitsSection(limits, current) {
   if (rows.length > 0) {
     parts.push(table([
       { title: 'Limit', value: (r) => r.name },
-      { title: 'Allowed', value: (r) => count(r.limit), class: 'num' },
-      { title: 'Used', value: (r) => (r.used === null || r.used === undefined ? '—' : count(r.used)), class: 'num' },
-      { title: 'Remaining', value: (r) => (r.used === null || r.used === undefined ? '—' : remaining(r.limit, r.used)), class: 'num' },
+      { title: 'Allowed', value: (r) => amount(r.limit, r.inBytes), class: 'num' },
+      { title: 'Used', value: (r) => (r.used === null || r.used === undefined ? '—' : amount(r.used, r.inBytes)), class: 'num' },
+      { title: 'Remaining', value: (r) => (r.used === null || r.used === undefined ? '—' : remaining(r.limit, r.used, r.inBytes)), class: 'num' },
     ], rows));
     const perMinute = [limits.requestsPerMinute, limits.tokensPerMinute, limits.inputTokensPerMinute, limits.outputTokensPerMinute]
       .some((limit) => limit !== undefined && limit !== null);

@@ -11,6 +11,23 @@ export function short(value) {
   return compact.format(Number(value ?? 0));
 }
 
+const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+const scaled = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
+
+/** A size in bytes in the largest binary unit under it (10 GiB, 1.5 MiB, 512 B). */
+export function bytes(value) {
+  let amount = Number(value ?? 0);
+  if (Math.abs(amount) < 1024) {
+    return `${integer.format(amount)} B`;
+  }
+  let unit = -1;
+  while (Math.abs(amount) >= 1024 && unit < units.length - 1) {
+    amount /= 1024;
+    unit += 1;
+  }
+  return `${scaled.format(amount)} ${units[unit]}`;
+}
+
 /** An amount in a currency; up to 6 decimals (costs are kept to the micro-unit), at least 2. */
 export function money(value, currency) {
   const amount = Number(value ?? 0);
