@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Qhaigc.Functions.Protocol;
 
 namespace Qhaigc.Functions.Tests.Protocol;
@@ -49,5 +50,33 @@ public sealed class IdsTests
 
         // Assert
         Assert.Equal(10_000, ids.Count);
+    }
+
+    [Fact]
+    public void New_StaysUniqueAcrossThreadsAndRefills()
+    {
+        // Arrange: each thread draws its random bytes 256 at a time; ids of 300 characters need more than one draw,
+        // and eight threads draw at once.
+        var longIds = new ConcurrentBag<string>();
+        var requestIds = new ConcurrentBag<string>();
+
+        // Act
+        Parallel.For(0, 8_000, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+        {
+            if (i % 4 == 0)
+            {
+                longIds.Add(Ids.New("x_", 300));
+            }
+            else
+            {
+                requestIds.Add(Ids.NewRequestId());
+            }
+        });
+
+        // Assert
+        Assert.Equal(2_000, longIds.Distinct(StringComparer.Ordinal).Count());
+        Assert.Equal(6_000, requestIds.Distinct(StringComparer.Ordinal).Count());
+        Assert.All(longIds, static id => Assert.Equal(302, id.Length));
+        Assert.All(longIds, static id => Assert.All(id[2..], static c => Assert.Contains(c, Base62)));
     }
 }

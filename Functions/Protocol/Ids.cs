@@ -11,17 +11,26 @@ public static class Ids
 
     public static string NewMessageId() => New("msg_");
 
+    /// <summary>Random bytes drawn per thread and handed out in turn: one call to the RNG per several ids.</summary>
+    private const int RandomBufferLength = 256;
+
+    [ThreadStatic]
+    private static byte[]? t_random;
+
+    [ThreadStatic]
+    private static int t_used;
+
     public static string New(string prefix, int length = 24)
     {
         return string.Create(prefix.Length + length, prefix, static (span, prefix) =>
         {
             prefix.AsSpan().CopyTo(span);
             var id = span[prefix.Length..];
-            // One call to the RNG per id, not one per character (GetItems asks it per character for an alphabet of 62,
-            // the largest single cost of a request id): bytes below 248 (4 × 62) map evenly onto base62, and the few
-            // others are skipped, so every character stays uniform.
-            Span<byte> random = stackalloc byte[64];
-            var used = random.Length;
+            // The bytes come from the cryptographic RNG, drawn 256 at a time for the thread (a call to it costs more
+            // than composing an id, once per request); bytes below 248 (4 × 62) map evenly onto base62, and the few
+            // others are skipped, so every character stays uniform. GetItems would ask the RNG once per character.
+            var random = t_random ??= new byte[RandomBufferLength];
+            var used = t_used == 0 ? random.Length : t_used;
             for (var filled = 0; filled < id.Length;)
             {
                 if (used == random.Length)
@@ -36,6 +45,8 @@ public static class Ids
                     id[filled++] = Base62[value % 62];
                 }
             }
+
+            t_used = used;
         });
     }
 }

@@ -123,7 +123,7 @@ internal sealed class ResilientCall(
     /// before it, or it is an <c>error</c> event; an error the client caused ends the attempts as it is, any other
     /// failure is one more reason to try again. The attempt's response is disposed unless it started.
     /// </summary>
-    private async Task<(UpstreamStart Start, AttemptFailure? Failure)> FirstEventAsync(UpstreamResponse response)
+    private async ValueTask<(UpstreamStart Start, AttemptFailure? Failure)> FirstEventAsync(UpstreamResponse response)
     {
         ValueTask<bool> move;
         try
@@ -191,7 +191,7 @@ internal sealed class ResilientCall(
     /// (no failure to retry), any other failure is one more reason to try again. The response is disposed unless it
     /// started.
     /// </summary>
-    private async Task<(UpstreamStart Start, AttemptFailure? Failure)> ClassifyAsync(UpstreamResponse response, ValueTask<bool> move)
+    private async ValueTask<(UpstreamStart Start, AttemptFailure? Failure)> ClassifyAsync(UpstreamResponse response, ValueTask<bool> move)
     {
         var events = response.Events!;
         UpstreamStart failed;

@@ -10,10 +10,30 @@ namespace Qhaigc.Functions.Usage;
 /// </summary>
 public sealed partial class UsageMeter
 {
+    private readonly TokenUsage _usage = new();
     private string? _startUsage;
     private string? _deltaUsage;
 
-    public TokenUsage Usage { get; } = new();
+    /// <summary>Whether a stream's usage events changed since <see cref="TokenUsage.Raw"/> was last composed.</summary>
+    private bool _rawStale;
+
+    /// <summary>
+    /// What was counted. A stream's raw usage text is composed when this is read (once, when the call is recorded),
+    /// not at each usage event.
+    /// </summary>
+    public TokenUsage Usage
+    {
+        get
+        {
+            if (_rawStale)
+            {
+                _usage.Raw = ComposeRaw();
+                _rawStale = false;
+            }
+
+            return _usage;
+        }
+    }
 
     public string? MessageId { get; private set; }
 
@@ -47,7 +67,7 @@ public sealed partial class UsageMeter
         if (message.Usage is { } usage)
         {
             Apply(usage);
-            Usage.Raw = usage.Raw;
+            _usage.Raw = usage.Raw;
         }
     }
 
@@ -79,7 +99,7 @@ public sealed partial class UsageMeter
                 return;
         }
 
-        Usage.Raw = ComposeRaw();
+        _rawStale = true;
     }
 
     /// <summary>
@@ -93,8 +113,8 @@ public sealed partial class UsageMeter
             return;
         }
 
-        Usage.OutputTokens = Math.Max(Usage.OutputTokens, (OutputCharacters + 3) / 4);
-        Usage.Estimated = true;
+        _usage.OutputTokens = Math.Max(_usage.OutputTokens, (OutputCharacters + 3) / 4);
+        _usage.Estimated = true;
     }
 
     // The three readers below stay out of ObserveEvent: inlined there, their large locals would be cleared for every
@@ -141,17 +161,17 @@ public sealed partial class UsageMeter
     /// <summary>Takes in a usage object's counts; a field it does not carry keeps its value.</summary>
     private void Apply(UsageObject usage)
     {
-        Usage.InputTokens = usage.InputTokens ?? Usage.InputTokens;
-        Usage.OutputTokens = usage.OutputTokens ?? Usage.OutputTokens;
-        Usage.CacheCreationInputTokens = usage.CacheCreationInputTokens ?? Usage.CacheCreationInputTokens;
-        Usage.CacheReadInputTokens = usage.CacheReadInputTokens ?? Usage.CacheReadInputTokens;
-        Usage.WebSearchRequests = usage.WebSearchRequests ?? Usage.WebSearchRequests;
-        Usage.WebFetchRequests = usage.WebFetchRequests ?? Usage.WebFetchRequests;
-        Usage.ServiceTier = usage.ServiceTier ?? Usage.ServiceTier;
-        Usage.Speed = usage.Speed ?? Usage.Speed;
-        Usage.InferenceGeo = usage.InferenceGeo ?? Usage.InferenceGeo;
-        Usage.CacheCreation5mInputTokens = usage.CacheCreation5mInputTokens ?? Usage.CacheCreation5mInputTokens;
-        Usage.CacheCreation1hInputTokens = usage.CacheCreation1hInputTokens ?? Usage.CacheCreation1hInputTokens;
+        _usage.InputTokens = usage.InputTokens ?? _usage.InputTokens;
+        _usage.OutputTokens = usage.OutputTokens ?? _usage.OutputTokens;
+        _usage.CacheCreationInputTokens = usage.CacheCreationInputTokens ?? _usage.CacheCreationInputTokens;
+        _usage.CacheReadInputTokens = usage.CacheReadInputTokens ?? _usage.CacheReadInputTokens;
+        _usage.WebSearchRequests = usage.WebSearchRequests ?? _usage.WebSearchRequests;
+        _usage.WebFetchRequests = usage.WebFetchRequests ?? _usage.WebFetchRequests;
+        _usage.ServiceTier = usage.ServiceTier ?? _usage.ServiceTier;
+        _usage.Speed = usage.Speed ?? _usage.Speed;
+        _usage.InferenceGeo = usage.InferenceGeo ?? _usage.InferenceGeo;
+        _usage.CacheCreation5mInputTokens = usage.CacheCreation5mInputTokens ?? _usage.CacheCreation5mInputTokens;
+        _usage.CacheCreation1hInputTokens = usage.CacheCreation1hInputTokens ?? _usage.CacheCreation1hInputTokens;
     }
 
     private string? ComposeRaw()

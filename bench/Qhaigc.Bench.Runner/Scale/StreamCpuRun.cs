@@ -17,6 +17,9 @@ public sealed class StreamCpuRun(ScaleOptions options, Backdrop backdrop, Action
     private static readonly int[] Lengths = [50, 200];
     private static readonly ScaleContender[] Contenders = [ScaleContender.Proxy, ScaleContender.Gateway, ScaleContender.GatewayMemoryStore];
 
+    /// <summary>How long a measurement waits for the machine to go quiet: longer than Azurite takes for a run's records.</summary>
+    private static readonly TimeSpan MaxQuietWait = TimeSpan.FromMinutes(3);
+
     public async Task<string> RunAsync()
     {
         var wrk = new Wrk(Path.Combine(options.RepositoryRoot, "bench", "wrk"));
@@ -97,25 +100,31 @@ public sealed class StreamCpuRun(ScaleOptions options, Backdrop backdrop, Action
     }
 
     /// <summary>
-    /// Waits, at most 30 s, until Azurite, the fake upstream and every contender are idle (each under 5% of a core over
-    /// half a second): Azurite goes on with the records of the run before for a while, and on two shared cores
-    /// that work would slow the next contender and be counted in its CPU per stream.
+    /// Waits, at most <see cref="MaxQuietWait"/>, until Azurite, the fake upstream and every contender are idle (each
+    /// under 5% of a core over half a second): after the gateway that writes its usage into Azurite was measured, the
+    /// records it queued go on being written for up to a minute (Azurite spends milliseconds of CPU on each), and on two
+    /// shared cores that work would slow the next contender and be counted in its CPU per stream.
     /// </summary>
     private static async Task QuietAsync(IReadOnlyList<ChildProcess> processes, Action<string> log)
     {
         var started = DateTime.UtcNow;
-        while (DateTime.UtcNow - started < TimeSpan.FromSeconds(30))
+        while (DateTime.UtcNow - started < MaxQuietWait)
         {
             var before = processes.Select(static p => p.Sample().CpuSeconds).ToArray();
             await Task.Delay(500);
             var busiest = processes.Select((p, i) => (p.Sample().CpuSeconds - before[i]) / 0.5).Max();
             if (busiest < 0.05)
             {
+                if (DateTime.UtcNow - started > TimeSpan.FromSeconds(5))
+                {
+                    log($"quiet after {(DateTime.UtcNow - started).TotalSeconds:0} s");
+                }
+
                 return;
             }
         }
 
-        log("the machine did not go quiet within 30 s; measuring anyway");
+        log($"the machine did not go quiet within {MaxQuietWait.TotalSeconds:0} s; measuring anyway");
     }
 
     /// <summary>How long a contender was warmed up, and how many methods the JIT compiled meanwhile.</summary>
