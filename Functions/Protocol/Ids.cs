@@ -26,9 +26,9 @@ public static class Ids
         {
             prefix.AsSpan().CopyTo(span);
             var id = span[prefix.Length..];
-            // The bytes come from the cryptographic RNG, drawn 256 at a time for the thread (a call to it costs more
-            // than composing an id, once per request); bytes below 248 (4 × 62) map evenly onto base62, and the few
-            // others are skipped, so every character stays uniform. GetItems would ask the RNG once per character.
+            // The bytes come from the cryptographic RNG, drawn 256 at a time per thread: a call into it costs more than
+            // composing an id, and every request makes one. Bytes below 248 (4 × 62) map evenly onto base62 and the
+            // few others are skipped, so every character stays uniform (GetItems would call the RNG per character).
             var random = t_random ??= new byte[RandomBufferLength];
             var used = t_used == 0 ? random.Length : t_used;
             for (var filled = 0; filled < id.Length;)

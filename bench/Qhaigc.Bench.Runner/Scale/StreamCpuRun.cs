@@ -101,9 +101,9 @@ public sealed class StreamCpuRun(ScaleOptions options, Backdrop backdrop, Action
 
     /// <summary>
     /// Waits, at most <see cref="MaxQuietWait"/>, until Azurite, the fake upstream and every contender are idle (each
-    /// under 5% of a core over half a second): after the gateway that writes its usage into Azurite was measured, the
-    /// records it queued go on being written for up to a minute (Azurite spends milliseconds of CPU on each), and on two
-    /// shared cores that work would slow the next contender and be counted in its CPU per stream.
+    /// under 5% of a core over half a second): after the gateway that writes its usage into Azurite was measured, Azurite
+    /// stays busy with what it took in for up to a minute more, and on two shared cores that work would slow the next
+    /// contender and be counted in its CPU per stream.
     /// </summary>
     private static async Task QuietAsync(IReadOnlyList<ChildProcess> processes, Action<string> log)
     {
