@@ -44,4 +44,61 @@ public sealed class UpstreamHttpTests
         // Assert
         Assert.Equal(refused, result);
     }
+
+    [Theory]
+    [InlineData("text/event-stream", true)]
+    [InlineData("text/event-stream; charset=utf-8", true)]
+    [InlineData("text/event-stream;charset=utf-8", true)]
+    [InlineData("Text/Event-Stream; charset=UTF-8", true)]
+    [InlineData("text/event-stream ; charset=utf-8", true)]
+    [InlineData("application/json", false)]
+    [InlineData("text/event-streams", false)]
+    [InlineData("text/event", false)]
+    [InlineData("text/html; note=text/event-stream", false)]
+    [InlineData(null, false)]
+    public void IsEventStream_ReadsTheMediaTypeOfTheContentType(string? contentType, bool expected)
+    {
+        // Arrange: the header as an upstream sends it.
+        using var content = new ByteArrayContent([]);
+        if (contentType is not null)
+        {
+            content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        }
+
+        // Act
+        var isStream = UpstreamHttp.IsEventStream(content.Headers);
+
+        // Assert
+        Assert.Equal(expected, isStream);
+    }
+
+    [Fact]
+    public void IsEventStream_IsFalse_ForTwoContentTypes()
+    {
+        // Arrange: an answer that names two media types is not one event stream.
+        using var content = new ByteArrayContent([]);
+        content.Headers.TryAddWithoutValidation("Content-Type", ["text/event-stream", "application/json"]);
+
+        // Act
+        var isStream = UpstreamHttp.IsEventStream(content.Headers);
+
+        // Assert
+        Assert.False(isStream);
+    }
+
+    [Theory]
+    [InlineData(true, "text/event-stream")]
+    [InlineData(false, "application/json")]
+    public async Task Post_AsksForAStreamOrAWholeAnswer(bool stream, string accept)
+    {
+        // Arrange
+        using var message = UpstreamHttp.Post(new Uri("http://127.0.0.1/v1/messages"), "{}"u8.ToArray(), stream, waits: null);
+
+        // Act: the header as it goes out on the wire.
+        var sent = message.Headers.ToString();
+
+        // Assert
+        Assert.Equal($"Accept: {accept}", sent.Trim());
+        Assert.Equal("{}", await message.Content!.ReadAsStringAsync());
+    }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Http.Headers;
 using System.Net.ServerSentEvents;
 using Microsoft.Extensions.Logging;
 using Qhaigc.Functions.Protocol;
@@ -31,7 +32,8 @@ public sealed partial class UpstreamHttp(string upstream, HttpClient http, TimeS
             Version = HttpVersion.Version11,
             VersionPolicy = HttpVersionPolicy.RequestVersionOrHigher,
         };
-        message.Headers.Accept.ParseAdd(stream ? "text/event-stream" : "application/json");
+        // Set as it is: a well-formed constant needs no parsing into header objects.
+        message.Headers.TryAddWithoutValidation("Accept", stream ? "text/event-stream" : "application/json");
         waits?.AttachTo(message);
         return message;
     }
@@ -73,10 +75,9 @@ public sealed partial class UpstreamHttp(string upstream, HttpClient http, TimeS
                 return whole.WithRateLimit(rateLimit);
             }
 
-            var mediaType = response.Content.Headers.ContentType?.MediaType;
-            if (mediaType is not "text/event-stream")
+            if (!IsEventStream(response.Content.Headers))
             {
-                Log.NotAStream(logger, upstream, mediaType);
+                Log.NotAStream(logger, upstream, response.Content.Headers.ContentType?.MediaType);
                 return UpstreamResponse.Failed(
                     ApiError.From(ApiErrorKind.Internal, "The upstream did not answer with an event stream."), upstreamRequestId);
             }
@@ -188,6 +189,22 @@ public sealed partial class UpstreamHttp(string upstream, HttpClient http, TimeS
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Whether an answer's <c>Content-Type</c> is <c>text/event-stream</c>, parameters aside and in any case, read from
+    /// the header's text as received rather than parsed into header objects for every stream.
+    /// </summary>
+    public static bool IsEventStream(HttpContentHeaders headers)
+    {
+        if (!headers.NonValidated.TryGetValues("Content-Type", out var values) || values.Count != 1)
+        {
+            return false;
+        }
+
+        var value = values.ToString().AsSpan();
+        var parameters = value.IndexOf(';');
+        return (parameters < 0 ? value : value[..parameters]).Trim(" \t").Equals("text/event-stream", StringComparison.OrdinalIgnoreCase);
     }
 
     public static string? FirstHeader(HttpResponseMessage response, string name) =>
