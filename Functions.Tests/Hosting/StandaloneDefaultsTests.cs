@@ -28,4 +28,27 @@ public sealed class StandaloneDefaultsTests
         var received = Assert.Single(upstream.Received);
         Assert.False(received.Headers.ContainsKey("traceparent"), "The upstream got a traceparent header: an Activity was started for the call.");
     }
+
+    [Theory]
+    [InlineData("V1/Messages/", HttpStatusCode.OK)]
+    [InlineData("v1/messages/count_tokens/", HttpStatusCode.OK)]
+    [InlineData("v1/messagesx", HttpStatusCode.NotFound)]
+    public async Task ModelCalls_TakeTheirRouteAsRoutingMatchesIt_BeforeRouting(string path, HttpStatusCode expected)
+    {
+        // Arrange: the model calls are dispatched before endpoint routing (Hosting/HotRoutes.cs), which must match
+        // them as routing would: any case, one trailing slash; anything else is still routing's (the fallback's 404).
+        var environment = await GatewayTestEnvironment.CreateAsync();
+        await using var upstream = await FakeAnthropicUpstream.StartAsync();
+        var (secret, _) = await environment.CreateKeyAsync();
+        await using var gateway = await StandaloneGatewayHost.StartAsync(environment.Settings(upstream.GatewaySettings()), minimumLevel: LogLevel.Warning);
+        using var http = RawClient.Create(gateway.BaseAddress);
+
+        // Act
+        using var response = await http.SendAsync(RawClient.Messages(secret, RawClient.Body(FakeAnthropicUpstream.Models.Text), path: path));
+        var body = await response.Content.ReadAsStringAsync();
+
+        // Assert
+        Assert.Equal(expected, response.StatusCode);
+        Assert.Contains(expected == HttpStatusCode.OK ? (path.Contains("count_tokens") ? "\"input_tokens\"" : "\"type\":\"message\"") : "not_found_error", body);
+    }
 }

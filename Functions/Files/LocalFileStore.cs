@@ -17,15 +17,26 @@ namespace Qhaigc.Functions.Files;
 /// </summary>
 public sealed class LocalFileStore
 {
-    private readonly Lazy<BlobContainerClient> _container;
+    private readonly StorageOptions _storage;
+    private readonly IConfiguration? _configuration;
+    private BlobContainerClient? _container;
     private Task? _creation;
 
+    /// <summary>
+    /// Holds no blob client yet, nor anything typed by the blob SDK (a <c>Lazy&lt;BlobContainerClient&gt;</c> would load
+    /// it): a gateway whose upstreams hold no files in blobs never loads the blob service, and every gateway builds this
+    /// store on its first call (docs/performance.md#cold-start).
+    /// </summary>
     public LocalFileStore(IOptions<GatewayOptions> options, IConfiguration? configuration = null)
     {
-        var storage = options.Value.Storage;
-        // Made on first use: a gateway whose upstreams hold no files in blobs never needs the blob service.
-        _container = new(() => Service(storage, configuration).GetBlobContainerClient(storage.FilesContainer));
+        _storage = options.Value.Storage;
+        _configuration = configuration;
     }
+
+    private BlobContainerClient Container =>
+        Volatile.Read(ref _container) ?? Interlocked.CompareExchange(ref _container, NewContainer(), null) ?? _container!;
+
+    private BlobContainerClient NewContainer() => Service(_storage, _configuration).GetBlobContainerClient(_storage.FilesContainer);
 
     /// <summary>
     /// The blob service of the gateway's storage account: <c>BlobServiceUri</c>, else that of the connection string in
@@ -63,14 +74,14 @@ public sealed class LocalFileStore
             throw;
         }
 
-        return _container.Value.GetBlobClient(id);
+        return Container.GetBlobClient(id);
     }
 
     private async Task CreateAsync()
     {
         try
         {
-            await _container.Value.CreateIfNotExistsAsync();
+            await Container.CreateIfNotExistsAsync();
         }
         catch (RequestFailedException exception) when (exception.Status == 403)
         {

@@ -76,7 +76,7 @@ public static class StandaloneHost
         {
             GatewayContext.Arrive(context, time);
             ConnectionHeaderCapture.Restore(context.Request);
-            return next(context);
+            return HotRoutes.Dispatch(context) ?? next(context);
         });
         app.UseRouting();
         app.MapGateway();
@@ -90,9 +90,9 @@ public static class StandaloneHost
     /// </summary>
     public static IEndpointRouteBuilder MapGateway(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost("/" + GatewayRoutes.Messages, static context => Run(context, Handler<MessagesHandler>(context).HandleAsync(context)));
-        endpoints.MapPost("/" + GatewayRoutes.CountTokens, static context => Run(context, Handler<CountTokensHandler>(context).HandleAsync(context)));
-        endpoints.MapPost("/" + GatewayRoutes.ChatCompletions, static context => Run(context, Handler<ChatCompletionsHandler>(context).HandleAsync(context)));
+        endpoints.MapPost("/" + GatewayRoutes.Messages, HotRoutes.Messages);
+        endpoints.MapPost("/" + GatewayRoutes.CountTokens, HotRoutes.CountTokens);
+        endpoints.MapPost("/" + GatewayRoutes.ChatCompletions, HotRoutes.ChatCompletions);
         endpoints.MapMethods("/" + GatewayRoutes.MessageBatches, ["GET", "POST"],
             static context => Run(context, Handler<MessageBatchesHandler>(context).HandleBatchesAsync(context)));
         endpoints.MapGet("/" + GatewayRoutes.MessageBatch,
@@ -149,10 +149,10 @@ public static class StandaloneHost
         return endpoints;
     }
 
-    private static T Handler<T>(HttpContext context)
+    internal static T Handler<T>(HttpContext context)
         where T : notnull => context.RequestServices.GetRequiredService<T>();
 
-    private static async Task Run(HttpContext context, Task<IResult> result) => await (await result).ExecuteAsync(context);
+    internal static async Task Run(HttpContext context, Task<IResult> result) => await (await result).ExecuteAsync(context);
 
     /// <summary>The route's <c>{id}</c>; without one, <see cref="NoId"/> answers as a bound parameter that is missing does.</summary>
     private static string? Id(HttpContext context) => Value(context, "id");

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Azure.Core;
 using Azure.Identity;
 using Azure.Monitor.OpenTelemetry.Exporter;
@@ -32,11 +33,17 @@ public static class TelemetryServiceCollectionExtensions
 
     public static IServiceCollection AddGatewayTelemetry(this IServiceCollection services, IConfiguration configuration, bool functionsWorker)
     {
-        if (!IsConfigured(services, configuration))
-        {
-            return services;
-        }
+        return IsConfigured(services, configuration) ? AddPipeline(services, configuration, functionsWorker) : services;
+    }
 
+    /// <summary>
+    /// The pipeline itself, in a method of its own: a gateway without telemetry does not load the OpenTelemetry
+    /// assemblies at all, which the runtime would do to prepare one method that mentions their types
+    /// (docs/performance.md#cold-start).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static IServiceCollection AddPipeline(IServiceCollection services, IConfiguration configuration, bool functionsWorker)
+    {
         services.AddHostedService<TelemetryGauges>();
         var telemetry = services.AddOpenTelemetry()
             .ConfigureResource(static resource => resource.AddService(ServiceName))

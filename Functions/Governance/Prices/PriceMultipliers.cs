@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 
 namespace Qhaigc.Functions.Governance;
 
@@ -24,8 +25,7 @@ public sealed class PriceMultipliers : IEquatable<PriceMultipliers>
             _factors[key] = factor;
         }
 
-        _canonical = string.Join(';', _factors.OrderBy(static f => f.Key, StringComparer.OrdinalIgnoreCase)
-            .Select(static f => string.Create(CultureInfo.InvariantCulture, $"{f.Key.ToLowerInvariant()}={f.Value}")));
+        _canonical = Canonical(_factors);
     }
 
     /// <summary>The multipliers every entry starts from: US-only inference at 1.1×, priority tier at 1×, batch at 0.5×.</summary>
@@ -50,7 +50,7 @@ public sealed class PriceMultipliers : IEquatable<PriceMultipliers>
             merged[key] = value;
         }
 
-        return merged.Count == _factors.Count && merged.All(f => _factors.TryGetValue(f.Key, out var v) && v == f.Value) ? this : new PriceMultipliers(merged);
+        return merged.Count == _factors.Count && Holds(merged) ? this : new PriceMultipliers(merged);
     }
 
     /// <summary>
@@ -122,7 +122,49 @@ public sealed class PriceMultipliers : IEquatable<PriceMultipliers>
         }
 
         var prefix = option + ":";
-        return _factors.Where(f => f.Key.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)).Select(static f => f.Value).Append(1m).Max();
+        var highest = 1m;
+        foreach (var (key, priced) in _factors)
+        {
+            if (key.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+            {
+                highest = Math.Max(highest, priced);
+            }
+        }
+
+        return highest;
+    }
+
+    /// <summary>Whether every multiplier of <paramref name="factors"/> is one of these, at the same value.</summary>
+    private bool Holds(Dictionary<string, decimal> factors)
+    {
+        foreach (var (key, factor) in factors)
+        {
+            if (!_factors.TryGetValue(key, out var mine) || mine != factor)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// <c>option:value=factor</c> of every entry, ordered by key, any case: what makes two sets of multipliers equal.
+    /// Loops rather than LINQ: its generic code over <c>decimal</c> pairs is compiled at run time, on every new
+    /// instance's start, where the price table is built (docs/performance.md#cold-start).
+    /// </summary>
+    private static string Canonical(Dictionary<string, decimal> factors)
+    {
+        var keys = new string[factors.Count];
+        factors.Keys.CopyTo(keys, 0);
+        Array.Sort(keys, StringComparer.OrdinalIgnoreCase);
+        var text = new StringBuilder();
+        foreach (var key in keys)
+        {
+            text.Append(text.Length == 0 ? "" : ";").Append(key.ToLowerInvariant()).Append('=').Append(factors[key].ToString(CultureInfo.InvariantCulture));
+        }
+
+        return text.ToString();
     }
 
     private decimal? Factor(string option, string value) => _factors.TryGetValue(Key(option, value), out var factor) ? factor : null;
