@@ -182,8 +182,7 @@ public sealed class UpstreamWaitHandlerTests
     /// <summary>Sends as an upstream adapter does: with the call's clock attached to the request.</summary>
     private static async Task<HttpResponseMessage> SendWithClockAsync(HttpClient client, WaitClock clock, HttpContent content, Uri? uri = null)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, uri ?? new Uri("http://127.0.0.1:9/v1/messages")) { Content = content };
-        clock.AttachTo(request);
+        using var request = new ClockedRequestMessage(HttpMethod.Post, uri ?? new Uri("http://127.0.0.1:9/v1/messages"), clock) { Content = content };
         return await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
     }
 

@@ -26,15 +26,13 @@ public sealed partial class UpstreamHttp(string upstream, HttpClient http, TimeS
     /// </summary>
     public static HttpRequestMessage Post(Uri uri, byte[] body, bool stream, WaitClock? waits)
     {
-        var message = new HttpRequestMessage(HttpMethod.Post, uri)
-        {
-            Content = new UpstreamRequestContent(body),
-            Version = HttpVersion.Version11,
-            VersionPolicy = HttpVersionPolicy.RequestVersionOrHigher,
-        };
+        // The call's clock rides on the request itself (ClockedRequestMessage), not in its Options dictionary.
+        var message = waits is null ? new HttpRequestMessage(HttpMethod.Post, uri) : new ClockedRequestMessage(HttpMethod.Post, uri, waits);
+        message.Content = new UpstreamRequestContent(body);
+        message.Version = HttpVersion.Version11;
+        message.VersionPolicy = HttpVersionPolicy.RequestVersionOrHigher;
         // Set as it is: a well-formed constant needs no parsing into header objects.
         message.Headers.TryAddWithoutValidation("Accept", stream ? "text/event-stream" : "application/json");
-        waits?.AttachTo(message);
         return message;
     }
 

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 namespace Qhaigc.Functions.Upstreams;
 
 /// <summary>
-/// Charges the <see cref="WaitClock"/> an upstream request carries (<see cref="WaitClock.AttachTo"/>) with the time its upstream takes to answer: from the moment the
+/// Charges the <see cref="WaitClock"/> an upstream request carries (a <see cref="ClockedRequestMessage"/>) with the time its upstream takes to answer: from the moment the
 /// request body was handed to the connection (<see cref="UpstreamRequestContent"/>) until the answer's headers are
 /// in. Building the request, the connection pool and parsing the answer stay the gateway's own time. A call that had
 /// to open a connection waited for it too (DNS, TCP and TLS handshakes with the upstream): it is charged from the

@@ -10,15 +10,12 @@ namespace Qhaigc.Functions.Upstreams;
 /// </summary>
 /// <remarks>
 /// There is one way to charge it: whoever waits calls <see cref="AddSince"/> on the call's clock, which is passed to
-/// it explicitly (<c>GatewayContext.Waits</c> in the API layer, a parameter of <see cref="IUpstream"/>, and
-/// <see cref="OptionKey"/> on an upstream <see cref="HttpRequestMessage"/> for the HTTP pipeline). Nothing is ambient,
-/// so a new <c>await</c> is the gateway's own time until its author charges it.
+/// it explicitly (<c>GatewayContext.Waits</c> in the API layer, a parameter of <see cref="IUpstream"/>, and the upstream
+/// request itself, a <see cref="ClockedRequestMessage"/>, for the HTTP pipeline). Nothing is ambient, so a new
+/// <c>await</c> is the gateway's own time until its author charges it.
 /// </remarks>
 public sealed class WaitClock
 {
-    /// <summary>Where an upstream request carries its call's clock to <see cref="UpstreamWaitHandler"/>.</summary>
-    public static readonly HttpRequestOptionsKey<WaitClock> OptionKey = new("qhaigc.wait-clock");
-
     private long _ticks;
 
     /// <summary>Set by <see cref="UpstreamWaitHandler.ConnectAsync"/> when a send of this call opened a new upstream connection.</summary>
@@ -30,10 +27,16 @@ public sealed class WaitClock
     /// <summary>Adds the time from <paramref name="startTimestamp"/> (a <see cref="Stopwatch.GetTimestamp"/>) until now.</summary>
     public void AddSince(long startTimestamp) => Interlocked.Add(ref _ticks, Math.Max(0, Stopwatch.GetTimestamp() - startTimestamp));
 
-    /// <summary>Attaches this clock to an upstream request, for the HTTP pipeline to charge.</summary>
-    public void AttachTo(HttpRequestMessage message) => message.Options.Set(OptionKey, this);
-
     /// <summary>The clock an upstream request carries, if any.</summary>
-    public static WaitClock? Of(HttpRequestMessage? message) =>
-        message is not null && message.Options.TryGetValue(OptionKey, out var clock) ? clock : null;
+    public static WaitClock? Of(HttpRequestMessage? message) => (message as ClockedRequestMessage)?.Clock;
+}
+
+/// <summary>
+/// An upstream request that carries its call's <see cref="WaitClock"/> to <see cref="UpstreamWaitHandler"/> (and to the
+/// connect callback, which sees the request that opened the connection). A field of the request instead of an entry in
+/// its <see cref="HttpRequestMessage.Options"/>, whose dictionary every call would allocate (docs/performance.md).
+/// </summary>
+public sealed class ClockedRequestMessage(HttpMethod method, Uri uri, WaitClock clock) : HttpRequestMessage(method, uri)
+{
+    public WaitClock Clock { get; } = clock;
 }
