@@ -60,6 +60,27 @@ public sealed class UsageMeterTests
     }
 
     [Fact]
+    public void ObserveEvent_KeepsRawUsageBeyondAscii_AndReadsItsValues()
+    {
+        // Arrange: values outside ASCII (two- and three-byte UTF-8, an escape) in both usage objects, and the known
+        // values the meter keeps without a new string (speed, tier, stop reason) beside ones it does not know.
+        var meter = new UsageMeter();
+
+        // Act
+        meter.ObserveEvent(EventNames.MessageStart,
+            """{"type":"message_start","message":{"id":"msg_1","usage":{"input_tokens":5,"inference_geo":"zürich-東京","service_tier":"priority"}}}"""u8);
+        meter.ObserveEvent(EventNames.MessageDelta,
+            """{"type":"message_delta","delta":{"stop_reason":"max_tokens"},"usage":{"output_tokens":9,"speed":"fast","note":"\u00e9"}}"""u8);
+
+        // Assert
+        Assert.Equal(
+            """{"message_start":{"input_tokens":5,"inference_geo":"zürich-東京","service_tier":"priority"},"message_delta":{"output_tokens":9,"speed":"fast","note":"\u00e9"}}""",
+            meter.Usage.Raw);
+        Assert.Equal(("zürich-東京", "priority", "fast", "max_tokens"), (meter.Usage.InferenceGeo, meter.Usage.ServiceTier, meter.Usage.Speed, meter.StopReason));
+        Assert.Equal((5, 9), (meter.Usage.InputTokens, meter.Usage.OutputTokens));
+    }
+
+    [Fact]
     public void EstimateIfIncomplete_EstimatesOutputFromDeltas_AndFlagsIt()
     {
         // Arrange

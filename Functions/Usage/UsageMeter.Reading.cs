@@ -157,8 +157,9 @@ public sealed partial class UsageMeter
             }
         }
 
-        // The object's text as it came, for the usage record's raw usage.
-        usage.Raw = Encoding.UTF8.GetString(json[start..(int)reader.BytesConsumed]);
+        // The object's text as it came, for the usage record's raw usage: its bytes, turned into text once, when the
+        // record is made (a stream's two usage objects then make one string, not three).
+        usage.Raw = json[start..(int)reader.BytesConsumed].ToArray();
         return usage;
     }
 
@@ -215,6 +216,11 @@ public sealed partial class UsageMeter
             return null;
         }
 
+        if (!reader.ValueIsEscaped && Known(reader.ValueSpan) is { } known)
+        {
+            return known;
+        }
+
         try
         {
             return reader.GetString();
@@ -224,6 +230,31 @@ public sealed partial class UsageMeter
             // Not valid UTF-8: the value does not count; the rest of the object still does.
             return null;
         }
+    }
+
+    /// <summary>
+    /// The values most members read here take (object types, stop reasons, service tiers, speeds, regions), so that
+    /// reading one allocates nothing: a stream's two usage events would otherwise make a new string of each.
+    /// </summary>
+    private static readonly string[] KnownValues =
+    [
+        "message_start", "message_delta", "message", "error", "end_turn", "max_tokens", "tool_use", "stop_sequence",
+        "pause_turn", "refusal", "standard", "priority", "batch", "fast", "global", "us",
+    ];
+
+    private static readonly byte[][] KnownValuesUtf8 = [.. KnownValues.Select(static value => Encoding.UTF8.GetBytes(value))];
+
+    private static string? Known(ReadOnlySpan<byte> value)
+    {
+        for (var i = 0; i < KnownValuesUtf8.Length; i++)
+        {
+            if (value.SequenceEqual(KnownValuesUtf8[i]))
+            {
+                return KnownValues[i];
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Skips the value of the member whose name the reader is at.</summary>
@@ -273,6 +304,6 @@ public sealed partial class UsageMeter
         public string? ServiceTier;
         public string? Speed;
         public string? InferenceGeo;
-        public string Raw = "";
+        public byte[] Raw = [];
     }
 }

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Text;
 using Qhaigc.Functions.Protocol.Sse;
 
 namespace Qhaigc.Functions.Usage;
@@ -10,9 +11,13 @@ namespace Qhaigc.Functions.Usage;
 /// </summary>
 public sealed partial class UsageMeter
 {
+    /// <summary>The raw usage text's members (docs/usage-records.md).</summary>
+    private const string StartMember = "\"message_start\":";
+    private const string DeltaMember = "\"message_delta\":";
+
     private readonly TokenUsage _usage = new();
-    private string? _startUsage;
-    private string? _deltaUsage;
+    private byte[]? _startUsage;
+    private byte[]? _deltaUsage;
 
     /// <summary>Whether a stream's usage events changed since <see cref="TokenUsage.Raw"/> was last composed.</summary>
     private bool _rawStale;
@@ -67,7 +72,7 @@ public sealed partial class UsageMeter
         if (message.Usage is { } usage)
         {
             Apply(usage);
-            _usage.Raw = usage.Raw;
+            _usage.Raw = Encoding.UTF8.GetString(usage.Raw);
         }
     }
 
@@ -181,9 +186,29 @@ public sealed partial class UsageMeter
             return null;
         }
 
-        // One allocation, the string itself (a builder grew through three buffers for it, twice per stream).
-        return _startUsage is null ? string.Concat("{\"message_delta\":", _deltaUsage, "}")
-            : _deltaUsage is null ? string.Concat("{\"message_start\":", _startUsage, "}")
-            : string.Concat(["{\"message_start\":", _startUsage, ",\"message_delta\":", _deltaUsage, "}"]);
+        // One allocation, the string itself, decoded from the two objects' bytes as they came.
+        var startFirst = _startUsage is not null;
+        var first = _startUsage ?? _deltaUsage!;
+        var second = startFirst ? _deltaUsage : null;
+        var length = 1 + StartMember.Length + Encoding.UTF8.GetCharCount(first) + 1 +
+                     (second is null ? 0 : DeltaMember.Length + 1 + Encoding.UTF8.GetCharCount(second));
+        return string.Create(length, (first, second, startFirst), static (text, parts) =>
+        {
+            var (first, second, startFirst) = parts;
+            var at = 0;
+            text[at++] = '{';
+            (startFirst ? StartMember : DeltaMember).CopyTo(text[at..]);
+            at += StartMember.Length;
+            at += Encoding.UTF8.GetChars(first, text[at..]);
+            if (second is not null)
+            {
+                text[at++] = ',';
+                DeltaMember.CopyTo(text[at..]);
+                at += DeltaMember.Length;
+                at += Encoding.UTF8.GetChars(second, text[at..]);
+            }
+
+            text[at] = '}';
+        });
     }
 }
