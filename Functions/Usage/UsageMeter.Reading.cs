@@ -15,6 +15,18 @@ public sealed partial class UsageMeter
     private const int MaxDepth = 64;
 
     /// <summary>
+    /// The values most members read here take (object types, stop reasons, service tiers, speeds, regions), so that
+    /// reading one allocates nothing: a stream's two usage events would otherwise make a new string of each.
+    /// </summary>
+    private static readonly string[] KnownValues =
+    [
+        "message_start", "message_delta", "message", "error", "end_turn", "max_tokens", "tool_use", "stop_sequence",
+        "pause_turn", "refusal", "standard", "priority", "batch", "fast", "global", "us",
+    ];
+
+    private static readonly byte[][] KnownValuesUtf8 = [.. KnownValues.Select(static value => Encoding.UTF8.GetBytes(value))];
+
+    /// <summary>
     /// Reads <paramref name="json"/> as one JSON object; false when it is not one or is not well-formed (the event is
     /// then relayed as it came and does not count).
     /// </summary>
@@ -231,18 +243,6 @@ public sealed partial class UsageMeter
             return null;
         }
     }
-
-    /// <summary>
-    /// The values most members read here take (object types, stop reasons, service tiers, speeds, regions), so that
-    /// reading one allocates nothing: a stream's two usage events would otherwise make a new string of each.
-    /// </summary>
-    private static readonly string[] KnownValues =
-    [
-        "message_start", "message_delta", "message", "error", "end_turn", "max_tokens", "tool_use", "stop_sequence",
-        "pause_turn", "refusal", "standard", "priority", "batch", "fast", "global", "us",
-    ];
-
-    private static readonly byte[][] KnownValuesUtf8 = [.. KnownValues.Select(static value => Encoding.UTF8.GetBytes(value))];
 
     private static string? Known(ReadOnlySpan<byte> value)
     {
