@@ -21,13 +21,22 @@ public sealed class PoolEndToEndTests
         // Act
         var statuses = await CallAsync(http, pool.Secret, 900);
 
-        // Assert: every call answered, and each member's share within four points of its weight's.
+        // Assert: every call answered, and each member's share within 4.5 standard deviations of its weight's (a random
+        // pick per call: a fixed band of four points failed about one run in forty). The bands still keep the three
+        // weights apart: 1/6 at most 0.223, 2/6 from 0.263 to 0.404, 3/6 at least 0.425.
         Assert.All(statuses, static s => Assert.Equal(HttpStatusCode.OK, s));
         var calls = pool.Calls();
         Assert.Equal(900, calls.Sum());
-        Assert.InRange(calls[0] / 900.0, 1 / 6.0 - 0.04, 1 / 6.0 + 0.04);
-        Assert.InRange(calls[1] / 900.0, 2 / 6.0 - 0.04, 2 / 6.0 + 0.04);
-        Assert.InRange(calls[2] / 900.0, 3 / 6.0 - 0.04, 3 / 6.0 + 0.04);
+        AssertShare(calls[0], 900, 1 / 6.0);
+        AssertShare(calls[1], 900, 2 / 6.0);
+        AssertShare(calls[2], 900, 3 / 6.0);
+    }
+
+    /// <summary>A binomial share of <paramref name="total"/> picks within 4.5 standard deviations of <paramref name="expected"/>.</summary>
+    private static void AssertShare(int count, int total, double expected)
+    {
+        var band = 4.5 * Math.Sqrt(expected * (1 - expected) / total);
+        Assert.InRange(count / (double)total, expected - band, expected + band);
     }
 
     [Fact]
