@@ -187,18 +187,16 @@ public sealed partial class UsageMeter
         }
 
         // One allocation, the string itself, decoded from the two objects' bytes as they came.
-        var startFirst = _startUsage is not null;
-        var first = _startUsage ?? _deltaUsage!;
-        var second = startFirst ? _deltaUsage : null;
-        var length = 1 + StartMember.Length + Encoding.UTF8.GetCharCount(first) + 1 +
+        var (firstMember, first, second) = _startUsage is null ? (DeltaMember, _deltaUsage!, null) : (StartMember, _startUsage, _deltaUsage);
+        var length = 1 + firstMember.Length + Encoding.UTF8.GetCharCount(first) + 1 +
                      (second is null ? 0 : DeltaMember.Length + 1 + Encoding.UTF8.GetCharCount(second));
-        return string.Create(length, (first, second, startFirst), static (text, parts) =>
+        return string.Create(length, (firstMember, first, second), static (text, parts) =>
         {
-            var (first, second, startFirst) = parts;
+            var (firstMember, first, second) = parts;
             var at = 0;
             text[at++] = '{';
-            (startFirst ? StartMember : DeltaMember).CopyTo(text[at..]);
-            at += StartMember.Length;
+            firstMember.CopyTo(text[at..]);
+            at += firstMember.Length;
             at += Encoding.UTF8.GetChars(first, text[at..]);
             if (second is not null)
             {
