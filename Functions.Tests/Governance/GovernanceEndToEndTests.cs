@@ -30,6 +30,7 @@ public sealed class GovernanceEndToEndTests
         var oldSecret = createdBody.RootElement.GetProperty("key").GetString()!;
         using var http = scenario.Http();
         var body = RawClient.Body("fake-text", maxTokens: 15);
+        await RateWindow.AwayFromTheMinutesEndAsync();
 
         // Act
         using var first = await http.SendAsync(RawClient.Messages(oldSecret, body));

@@ -23,7 +23,7 @@ public sealed class SideDoorLimitTests
         await using var scenario = await GatewayScenario.StartAsync(mode);
         var (secret, _) = await scenario.Environment.CreateKeyAsync(models: ["fake-*"], limits: """{"requestsPerMinute":3}""");
         using var http = scenario.Http();
-        await AwayFromTheMinutesEndAsync();
+        await RateWindow.AwayFromTheMinutesEndAsync();
 
         // Act: a forbidden model, two invalid bodies, then a good call and one more refusal.
         using var forbidden = await http.SendAsync(RawClient.Messages(secret, RawClient.Body("claude-forbidden")));
@@ -51,7 +51,7 @@ public sealed class SideDoorLimitTests
         var (derived, _) = await scenario.Environment.CreateKeyAsync(limits: """{"requestsPerMinute":2}""");
         var (own, _) = await scenario.Environment.CreateKeyAsync(limits: """{"requestsPerMinute":100,"countTokensPerMinute":1}""");
         using var http = scenario.Http();
-        await AwayFromTheMinutesEndAsync();
+        await RateWindow.AwayFromTheMinutesEndAsync();
 
         // Act
         var derivedStatuses = new List<HttpStatusCode>();
@@ -81,7 +81,7 @@ public sealed class SideDoorLimitTests
         var (secret, _) = await scenario.Environment.CreateKeyAsync(limits: """{"requestsPerMinute":3}""");
         var (unlimited, _) = await scenario.Environment.CreateKeyAsync();
         using var http = scenario.Http();
-        await AwayFromTheMinutesEndAsync();
+        await RateWindow.AwayFromTheMinutesEndAsync();
 
         // Act: a file list, a batch list and a batch that does not exist use the window; then each API is refused.
         using var files = await http.SendAsync(RawClient.Get(secret, "v1/files"));
@@ -118,7 +118,7 @@ public sealed class SideDoorLimitTests
         await using var scenario = await GatewayScenario.StartAsync(mode);
         var (secret, _) = await scenario.Environment.CreateKeyAsync(limits: """{"requestsPerMinute":2}""");
         using var http = scenario.Http();
-        await AwayFromTheMinutesEndAsync();
+        await RateWindow.AwayFromTheMinutesEndAsync();
 
         // Act: batch creates the gateway refuses after reading them (no requests in the batch).
         var responses = new List<HttpResponseMessage>();
@@ -191,16 +191,6 @@ public sealed class SideDoorLimitTests
             }
 
             await Task.Delay(50);
-        }
-    }
-
-    /// <summary>Starts a test's calls early enough in a UTC minute that they all fall in one rate window.</summary>
-    private static async Task AwayFromTheMinutesEndAsync()
-    {
-        var second = DateTimeOffset.UtcNow.Second;
-        if (second >= 45)
-        {
-            await Task.Delay(TimeSpan.FromSeconds(61 - second));
         }
     }
 }
